@@ -1,0 +1,272 @@
+//! Case life, pure: statuses and their transitions, categories, days and legal deadlines.
+//!
+//! Deadlines default to those of EU Directive 2019/1937 (art. 9(1)(b) and (f)): acknowledge
+//! receipt within 7 days, give feedback within 3 months. Everything a reporter's action
+//! stamps is a calendar day, never a time, so that the store cannot be matched against
+//! network logs.
+
+use serde::{Deserialize, Serialize};
+use time::{Date, Month, OffsetDateTime};
+
+/// A calendar day (UTC), the only time granularity the store keeps for reporter actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day(Date);
+
+impl Day {
+    pub fn today() -> Self {
+        Day(OffsetDateTime::now_utc().date())
+    }
+
+    pub fn from_ymd(year: i32, month: u8, day: u8) -> Option<Self> {
+        let month = Month::try_from(month).ok()?;
+        Date::from_calendar_date(year, month, day).ok().map(Day)
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.splitn(3, '-');
+        let year = parts.next()?.parse().ok()?;
+        let month = parts.next()?.parse().ok()?;
+        let day = parts.next()?.parse().ok()?;
+        Day::from_ymd(year, month, day)
+    }
+
+    pub fn plus_days(self, days: u32) -> Self {
+        Day(self.0.saturating_add(time::Duration::days(i64::from(days))))
+    }
+
+    /// Adds calendar months, keeping the day of the month where it exists and otherwise
+    /// taking the month's last day (31 January + 1 month = 28 or 29 February).
+    pub fn plus_months(self, months: u32) -> Self {
+        let total = self.0.year() * 12 + i32::from(u8::from(self.0.month())) - 1 + months as i32;
+        let year = total.div_euclid(12);
+        let month = Month::try_from((total.rem_euclid(12) + 1) as u8).unwrap_or(Month::December);
+        let last = time::util::days_in_month(month, year);
+        let day = self.0.day().min(last);
+        Date::from_calendar_date(year, month, day)
+            .map(Day)
+            .unwrap_or(self)
+    }
+
+    /// Whole days from `self` to `later` (negative when `later` is earlier).
+    pub fn days_until(self, later: Day) -> i64 {
+        (later.0 - self.0).whole_days()
+    }
+}
+
+impl std::fmt::Display for Day {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            self.0.year(),
+            u8::from(self.0.month()),
+            self.0.day()
+        )
+    }
+}
+
+impl Serialize for Day {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Day::parse(&text).ok_or_else(|| serde::de::Error::custom("expected a day as YYYY-MM-DD"))
+    }
+}
+
+/// What the reporter says the case is about. Stored in clear: triage and statistics need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    CoercionOrThreat,
+    BribeOffered,
+    Infiltration,
+    Collusion,
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 5] = [
+        Category::CoercionOrThreat,
+        Category::BribeOffered,
+        Category::Infiltration,
+        Category::Collusion,
+        Category::Other,
+    ];
+
+    /// The wire and form name, also the suffix of its translation key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::CoercionOrThreat => "coercion_or_threat",
+            Category::BribeOffered => "bribe_offered",
+            Category::Infiltration => "infiltration",
+            Category::Collusion => "collusion",
+            Category::Other => "other",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Category::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+/// How a closed case ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Substantiated,
+    Unsubstantiated,
+    Referred,
+    InsufficientInformation,
+}
+
+/// Where a case is in its life: `new` → `acknowledged` → `investigating` → `closed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    New,
+    Acknowledged,
+    Investigating,
+    Closed(Outcome),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("a case cannot go from {from} to {to}")]
+pub struct TransitionError {
+    pub from: &'static str,
+    pub to: &'static str,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Acknowledged => "acknowledged",
+            Status::Investigating => "investigating",
+            Status::Closed(_) => "closed",
+        }
+    }
+
+    /// Cases move forward only, except that a closed case may be reopened for
+    /// investigation when the reporter brings new material.
+    pub fn transition(self, to: Status) -> Result<Status, TransitionError> {
+        use Status::*;
+        let allowed = matches!(
+            (self, to),
+            (New, Acknowledged)
+                | (New, Investigating)
+                | (New, Closed(_))
+                | (Acknowledged, Investigating)
+                | (Acknowledged, Closed(_))
+                | (Investigating, Closed(_))
+                | (Closed(_), Investigating)
+        );
+        if allowed {
+            Ok(to)
+        } else {
+            Err(TransitionError {
+                from: self.as_str(),
+                to: to.as_str(),
+            })
+        }
+    }
+}
+
+/// How long an integrity unit has, from the day a report is received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadlinePolicy {
+    pub acknowledge_days: u32,
+    pub feedback_months: u32,
+}
+
+impl Default for DeadlinePolicy {
+    /// EU Directive 2019/1937, art. 9(1)(b) and (f).
+    fn default() -> Self {
+        DeadlinePolicy {
+            acknowledge_days: 7,
+            feedback_months: 3,
+        }
+    }
+}
+
+/// The two dates a case must meet, fixed when it is received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadlines {
+    pub acknowledge_by: Day,
+    pub feedback_by: Day,
+}
+
+impl DeadlinePolicy {
+    pub fn for_case_received(self, received: Day) -> Deadlines {
+        Deadlines {
+            acknowledge_by: received.plus_days(self.acknowledge_days),
+            feedback_by: received.plus_months(self.feedback_months),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u8, d: u8) -> Day {
+        Day::from_ymd(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn default_deadlines_are_the_directive_s() {
+        let d = DeadlinePolicy::default().for_case_received(day(2026, 11, 25));
+        assert_eq!(d.acknowledge_by, day(2026, 12, 2));
+        assert_eq!(d.feedback_by, day(2027, 2, 25));
+    }
+
+    #[test]
+    fn months_clamp_to_the_end_of_short_months() {
+        assert_eq!(day(2026, 11, 30).plus_months(3), day(2027, 2, 28));
+        assert_eq!(day(2027, 11, 30).plus_months(3), day(2028, 2, 29));
+        assert_eq!(day(2026, 1, 31).plus_months(1), day(2026, 2, 28));
+        assert_eq!(day(2026, 12, 15).plus_months(1), day(2027, 1, 15));
+    }
+
+    #[test]
+    fn days_print_and_parse_as_iso_dates() {
+        let d = day(2027, 3, 4);
+        assert_eq!(d.to_string(), "2027-03-04");
+        assert_eq!(Day::parse("2027-03-04"), Some(d));
+        assert_eq!(Day::parse("2027-02-30"), None);
+        assert_eq!(day(2026, 11, 25).days_until(day(2026, 12, 2)), 7);
+    }
+
+    #[test]
+    fn cases_move_forward_and_closed_cases_can_reopen() {
+        let closed = Status::Closed(Outcome::Referred);
+        assert_eq!(
+            Status::New.transition(Status::Acknowledged),
+            Ok(Status::Acknowledged)
+        );
+        assert_eq!(Status::Acknowledged.transition(closed), Ok(closed));
+        assert_eq!(
+            closed.transition(Status::Investigating),
+            Ok(Status::Investigating)
+        );
+        assert!(Status::Investigating.transition(Status::New).is_err());
+        assert!(
+            Status::Acknowledged
+                .transition(Status::Acknowledged)
+                .is_err()
+        );
+        assert!(closed.transition(Status::Acknowledged).is_err());
+    }
+
+    #[test]
+    fn categories_round_trip_their_names() {
+        for c in Category::ALL {
+            assert_eq!(Category::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(Category::parse("gossip"), None);
+    }
+}

@@ -1,0 +1,65 @@
+//! The command line, as people read it in `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{DataDir, ServeConfig};
+
+/// quietline: anonymous reporting for officers under pressure, end-to-end encrypted.
+#[derive(Debug, Parser)]
+#[command(name = "quietline", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (reporter pages and API).
+    Serve(ServeConfig),
+    /// Make a new investigator identity on this machine, protected by a passphrase, and
+    /// print its public recipient for the administrator.
+    Keygen {
+        /// Where to write the identity file (refuses to overwrite).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Administer investigators (stop `serve` first: the store takes one process).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Investigator,
+    Admin,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Register an investigator's public age recipient; new reports are wrapped to it.
+    AddInvestigator {
+        #[command(flatten)]
+        data_dir: DataDir,
+        /// Short login name: letters, digits, '.', '_' or '-'.
+        #[arg(long)]
+        name: String,
+        /// The `age1...` recipient printed by `quietline keygen` on their machine.
+        #[arg(long)]
+        recipient: String,
+        #[arg(long, value_enum, default_value = "investigator")]
+        role: RoleArg,
+    },
+    /// List registered investigators.
+    ListInvestigators {
+        #[command(flatten)]
+        data_dir: DataDir,
+    },
+    /// Remove an investigator and delete every case-key wrap they hold.
+    RemoveInvestigator {
+        #[command(flatten)]
+        data_dir: DataDir,
+        name: String,
+    },
+}

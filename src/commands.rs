@@ -1,0 +1,259 @@
+//! What each command does. `main` parses the command line and calls one of these.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use zeroize::Zeroizing;
+
+use crate::case::Day;
+use crate::cli::{AdminCommand, RoleArg};
+use crate::config::ServeConfig;
+use crate::crypto::{DeploymentSalt, InvestigatorIdentity, InvestigatorRecipient, KdfSettings};
+use crate::http::{self, AppState};
+use crate::reporting::Reporting;
+use crate::store::{InvestigatorRecord, Role, SledStore, Store};
+
+/// Name under which `serve --demo` registers its throwaway investigator.
+const DEMO_INVESTIGATOR: &str = "demo";
+
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    config.validate().map_err(anyhow::Error::msg)?;
+    let dir = config.data_dir.path.clone();
+    let store = tokio::task::spawn_blocking(move || SledStore::open(&dir)).await??;
+    let store: Arc<dyn Store> = Arc::new(store);
+
+    let proposed = KdfSettings {
+        salt: DeploymentSalt::generate(),
+        params: config.kdf_params(),
+    };
+    proposed.validate()?;
+    let kdf = store.init_kdf(proposed)?;
+    if kdf.params != proposed.params {
+        tracing::warn!(
+            "this deployment's KDF parameters were fixed at its first start and differ from the configured ones; using the stored ones"
+        );
+    }
+    check_investigators(store.as_ref(), &config)?;
+
+    let reporting = Reporting::new(store, kdf, config.deadlines(), config.message_limits());
+    let state = Arc::new(AppState::new(reporting, &config));
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    // Tests and scripts read this line to find the port when --listen asks for port 0.
+    println!("quietline listening on http://{address}");
+    std::io::stdout().flush()?;
+    http::serve(listener, state, config.max_body_bytes, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Refuses to run without someone able to read reports, and keeps demo keys and real
+/// ones apart: a throwaway identity must never receive a real report.
+fn check_investigators(store: &dyn Store, config: &ServeConfig) -> anyhow::Result<()> {
+    let investigators = store.investigators()?;
+    let has_demo = investigators.iter().any(|i| i.demo);
+    let has_real = investigators.iter().any(|i| !i.demo);
+    let identity_file = demo_identity_path(&config.data_dir.path);
+    if config.demo {
+        if has_real {
+            bail!(
+                "--demo refuses a data directory with real investigators; use another --data-dir"
+            );
+        }
+        if !has_demo {
+            register_demo_investigator(store, &identity_file)?;
+        }
+        eprintln!(
+            "\n*** DEMO MODE: for trying quietline out only. ***\n\
+             *** Reports are encrypted to a throwaway investigator identity in {} ***\n\
+             *** Never give this address to a real reporter. ***\n",
+            identity_file.display()
+        );
+        return Ok(());
+    }
+    if has_demo {
+        bail!(
+            "this data directory was used with --demo and holds a throwaway investigator; \
+             start with a fresh --data-dir for real use"
+        );
+    }
+    if !investigators.iter().any(|i| i.enabled) {
+        bail!(
+            "no investigator is registered, so reports could not be encrypted.\n\
+             Register one: quietline admin add-investigator --name NAME --recipient age1... \
+             (the recipient comes from `quietline keygen` on the investigator's machine),\n\
+             or try it out: quietline serve --demo"
+        );
+    }
+    Ok(())
+}
+
+/// The demo identity sits beside the data directory, never inside it: a data directory
+/// must never hold a private key.
+fn demo_identity_path(data_dir: &Path) -> PathBuf {
+    let name = data_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "quietline-data".into());
+    data_dir.with_file_name(format!("{name}.demo-investigator-identity.txt"))
+}
+
+fn register_demo_investigator(store: &dyn Store, path: &Path) -> anyhow::Result<()> {
+    let identity = InvestigatorIdentity::generate();
+    write_private_file(path, identity.to_file_text().as_bytes())
+        .with_context(|| format!("cannot write the demo identity to {}", path.display()))?;
+    store.add_investigator(InvestigatorRecord {
+        name: DEMO_INVESTIGATOR.into(),
+        recipient: identity.recipient().to_string(),
+        role: Role::Admin,
+        enabled: true,
+        demo: true,
+        added: Day::today(),
+    })?;
+    Ok(())
+}
+
+/// Creates a file readable by its owner only; never overwrites.
+fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+/// Reads a passphrase: from the terminal without echo, or one line of standard input when
+/// it is not a terminal (scripts, tests).
+fn read_passphrase(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
+    if std::io::stdin().is_terminal() {
+        return Ok(Zeroizing::new(rpassword::prompt_password(prompt)?));
+    }
+    let mut line = Zeroizing::new(String::new());
+    std::io::stdin().lock().read_line(&mut line)?;
+    let trimmed = Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned());
+    Ok(trimmed)
+}
+
+/// Shortest passphrase `keygen` accepts. The identity file is scrypt-protected, but a
+/// stolen laptop gives an attacker unlimited offline guesses.
+const MIN_PASSPHRASE_CHARS: usize = 12;
+
+pub fn keygen(out: &Path) -> anyhow::Result<()> {
+    if out.exists() {
+        bail!(
+            "{} exists; choose another --out (keygen never overwrites an identity)",
+            out.display()
+        );
+    }
+    let passphrase = read_passphrase("Passphrase for the new identity: ")?;
+    if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+        bail!("the passphrase must have at least {MIN_PASSPHRASE_CHARS} characters");
+    }
+    if std::io::stdin().is_terminal() {
+        let again = read_passphrase("The same passphrase again: ")?;
+        if again != passphrase {
+            bail!("the two passphrases differ; nothing was written");
+        }
+    }
+    let identity = InvestigatorIdentity::generate();
+    let encryptor = age::Encryptor::with_user_passphrase(age::secrecy::SecretString::from(
+        passphrase.as_str().to_owned(),
+    ));
+    let mut sealed = Vec::new();
+    let mut writer = encryptor.wrap_output(&mut sealed)?;
+    writer.write_all(identity.to_file_text().as_bytes())?;
+    writer.finish()?;
+    write_private_file(out, &sealed).with_context(|| format!("cannot write {}", out.display()))?;
+    eprintln!(
+        "Identity written to {} (passphrase-protected). Keep it on this machine.\n\
+         Give this public recipient to your administrator:",
+        out.display()
+    );
+    println!("{}", identity.recipient());
+    Ok(())
+}
+
+fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::AddInvestigator {
+            data_dir,
+            name,
+            recipient,
+            role,
+        } => {
+            if !valid_name(&name) {
+                bail!("--name must be 1 to 64 letters, digits, '.', '_' or '-'");
+            }
+            if name == DEMO_INVESTIGATOR {
+                bail!("the name {DEMO_INVESTIGATOR:?} is reserved for serve --demo");
+            }
+            let recipient = InvestigatorRecipient::parse(&recipient)?;
+            let store = SledStore::open(&data_dir.path)?;
+            store.add_investigator(InvestigatorRecord {
+                name: name.clone(),
+                recipient: recipient.to_string(),
+                role: match role {
+                    RoleArg::Investigator => Role::Investigator,
+                    RoleArg::Admin => Role::Admin,
+                },
+                enabled: true,
+                demo: false,
+                added: Day::today(),
+            })?;
+            println!("registered {name}; new reports will be encrypted to them too");
+        }
+        AdminCommand::ListInvestigators { data_dir } => {
+            let store = SledStore::open(&data_dir.path)?;
+            for i in store.investigators()? {
+                let state = if i.enabled { "enabled" } else { "disabled" };
+                let demo = if i.demo { " (demo)" } else { "" };
+                println!(
+                    "{}\t{:?}\t{state}{demo}\t{}\tsince {}",
+                    i.name, i.role, i.recipient, i.added
+                );
+            }
+        }
+        AdminCommand::RemoveInvestigator { data_dir, name } => {
+            let store = SledStore::open(&data_dir.path)?;
+            if !store.remove_investigator(&name)? {
+                bail!("no investigator named {name:?}");
+            }
+            println!("removed {name} and every case-key wrap they held");
+        }
+    }
+    Ok(())
+}

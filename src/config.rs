@@ -1,0 +1,144 @@
+//! Configuration of `quietline serve`: every setting in one struct, each with a default, a
+//! flag, an environment variable and one line of doc. The README's configuration table is
+//! checked against this struct by a test, so the two cannot drift.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::case::DeadlinePolicy;
+use crate::crypto::KdfParams;
+use crate::reporting::MessageLimits;
+
+/// Where the store lives; shared by every command that opens it.
+#[derive(Debug, Clone, Args)]
+pub struct DataDir {
+    /// Directory of the sled store. Created (mode 0700) if missing.
+    #[arg(
+        long = "data-dir",
+        env = "QUIETLINE_DATA_DIR",
+        default_value = "quietline-data"
+    )]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on. Port 0 picks a free port; the bound address is printed.
+    #[arg(long, env = "QUIETLINE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    #[command(flatten)]
+    pub data_dir: DataDir,
+
+    /// Try-out mode: registers a throwaway investigator whose identity file is written
+    /// outside the data directory. Never for real reports.
+    #[arg(long, env = "QUIETLINE_DEMO")]
+    pub demo: bool,
+
+    /// argon2id memory per token derivation, in KiB. Fixed for a deployment at first start.
+    #[arg(long, env = "QUIETLINE_KDF_MEMORY_KIB", default_value_t = KdfParams::default().memory_kib)]
+    pub kdf_memory_kib: u32,
+
+    /// argon2id passes. Fixed for a deployment at first start.
+    #[arg(long, env = "QUIETLINE_KDF_ITERATIONS", default_value_t = KdfParams::default().iterations)]
+    pub kdf_iterations: u32,
+
+    /// argon2id lanes. Fixed for a deployment at first start.
+    #[arg(long, env = "QUIETLINE_KDF_PARALLELISM", default_value_t = KdfParams::default().parallelism)]
+    pub kdf_parallelism: u32,
+
+    /// Token derivations that may run at once (each holds its argon2 memory).
+    #[arg(long, env = "QUIETLINE_KDF_WORKERS", default_value_t = 2)]
+    pub kdf_workers: usize,
+
+    /// Token derivations that may wait for a worker; beyond that, 503 with Retry-After.
+    #[arg(long, env = "QUIETLINE_KDF_QUEUE", default_value_t = 64)]
+    pub kdf_queue: usize,
+
+    /// A reporter session ends after this many minutes without use.
+    #[arg(long, env = "QUIETLINE_SESSION_IDLE_MINUTES", default_value_t = 15)]
+    pub session_idle_minutes: u64,
+
+    /// A reporter session ends this many minutes after login, used or not.
+    #[arg(long, env = "QUIETLINE_SESSION_MAX_MINUTES", default_value_t = 60)]
+    pub session_max_minutes: u64,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "QUIETLINE_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Longest report or follow-up text, in bytes.
+    #[arg(long, env = "QUIETLINE_MAX_MESSAGE_BYTES", default_value_t = 100_000)]
+    pub max_message_bytes: usize,
+
+    /// Days an integrity unit has to acknowledge a report (EU Directive 2019/1937: 7).
+    #[arg(long, env = "QUIETLINE_ACKNOWLEDGE_DAYS", default_value_t = DeadlinePolicy::default().acknowledge_days)]
+    pub acknowledge_days: u32,
+
+    /// Months an integrity unit has to give feedback (EU Directive 2019/1937: 3).
+    #[arg(long, env = "QUIETLINE_FEEDBACK_MONTHS", default_value_t = DeadlinePolicy::default().feedback_months)]
+    pub feedback_months: u32,
+
+    /// Where the "quick exit" button on every reporter page leads.
+    #[arg(
+        long,
+        env = "QUIETLINE_QUICK_EXIT_URL",
+        default_value = "https://www.wikipedia.org/"
+    )]
+    pub quick_exit_url: String,
+}
+
+/// Longest optional report field (where and when, people involved), in bytes.
+const FIELD_BYTES: usize = 10_000;
+
+impl ServeConfig {
+    pub fn kdf_params(&self) -> KdfParams {
+        KdfParams {
+            memory_kib: self.kdf_memory_kib,
+            iterations: self.kdf_iterations,
+            parallelism: self.kdf_parallelism,
+        }
+    }
+
+    pub fn deadlines(&self) -> DeadlinePolicy {
+        DeadlinePolicy {
+            acknowledge_days: self.acknowledge_days,
+            feedback_months: self.feedback_months,
+        }
+    }
+
+    pub fn message_limits(&self) -> MessageLimits {
+        MessageLimits {
+            body_bytes: self.max_message_bytes,
+            field_bytes: FIELD_BYTES.min(self.max_message_bytes),
+        }
+    }
+
+    pub fn session_idle(&self) -> Duration {
+        Duration::from_secs(self.session_idle_minutes * 60)
+    }
+
+    pub fn session_max(&self) -> Duration {
+        Duration::from_secs(self.session_max_minutes * 60)
+    }
+
+    /// Refuses settings that cannot work, at start rather than at the first report.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.kdf_workers == 0 {
+            return Err("--kdf-workers must be at least 1".into());
+        }
+        if self.session_idle_minutes == 0 || self.session_max_minutes < self.session_idle_minutes {
+            return Err("sessions need 0 < --session-idle-minutes <= --session-max-minutes".into());
+        }
+        if self.max_body_bytes < 1024 {
+            return Err("--max-body-bytes below 1024 would refuse every report".into());
+        }
+        if !self.quick_exit_url.starts_with("https://") {
+            return Err("--quick-exit-url must be an https:// address".into());
+        }
+        Ok(())
+    }
+}

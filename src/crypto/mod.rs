@@ -1,0 +1,20 @@
+//! Key material for quietline, pure and free of I/O.
+//!
+//! Everything here follows DESIGN.md "Keys": a case token read by a human, an argon2id
+//! seed from it, HKDF labels that turn the seed into a store lookup id and a reporter age
+//! identity, and per-case age keys stored only as wraps. Secret types have no
+//! `Debug`/`Display`, are zeroized on drop and are compared in constant time, so that the
+//! type system is the first line of the "nothing in logs" promise.
+
+mod base32;
+mod kdf;
+mod keys;
+mod session;
+mod token;
+
+pub use kdf::{DeploymentSalt, KdfError, KdfParams, KdfSettings, LookupId, TokenSeed};
+pub use keys::{
+    CaseKey, CryptoError, InvestigatorIdentity, InvestigatorRecipient, ReporterIdentity, Wrap,
+};
+pub use session::{SessionDigest, SessionId};
+pub use token::{CaseToken, TOKEN_BITS, TokenError};

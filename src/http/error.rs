@@ -1,0 +1,135 @@
+//! The HTTP layer's one error type, and the one place where errors become status codes.
+//!
+//! Internal failures are logged by kind and never described to the client; nothing logged
+//! here carries request content, tokens or addresses.
+
+use axum::Json;
+use axum::extract::rejection::{FormRejection, JsonRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::crypto::TokenError;
+use crate::reporting::ReportingError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("malformed case token: {0}")]
+    MalformedToken(#[from] TokenError),
+    #[error("no case matches this token")]
+    UnknownToken,
+    #[error("missing, malformed or expired session; open the case with its token again")]
+    NoSession,
+    #[error("the request body is too large")]
+    TooLarge,
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("the service is busy; try again in a moment")]
+    Busy,
+    #[error("this service is not accepting reports yet: no investigator is registered")]
+    NotAccepting,
+    #[error("the service could not complete this request")]
+    Internal,
+}
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::BadRequest(_) | Error::MalformedToken(_) => StatusCode::BAD_REQUEST,
+            Error::UnknownToken | Error::NoSession => StatusCode::UNAUTHORIZED,
+            Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Busy | Error::NotAccepting => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The translation key of the message shown on HTML pages.
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            Error::BadRequest(_) | Error::UnsupportedMediaType(_) => "error-bad-request",
+            Error::MalformedToken(_) => "error-malformed-token",
+            Error::UnknownToken => "error-unknown-token",
+            Error::NoSession => "error-no-session",
+            Error::TooLarge => "error-too-large",
+            Error::Unprocessable(_) => "error-invalid",
+            Error::Busy => "error-busy",
+            Error::NotAccepting => "error-not-accepting",
+            Error::Internal => "error-internal",
+        }
+    }
+
+    /// Adds what a client needs to act on the error (Retry-After when busy).
+    pub fn decorate(&self, response: &mut Response) {
+        if matches!(self, Error::Busy | Error::NotAccepting) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let mut response =
+            (self.status(), Json(json!({ "error": self.to_string() }))).into_response();
+        self.decorate(&mut response);
+        response
+    }
+}
+
+impl From<ReportingError> for Error {
+    fn from(e: ReportingError) -> Self {
+        match e {
+            ReportingError::Invalid(why) => Error::Unprocessable(why.to_owned()),
+            ReportingError::TooLong(_) => Error::Unprocessable(e.to_string()),
+            ReportingError::UnknownToken => Error::UnknownToken,
+            ReportingError::NoInvestigators => Error::NotAccepting,
+            other => {
+                // Store, crypto and KDF errors carry no content, only their kind.
+                tracing::error!(error = %other, "request failed");
+                Error::Internal
+            }
+        }
+    }
+}
+
+impl From<JsonRejection> for Error {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => {
+                Error::UnsupportedMediaType("expected Content-Type: application/json".into())
+            }
+            JsonRejection::BytesRejection(_)
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Error::TooLarge
+            }
+            other => Error::BadRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<FormRejection> for Error {
+    fn from(rejection: FormRejection) -> Self {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType(
+                "expected Content-Type: application/x-www-form-urlencoded".into(),
+            ),
+            _ => Error::BadRequest(rejection.body_text()),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for Error {
+    fn from(e: tokio::task::JoinError) -> Self {
+        tracing::error!(panicked = e.is_panic(), "a blocking task did not complete");
+        Error::Internal
+    }
+}

@@ -1,0 +1,123 @@
+//! The HTTP service: shared state, the router, security headers and the serve loop.
+//!
+//! One file per area of the API: `reporter_api` (JSON), `reporter_pages` (HTML). Errors
+//! become responses in `error` only. Nothing here logs requests: no addresses, user
+//! agents, paths with ids, or bodies ever reach a log line.
+
+mod blocking;
+mod error;
+mod render;
+mod reporter_api;
+mod reporter_pages;
+mod sessions;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use error::Error;
+
+use crate::config::ServeConfig;
+use crate::reporting::Reporting;
+use blocking::KdfPool;
+use render::Pages;
+use sessions::ReporterSessions;
+
+/// What every handler shares. Each part documents its own locking.
+pub struct AppState {
+    reporting: Arc<Reporting>,
+    kdf_pool: KdfPool,
+    sessions: ReporterSessions,
+    pages: Pages,
+}
+
+impl AppState {
+    pub fn new(reporting: Reporting, config: &ServeConfig) -> Self {
+        AppState {
+            reporting: Arc::new(reporting),
+            kdf_pool: KdfPool::new(config.kdf_workers, config.kdf_queue),
+            sessions: ReporterSessions::new(config.session_idle(), config.session_max()),
+            pages: Pages::new(&config.quick_exit_url),
+        }
+    }
+}
+
+/// Headers on every response. The CSP allows our own stylesheet and nothing else: no
+/// script at all, no other origin, no framing, forms posting only to us.
+const SECURITY_HEADERS: &[(&str, &str)] = &[
+    (
+        "content-security-policy",
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'",
+    ),
+    ("referrer-policy", "no-referrer"),
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    // Pages hold case content and tokens: no browser or proxy cache may keep them.
+    ("cache-control", "no-store"),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-resource-policy", "same-origin"),
+    (
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    ),
+];
+
+/// Slow clients may hold a connection this long per request at most.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
+    let mut app = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .merge(reporter_api::routes())
+        .merge(reporter_pages::routes())
+        .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ));
+    for (name, value) in SECURITY_HEADERS {
+        app = app.layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        ));
+    }
+    app.layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    ))
+    .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    max_body_bytes: usize,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweeper = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                every.tick().await;
+                state.sessions.sweep();
+            }
+        })
+    };
+    let app = router(state, max_body_bytes);
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    sweeper.abort();
+    result
+}

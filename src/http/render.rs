@@ -1,0 +1,273 @@
+//! HTML rendering for the reporter pages: language choice, translations and templates.
+//!
+//! Templates (web/templates) and translations (web/i18n) are compiled into the binary, so
+//! a deployment is one file and cannot serve a half-updated mix. Templates call `t("key")`
+//! for every user-facing string; the language comes from `?lang=` or Accept-Language.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use fluent_templates::{LanguageIdentifier, Loader, fluent_bundle::FluentValue};
+use minijinja::value::Kwargs;
+use minijinja::{Environment, State, Value, context};
+
+use super::error::Error;
+
+fluent_templates::static_loader! {
+    static LOCALES = {
+        locales: "./web/i18n",
+        fallback_language: "en",
+        // Fluent's bidi isolation marks would end up inside HTML text and form values.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+/// The languages reporter pages are offered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Fr,
+    Es,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::En, Lang::Fr, Lang::Es];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+            Lang::Es => "es",
+        }
+    }
+
+    /// The language's name in itself, as a switcher shows it.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Fr => "Français",
+            Lang::Es => "Español",
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Lang> {
+        let primary = code.split(['-', '_']).next()?.trim().to_ascii_lowercase();
+        Lang::ALL.into_iter().find(|l| l.code() == primary)
+    }
+
+    fn langid(self) -> LanguageIdentifier {
+        // Infallible: the three codes are valid language identifiers.
+        self.code().parse().expect("static language code")
+    }
+
+    /// The best supported language of an Accept-Language header, by quality value.
+    fn negotiate(accept: &str) -> Option<Lang> {
+        let mut best: Option<(f32, Lang)> = None;
+        for item in accept.split(',').take(20) {
+            let mut parts = item.split(';');
+            let Some(lang) = parts.next().and_then(Lang::from_code) else {
+                continue;
+            };
+            let quality = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if quality > 0.0 && best.is_none_or(|(q, _)| quality > q) {
+                best = Some((quality, lang));
+            }
+        }
+        best.map(|(_, lang)| lang)
+    }
+
+    /// Looks up one translation, with optional arguments.
+    pub fn text(self, key: &str, args: Option<&HashMap<Cow<'static, str>, FluentValue>>) -> String {
+        LOCALES
+            .try_lookup_complete(&self.langid(), key, args)
+            .unwrap_or_else(|| {
+                tracing::warn!(key, "missing translation");
+                key.to_owned()
+            })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let from_query = parts.uri.query().and_then(|q| {
+            q.split('&')
+                .find_map(|pair| pair.strip_prefix("lang="))
+                .and_then(Lang::from_code)
+        });
+        let from_header = || {
+            parts
+                .headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::negotiate)
+        };
+        Ok(from_query.or_else(from_header).unwrap_or(Lang::En))
+    }
+}
+
+/// `t("key", name=value, ...)` in templates, in the language of the page being rendered.
+fn translate(state: &State, key: &str, kwargs: Kwargs) -> Result<String, minijinja::Error> {
+    let lang = state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::from_code))
+        .unwrap_or(Lang::En);
+    let mut args = HashMap::new();
+    for name in kwargs.args() {
+        let value: Value = kwargs.get(name)?;
+        let value = match value.as_i64() {
+            Some(n) => FluentValue::from(n),
+            None => FluentValue::from(value.to_string()),
+        };
+        args.insert(Cow::Owned(name.to_owned()), value);
+    }
+    Ok(lang.text(key, (!args.is_empty()).then_some(&args)))
+}
+
+/// Every template, compiled in.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../web/templates/base.html")),
+    ("index.html", include_str!("../../web/templates/index.html")),
+    (
+        "report.html",
+        include_str!("../../web/templates/report.html"),
+    ),
+    (
+        "submitted.html",
+        include_str!("../../web/templates/submitted.html"),
+    ),
+    ("login.html", include_str!("../../web/templates/login.html")),
+    ("case.html", include_str!("../../web/templates/case.html")),
+    ("error.html", include_str!("../../web/templates/error.html")),
+];
+
+/// The stylesheet, the only static asset: pages load nothing else.
+pub const STYLESHEET: &str = include_str!("../../web/static/style.css");
+
+pub struct Pages {
+    env: Environment<'static>,
+}
+
+impl Pages {
+    pub fn new(quick_exit_url: &str) -> Self {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            // Infallible in practice: a template that does not parse fails every page test.
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("template {name} does not parse: {e}"));
+        }
+        env.add_function("t", translate);
+        env.add_global("quick_exit_url", quick_exit_url.to_owned());
+        env.add_global(
+            "languages",
+            Value::from_iter(
+                Lang::ALL
+                    .iter()
+                    .map(|l| context! { code => l.code(), name => l.native_name() }),
+            ),
+        );
+        Pages { env }
+    }
+
+    /// Renders a page with `status`. `ctx` is merged with the page language.
+    pub fn render(&self, status: StatusCode, lang: Lang, name: &str, ctx: Value) -> Response {
+        let ctx = context! { lang => lang.code(), ..ctx };
+        match self.env.get_template(name).and_then(|t| t.render(ctx)) {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(template = name, error = %e, "template failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            }
+        }
+    }
+
+    /// The error page for `error`, in the reporter's language.
+    pub fn error(&self, lang: Lang, error: Error, ctx: Value) -> Response {
+        let mut response = self.render(
+            error.status(),
+            lang,
+            "error.html",
+            context! { message_key => error.message_key(), ..ctx },
+        );
+        error.decorate(&mut response);
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_best_supported_language() {
+        assert_eq!(Lang::negotiate("fr-CH, fr;q=0.9, en;q=0.8"), Some(Lang::Fr));
+        assert_eq!(Lang::negotiate("de-DE, es;q=0.5, en;q=0.4"), Some(Lang::Es));
+        assert_eq!(Lang::negotiate("de, it"), None);
+        assert_eq!(Lang::negotiate("fr;q=0, es"), Some(Lang::Es));
+    }
+
+    /// Message ids of one .ftl file (lines that start a message).
+    fn ids(ftl: &str) -> std::collections::BTreeSet<String> {
+        ftl.lines()
+            .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
+            .filter_map(|l| l.split_once('=').map(|(id, _)| id.trim().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn every_language_has_every_message() {
+        let en = ids(include_str!("../../web/i18n/en/main.ftl"));
+        for (code, ftl) in [
+            ("fr", include_str!("../../web/i18n/fr/main.ftl")),
+            ("es", include_str!("../../web/i18n/es/main.ftl")),
+        ] {
+            let other = ids(ftl);
+            let missing: Vec<_> = en.difference(&other).collect();
+            let extra: Vec<_> = other.difference(&en).collect();
+            assert!(missing.is_empty(), "{code} lacks {missing:?}");
+            assert!(extra.is_empty(), "{code} has unknown {extra:?}");
+        }
+    }
+
+    #[test]
+    fn every_key_a_template_uses_exists() {
+        let en = ids(include_str!("../../web/i18n/en/main.ftl"));
+        let mut used = std::collections::BTreeSet::new();
+        for (_, source) in TEMPLATES {
+            for piece in source.split("t(\"").skip(1) {
+                if let Some((key, _)) = piece.split_once('"') {
+                    used.insert(key.to_owned());
+                }
+            }
+        }
+        let errors = [
+            Error::BadRequest(String::new()),
+            Error::MalformedToken(crate::crypto::TokenError::BadCharacter),
+            Error::UnknownToken,
+            Error::NoSession,
+            Error::TooLarge,
+            Error::Unprocessable(String::new()),
+            Error::Busy,
+            Error::NotAccepting,
+            Error::Internal,
+        ];
+        used.extend(errors.iter().map(|e| e.message_key().to_owned()));
+        let missing: Vec<_> = used.difference(&en).collect();
+        assert!(missing.is_empty(), "templates use missing keys {missing:?}");
+    }
+
+    #[test]
+    fn translations_render_without_isolation_marks() {
+        let text = Lang::Fr.text("submitted-title", None);
+        assert!(!text.is_empty() && text != "submitted-title");
+        assert!(!text.contains('\u{2068}'));
+    }
+}

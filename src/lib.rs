@@ -1,0 +1,25 @@
+//! quietline: an anonymous reporting service for officers facing coercion, threats and
+//! infiltration, and the integrity units that investigate their reports.
+//!
+//! Reports are age-encrypted before they are stored; only investigators, holding their
+//! identities on their own machines, can read them. See DESIGN.md in the shared docs and
+//! SECURITY.md for the threat model.
+
+#![forbid(unsafe_code)]
+
+/// Case life, pure: statuses, categories, days and legal deadlines.
+pub mod case;
+/// Command-line interface definitions (clap), shared by `main` and the README check.
+pub mod cli;
+/// The command-line actions: serve, keygen, admin.
+pub mod commands;
+/// Settings of `quietline serve`, with defaults, flags and environment variables.
+pub mod config;
+/// Tokens, KDF, case keys and wraps, session ids: pure, no I/O.
+pub mod crypto;
+/// The HTTP service: router, reporter API and pages.
+pub mod http;
+/// The reporter's side of a case, shared by the API and the pages.
+pub mod reporting;
+/// The `Store` trait and its sled implementation.
+pub mod store;

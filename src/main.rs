@@ -1,0 +1,37 @@
+//! The quietline binary: parse the command line, run one command, map errors to exit codes.
+
+use clap::Parser;
+use quietline::cli::{Cli, Command};
+use quietline::commands;
+
+fn init_logging() {
+    // Logs go to stderr. Nothing this crate logs carries content, tokens, addresses or
+    // user agents; the filter only chooses how much operational detail to show.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("QUIETLINE_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Command::Serve(config) => tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(commands::serve(config))),
+        Command::Keygen { out } => commands::keygen(&out),
+        Command::Admin(command) => commands::admin(command),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("quietline: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

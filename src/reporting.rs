@@ -1,0 +1,264 @@
+//! The reporter's side of a case: submit a report, open a case with its token, read the
+//! thread, add a follow-up. The JSON API and the HTML pages both call these, so the two
+//! cannot drift apart.
+//!
+//! Every function here blocks (argon2, age, fsync): async callers run them off the
+//! runtime. Plaintext exists only in memory during a call and is zeroized after.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::case::{Category, Day, DeadlinePolicy, Status};
+use crate::crypto::{
+    CaseKey, CaseToken, CryptoError, InvestigatorRecipient, KdfError, KdfSettings,
+};
+use crate::store::{Author, CaseId, CaseRecord, Holder, NewCase, Store, StoreError, ThreadEntry};
+
+/// Limits on what a reporter may write, so that a single request cannot fill the disk.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageLimits {
+    /// Longest report or follow-up body, in bytes of UTF-8.
+    pub body_bytes: usize,
+    /// Longest optional field (where and when, people involved), in bytes.
+    pub field_bytes: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportingError {
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error("the message is longer than {0} bytes")]
+    TooLong(usize),
+    #[error("no case matches this token")]
+    UnknownToken,
+    #[error("no investigator is registered, so reports cannot be encrypted yet")]
+    NoInvestigators,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Kdf(#[from] KdfError),
+    #[error("stored content is not readable: {0}")]
+    Content(serde_json::Error),
+}
+
+/// What a message says: the encrypted payload of one thread entry. The first entry of a
+/// case (the report) may carry the optional fields; follow-ups carry a body only.
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+pub struct MessageContent {
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub where_when: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people: Option<String>,
+}
+
+/// A report as a reporter submits it.
+pub struct NewReport {
+    pub content: MessageContent,
+    pub category: Category,
+    pub urgent: bool,
+}
+
+/// A case opened with its token: the case id and the unwrapped case key. It is what a
+/// reporter session holds; dropping it zeroizes the key.
+pub struct OpenCase {
+    id: CaseId,
+    key: CaseKey,
+}
+
+/// One message as the reporter sees it.
+pub struct MessageView {
+    pub from: Author,
+    pub day: Day,
+    pub content: MessageContent,
+}
+
+/// The reporter's view of their case.
+pub struct CaseView {
+    pub status: Status,
+    pub category: Category,
+    pub urgent: bool,
+    pub received: Day,
+    pub messages: Vec<MessageView>,
+}
+
+/// The reporter-side operations over one store.
+pub struct Reporting {
+    store: Arc<dyn Store>,
+    kdf: KdfSettings,
+    deadlines: DeadlinePolicy,
+    limits: MessageLimits,
+}
+
+impl Reporting {
+    pub fn new(
+        store: Arc<dyn Store>,
+        kdf: KdfSettings,
+        deadlines: DeadlinePolicy,
+        limits: MessageLimits,
+    ) -> Self {
+        Reporting {
+            store,
+            kdf,
+            deadlines,
+            limits,
+        }
+    }
+
+    /// Checks a message before any expensive work, so that bad input costs no argon2 run.
+    pub fn validate(&self, content: &MessageContent) -> Result<(), ReportingError> {
+        if content.body.trim().is_empty() {
+            return Err(ReportingError::Invalid("the message is empty"));
+        }
+        if content.body.len() > self.limits.body_bytes {
+            return Err(ReportingError::TooLong(self.limits.body_bytes));
+        }
+        for field in [&content.where_when, &content.people].into_iter().flatten() {
+            if field.len() > self.limits.field_bytes {
+                return Err(ReportingError::TooLong(self.limits.field_bytes));
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a new, encrypted case and returns the token that opens it. Durable when it
+    /// returns.
+    pub fn submit(&self, report: NewReport, today: Day) -> Result<CaseToken, ReportingError> {
+        self.validate(&report.content)?;
+        let investigators: Vec<(String, InvestigatorRecipient)> = self
+            .store
+            .investigators()?
+            .into_iter()
+            .filter(|i| i.enabled)
+            .map(|i| Ok((i.name, InvestigatorRecipient::parse(&i.recipient)?)))
+            .collect::<Result<_, CryptoError>>()?;
+        if investigators.is_empty() {
+            return Err(ReportingError::NoInvestigators);
+        }
+
+        let key = CaseKey::generate();
+        let mut wraps = Vec::with_capacity(investigators.len() + 1);
+        for (name, recipient) in &investigators {
+            wraps.push((
+                Holder::Investigator(name.clone()),
+                key.wrap_to(recipient.as_age())?,
+            ));
+        }
+        let plaintext =
+            Zeroizing::new(serde_json::to_vec(&report.content).map_err(ReportingError::Content)?);
+        let sealed = key.seal(&plaintext)?;
+
+        // A fresh token colliding with an existing one has probability ~n/2^100; retrying
+        // keeps even that from overwriting a case.
+        loop {
+            let token = CaseToken::generate();
+            let seed = self.kdf.derive_seed(&token)?;
+            let reporter = seed.reporter_identity();
+            let mut case_wraps = wraps.clone();
+            case_wraps.push((Holder::Reporter, key.wrap_to(&reporter.recipient())?));
+            let record = CaseRecord {
+                status: Status::New,
+                category: report.category,
+                urgent: report.urgent,
+                received: today,
+                deadlines: self.deadlines.for_case_received(today),
+                acknowledged: None,
+                assignees: Vec::new(),
+                entries: 1,
+                last_reporter_message: today,
+            };
+            let case = NewCase {
+                id: CaseId::generate(),
+                lookup: seed.lookup_id(),
+                record,
+                wraps: case_wraps,
+                report: ThreadEntry {
+                    author: Author::Reporter,
+                    day: today,
+                    ciphertext: sealed.clone(),
+                },
+            };
+            match self.store.create_case(case) {
+                Ok(()) => return Ok(token),
+                Err(StoreError::LookupTaken) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Finds and unlocks a case from its token. Every unknown token costs the same argon2
+    /// run and gets the same error, whether or not anything is near it in the store.
+    pub fn open(&self, token: &CaseToken) -> Result<OpenCase, ReportingError> {
+        let seed = self.kdf.derive_seed(token)?;
+        let Some((id, _)) = self.store.case_by_lookup(&seed.lookup_id())? else {
+            return Err(ReportingError::UnknownToken);
+        };
+        let wrap = self
+            .store
+            .wrap(id, &Holder::Reporter)?
+            .ok_or(ReportingError::UnknownToken)?;
+        let key = CaseKey::unwrap_with(&wrap, seed.reporter_identity().as_age())?;
+        Ok(OpenCase { id, key })
+    }
+
+    /// Decrypts the whole thread of an open case.
+    pub fn read(&self, case: &OpenCase) -> Result<CaseView, ReportingError> {
+        let record = self.record(case)?;
+        let messages = self
+            .store
+            .thread(case.id)?
+            .into_iter()
+            .map(|entry| {
+                let plaintext = case.key.open(&entry.ciphertext)?;
+                let content =
+                    serde_json::from_slice(&plaintext).map_err(ReportingError::Content)?;
+                Ok(MessageView {
+                    from: entry.author,
+                    day: entry.day,
+                    content,
+                })
+            })
+            .collect::<Result<_, ReportingError>>()?;
+        Ok(CaseView {
+            status: record.status,
+            category: record.category,
+            urgent: record.urgent,
+            received: record.received,
+            messages,
+        })
+    }
+
+    /// Adds a reporter follow-up to an open case. Durable when it returns.
+    pub fn follow_up(
+        &self,
+        case: &OpenCase,
+        body: String,
+        today: Day,
+    ) -> Result<(), ReportingError> {
+        let content = MessageContent {
+            body,
+            where_when: None,
+            people: None,
+        };
+        self.validate(&content)?;
+        let plaintext =
+            Zeroizing::new(serde_json::to_vec(&content).map_err(ReportingError::Content)?);
+        let entry = ThreadEntry {
+            author: Author::Reporter,
+            day: today,
+            ciphertext: case.key.seal(&plaintext)?,
+        };
+        self.store.append_entry(case.id, entry)?;
+        Ok(())
+    }
+
+    fn record(&self, case: &OpenCase) -> Result<CaseRecord, ReportingError> {
+        self.store
+            .case(case.id)?
+            .ok_or(ReportingError::Store(StoreError::NoSuchCase))
+    }
+}

@@ -1,0 +1,426 @@
+//! The embedded default store, on sled.
+//!
+//! Trees: `meta` (schema version, KDF settings), `lookup` (lookup id → case id), `cases`
+//! (case id → record), `wraps` (case id ‖ holder → wrapped case key), `thread` (case id ‖
+//! big-endian sequence → entry), `investigators` (name → record). Values are postcard.
+//! Each write is one sled transaction followed by a flush, so it is durable when the
+//! method returns.
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use super::{
+    CaseId, CaseRecord, Holder, InvestigatorRecord, NewCase, Store, StoreError, StoreResult,
+    ThreadEntry,
+};
+use crate::crypto::{KdfSettings, LookupId, Wrap};
+
+const SCHEMA_VERSION: &[u8] = b"1";
+
+pub struct SledStore {
+    db: sled::Db,
+    meta: sled::Tree,
+    lookup: sled::Tree,
+    cases: sled::Tree,
+    wraps: sled::Tree,
+    thread: sled::Tree,
+    investigators: sled::Tree,
+}
+
+fn encode<T: Serialize>(value: &T) -> StoreResult<Vec<u8>> {
+    postcard::to_stdvec(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> StoreResult<T> {
+    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        match e {
+            sled::Error::Io(io) => StoreError::Io(io),
+            sled::Error::Corruption { .. } => StoreError::Corrupt(e.to_string()),
+            other => StoreError::Io(std::io::Error::other(other.to_string())),
+        }
+    }
+}
+
+fn from_tx(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => e.into(),
+    }
+}
+
+fn thread_key(case: CaseId, seq: u64) -> [u8; 24] {
+    let mut key = [0u8; 24];
+    key[..16].copy_from_slice(case.as_bytes());
+    key[16..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+fn wrap_key(case: CaseId, holder: &Holder) -> Vec<u8> {
+    [case.as_bytes().as_slice(), &holder.key_part()].concat()
+}
+
+impl SledStore {
+    /// Opens (creating if needed) the store in `dir`. The directory is made private to the
+    /// service user: its contents are ciphertext, but case metadata is not.
+    pub fn open(dir: &Path) -> StoreResult<Self> {
+        create_private_dir(dir)?;
+        let db = sled::Config::new()
+            .path(dir.join("store"))
+            .open()
+            .map_err(|e| match &e {
+                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                    StoreError::Locked(dir.display().to_string())
+                }
+                sled::Error::Io(io) if io.to_string().contains("lock") => {
+                    StoreError::Locked(dir.display().to_string())
+                }
+                _ => e.into(),
+            })?;
+        let store = SledStore {
+            meta: db.open_tree("meta")?,
+            lookup: db.open_tree("lookup")?,
+            cases: db.open_tree("cases")?,
+            wraps: db.open_tree("wraps")?,
+            thread: db.open_tree("thread")?,
+            investigators: db.open_tree("investigators")?,
+            db,
+        };
+        store.check_schema()?;
+        Ok(store)
+    }
+
+    fn check_schema(&self) -> StoreResult<()> {
+        match self
+            .meta
+            .compare_and_swap("schema", None as Option<&[u8]>, Some(SCHEMA_VERSION))?
+        {
+            Ok(()) => {
+                self.flush()?;
+                Ok(())
+            }
+            Err(existing) if existing.current.as_deref() == Some(SCHEMA_VERSION) => Ok(()),
+            Err(_) => Err(StoreError::Corrupt(
+                "unknown schema version; this quietline is too old for this data".into(),
+            )),
+        }
+    }
+
+    fn flush(&self) -> StoreResult<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+impl Store for SledStore {
+    fn init_kdf(&self, proposed: KdfSettings) -> StoreResult<KdfSettings> {
+        let bytes = encode(&proposed)?;
+        match self
+            .meta
+            .compare_and_swap("kdf", None as Option<&[u8]>, Some(bytes))?
+        {
+            Ok(()) => {
+                self.flush()?;
+                Ok(proposed)
+            }
+            Err(existing) => {
+                let current = existing
+                    .current
+                    .ok_or_else(|| StoreError::Corrupt("KDF settings vanished".into()))?;
+                decode(&current)
+            }
+        }
+    }
+
+    fn create_case(&self, case: NewCase) -> StoreResult<()> {
+        let record = encode(&case.record)?;
+        let report = encode(&case.report)?;
+        let wraps: Vec<(Vec<u8>, Vec<u8>)> = case
+            .wraps
+            .iter()
+            .map(|(holder, wrap)| (wrap_key(case.id, holder), wrap.0.clone()))
+            .collect();
+        (&self.lookup, &self.cases, &self.wraps, &self.thread)
+            .transaction(|(lookup, cases, wraps_tree, thread)| {
+                if lookup.get(case.lookup.as_bytes())?.is_some() {
+                    return Err(ConflictableTransactionError::Abort(StoreError::LookupTaken));
+                }
+                lookup.insert(
+                    case.lookup.as_bytes().as_slice(),
+                    case.id.as_bytes().as_slice(),
+                )?;
+                cases.insert(case.id.as_bytes().as_slice(), record.as_slice())?;
+                for (key, wrap) in &wraps {
+                    wraps_tree.insert(key.as_slice(), wrap.as_slice())?;
+                }
+                thread.insert(thread_key(case.id, 0).as_slice(), report.as_slice())?;
+                Ok(())
+            })
+            .map_err(from_tx)?;
+        self.flush()
+    }
+
+    fn case_by_lookup(&self, lookup: &LookupId) -> StoreResult<Option<(CaseId, CaseRecord)>> {
+        let Some(id) = self.lookup.get(lookup.as_bytes())? else {
+            return Ok(None);
+        };
+        let id: [u8; 16] = id
+            .as_ref()
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("bad case id in lookup".into()))?;
+        let id = CaseId(id);
+        let record = self
+            .cases
+            .get(id.as_bytes())?
+            .ok_or_else(|| StoreError::Corrupt("lookup points at a missing case".into()))?;
+        Ok(Some((id, decode(&record)?)))
+    }
+
+    fn case(&self, case: CaseId) -> StoreResult<Option<CaseRecord>> {
+        self.cases
+            .get(case.as_bytes())?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    fn wrap(&self, case: CaseId, holder: &Holder) -> StoreResult<Option<Wrap>> {
+        Ok(self
+            .wraps
+            .get(wrap_key(case, holder))?
+            .map(|w| Wrap(w.to_vec())))
+    }
+
+    fn thread(&self, case: CaseId) -> StoreResult<Vec<ThreadEntry>> {
+        self.thread
+            .scan_prefix(case.as_bytes())
+            .map(|item| decode(&item?.1))
+            .collect()
+    }
+
+    fn append_entry(&self, case: CaseId, entry: ThreadEntry) -> StoreResult<u64> {
+        let author = entry.author;
+        let day = entry.day;
+        let entry = encode(&entry)?;
+        let seq = (&self.cases, &self.thread)
+            .transaction(|(cases, thread)| {
+                let Some(bytes) = cases.get(case.as_bytes())? else {
+                    return Err(ConflictableTransactionError::Abort(StoreError::NoSuchCase));
+                };
+                let mut record: CaseRecord =
+                    decode(&bytes).map_err(ConflictableTransactionError::Abort)?;
+                let seq = record.entries;
+                record.entries += 1;
+                if author == super::Author::Reporter {
+                    record.last_reporter_message = day;
+                }
+                let record = encode(&record).map_err(ConflictableTransactionError::Abort)?;
+                thread.insert(thread_key(case, seq).as_slice(), entry.as_slice())?;
+                cases.insert(case.as_bytes().as_slice(), record)?;
+                Ok(seq)
+            })
+            .map_err(from_tx)?;
+        self.flush()?;
+        Ok(seq)
+    }
+
+    fn add_investigator(&self, investigator: InvestigatorRecord) -> StoreResult<()> {
+        let name = investigator.name.clone();
+        let bytes = encode(&investigator)?;
+        match self.investigators.compare_and_swap(
+            name.as_bytes(),
+            None as Option<&[u8]>,
+            Some(bytes),
+        )? {
+            Ok(()) => self.flush(),
+            Err(_) => Err(StoreError::InvestigatorExists(name)),
+        }
+    }
+
+    fn investigators(&self) -> StoreResult<Vec<InvestigatorRecord>> {
+        self.investigators
+            .iter()
+            .map(|item| decode(&item?.1))
+            .collect()
+    }
+
+    fn remove_investigator(&self, name: &str) -> StoreResult<bool> {
+        let suffix = Holder::Investigator(name.to_owned()).key_part();
+        let mut batch = sled::Batch::default();
+        for item in self.wraps.iter() {
+            let (key, _) = item?;
+            if key.len() == 16 + suffix.len() && key[16..] == suffix[..] {
+                batch.remove(key);
+            }
+        }
+        self.wraps.apply_batch(batch)?;
+        let existed = self.investigators.remove(name.as_bytes())?.is_some();
+        self.flush()?;
+        Ok(existed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::{Category, Day, DeadlinePolicy, Status};
+    use crate::store::{Author, Role};
+
+    fn record(day: Day) -> CaseRecord {
+        CaseRecord {
+            status: Status::New,
+            category: Category::Other,
+            urgent: false,
+            received: day,
+            deadlines: DeadlinePolicy::default().for_case_received(day),
+            acknowledged: None,
+            assignees: vec![],
+            entries: 1,
+            last_reporter_message: day,
+        }
+    }
+
+    fn lookup(byte: u8) -> LookupId {
+        use crate::crypto::{CaseToken, DeploymentSalt, KdfParams};
+        let settings = KdfSettings {
+            salt: DeploymentSalt::generate(),
+            params: KdfParams {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+        };
+        let token = CaseToken::parse(&format!("{byte:0>20}")).unwrap();
+        settings.derive_seed(&token).unwrap().lookup_id()
+    }
+
+    fn new_case(lookup: LookupId) -> NewCase {
+        let day = Day::from_ymd(2026, 11, 25).unwrap();
+        NewCase {
+            id: CaseId::generate(),
+            lookup,
+            record: record(day),
+            wraps: vec![
+                (Holder::Reporter, Wrap(b"r".to_vec())),
+                (Holder::Investigator("ana".into()), Wrap(b"a".to_vec())),
+            ],
+            report: ThreadEntry {
+                author: Author::Reporter,
+                day,
+                ciphertext: b"sealed".to_vec(),
+            },
+        }
+    }
+
+    #[test]
+    fn cases_survive_a_reopen_with_their_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = new_case(lookup(1));
+        let id = case.id;
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            store.create_case(case).unwrap();
+            let reply = ThreadEntry {
+                author: Author::Investigator,
+                day: Day::from_ymd(2026, 11, 26).unwrap(),
+                ciphertext: b"reply".to_vec(),
+            };
+            assert_eq!(store.append_entry(id, reply).unwrap(), 1);
+        }
+        let store = SledStore::open(dir.path()).unwrap();
+        let (found, record) = store.case_by_lookup(&lookup(1)).unwrap().unwrap();
+        assert_eq!(found, id);
+        assert_eq!(record.entries, 2);
+        let thread = store.thread(id).unwrap();
+        assert_eq!(thread.len(), 2);
+        assert_eq!(thread[1].ciphertext, b"reply");
+        assert!(store.case_by_lookup(&lookup(2)).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_taken_lookup_id_is_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        store.create_case(new_case(lookup(1))).unwrap();
+        let second = new_case(lookup(1));
+        let second_id = second.id;
+        assert!(matches!(
+            store.create_case(second),
+            Err(StoreError::LookupTaken)
+        ));
+        assert!(store.thread(second_id).unwrap().is_empty());
+    }
+
+    #[test]
+    fn removing_an_investigator_deletes_their_wraps_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let case = new_case(lookup(1));
+        let id = case.id;
+        store.create_case(case).unwrap();
+        store
+            .add_investigator(InvestigatorRecord {
+                name: "ana".into(),
+                recipient: "age1x".into(),
+                role: Role::Investigator,
+                enabled: true,
+                demo: false,
+                added: Day::today(),
+            })
+            .unwrap();
+        assert!(store.remove_investigator("ana").unwrap());
+        assert!(
+            store
+                .wrap(id, &Holder::Investigator("ana".into()))
+                .unwrap()
+                .is_none()
+        );
+        assert!(store.wrap(id, &Holder::Reporter).unwrap().is_some());
+        assert!(store.investigators().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_second_open_of_the_same_directory_is_refused_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = SledStore::open(dir.path()).unwrap();
+        assert!(matches!(
+            SledStore::open(dir.path()),
+            Err(StoreError::Locked(_))
+        ));
+    }
+
+    #[test]
+    fn kdf_settings_are_fixed_at_first_init() {
+        use crate::crypto::{DeploymentSalt, KdfParams};
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let first = KdfSettings {
+            salt: DeploymentSalt::generate(),
+            params: KdfParams::default(),
+        };
+        let mut second = first;
+        second.salt = DeploymentSalt::generate();
+        assert_eq!(store.init_kdf(first).unwrap(), first);
+        assert_eq!(store.init_kdf(second).unwrap(), first);
+    }
+}
