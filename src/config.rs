@@ -142,3 +142,39 @@ impl ServeConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use crate::cli::Cli;
+
+    #[test]
+    fn the_readme_table_lists_every_serve_setting_with_its_default() {
+        let readme = include_str!("../README.md");
+        let cli = Cli::command();
+        let serve = cli.find_subcommand("serve").unwrap();
+        for arg in serve.get_arguments() {
+            let Some(flag) = arg.get_long() else { continue };
+            if flag == "help" {
+                continue;
+            }
+            let env = arg.get_env().unwrap().to_string_lossy().into_owned();
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with(&format!("| `--{flag}` |")))
+                .unwrap_or_else(|| panic!("README has no row for --{flag}"));
+            assert!(
+                row.contains(&format!("`{env}`")),
+                "README row of --{flag} lacks {env}"
+            );
+            if let Some(default) = arg.get_default_values().first() {
+                let default = default.to_string_lossy();
+                assert!(
+                    row.contains(&format!("`{default}`")),
+                    "README row of --{flag} lacks default {default}"
+                );
+            }
+        }
+    }
+}

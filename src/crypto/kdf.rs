@@ -168,8 +168,8 @@ mod tests {
         let t = CaseToken::parse("7KQX-M2RT-9HVD-W3NB-P4ZE").unwrap();
         let seed = small().derive_seed(&t).unwrap();
         assert_ne!(
-            seed.expand(LOOKUP_LABEL).as_ref(),
-            seed.expand(REPORTER_IDENTITY_LABEL).as_ref()
+            &seed.expand(LOOKUP_LABEL)[..],
+            &seed.expand(REPORTER_IDENTITY_LABEL)[..]
         );
         let mut other = small();
         other.salt = DeploymentSalt([8; 16]);

@@ -44,7 +44,7 @@ impl AppState {
             reporting: Arc::new(reporting),
             kdf_pool: KdfPool::new(config.kdf_workers, config.kdf_queue),
             sessions: ReporterSessions::new(config.session_idle(), config.session_max()),
-            pages: Pages::new(&config.quick_exit_url),
+            pages: Pages::new(&config.quick_exit_url, config.session_idle_minutes),
         }
     }
 }

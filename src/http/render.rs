@@ -157,7 +157,7 @@ pub struct Pages {
 }
 
 impl Pages {
-    pub fn new(quick_exit_url: &str) -> Self {
+    pub fn new(quick_exit_url: &str, session_idle_minutes: u64) -> Self {
         let mut env = Environment::new();
         for (name, source) in TEMPLATES {
             // Infallible in practice: a template that does not parse fails every page test.
@@ -166,6 +166,7 @@ impl Pages {
         }
         env.add_function("t", translate);
         env.add_global("quick_exit_url", quick_exit_url.to_owned());
+        env.add_global("session_minutes", session_idle_minutes);
         env.add_global(
             "languages",
             Value::from_iter(
@@ -243,7 +244,9 @@ mod tests {
         let mut used = std::collections::BTreeSet::new();
         for (_, source) in TEMPLATES {
             for piece in source.split("t(\"").skip(1) {
-                if let Some((key, _)) = piece.split_once('"') {
+                // Keys ending in '-' are prefixes completed in the template
+                // ("category-" ~ c); the test below checks those ids one by one.
+                if let Some((key, _)) = piece.split_once('"').filter(|(k, _)| !k.ends_with('-')) {
                     used.insert(key.to_owned());
                 }
             }
@@ -260,6 +263,13 @@ mod tests {
             Error::Internal,
         ];
         used.extend(errors.iter().map(|e| e.message_key().to_owned()));
+        for c in crate::case::Category::ALL {
+            used.insert(format!("category-{}", c.as_str()));
+        }
+        for status in ["new", "acknowledged", "investigating", "closed"] {
+            used.insert(format!("status-{status}"));
+            used.insert(format!("status-explain-{status}"));
+        }
         let missing: Vec<_> = used.difference(&en).collect();
         assert!(missing.is_empty(), "templates use missing keys {missing:?}");
     }

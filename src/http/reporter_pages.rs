@@ -208,23 +208,20 @@ struct SessionForm {
     body: String,
 }
 
-/// The session of a page form, or the login page (keeping any unsent text) if it ended.
-fn session_of(
-    state: &AppState,
-    lang: Lang,
-    form: &SessionForm,
-) -> Result<(SessionId, Arc<OpenCase>), Response> {
-    let found = SessionId::parse(&form.session)
-        .and_then(|id| state.sessions.get(&id).map(|case| (id, case)));
-    found.ok_or_else(|| {
-        render_login(
-            state,
-            lang,
-            StatusCode::UNAUTHORIZED,
-            Some("error-no-session"),
-            &form.body,
-        )
-    })
+/// The live session of a page form, if any.
+fn session_of(state: &AppState, form: &SessionForm) -> Option<(SessionId, Arc<OpenCase>)> {
+    SessionId::parse(&form.session).and_then(|id| state.sessions.get(&id).map(|case| (id, case)))
+}
+
+/// The login page after a session ended, keeping any unsent text.
+fn session_ended(state: &AppState, lang: Lang, form: &SessionForm) -> Response {
+    render_login(
+        state,
+        lang,
+        StatusCode::UNAUTHORIZED,
+        Some("error-no-session"),
+        &form.body,
+    )
 }
 
 async fn view(
@@ -236,9 +233,9 @@ async fn view(
         Ok(Form(form)) => form,
         Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
     };
-    match session_of(&state, lang, &form) {
-        Ok((id, case)) => render_case(&state, lang, &id, case, None, "").await,
-        Err(page) => page,
+    match session_of(&state, &form) {
+        Some((id, case)) => render_case(&state, lang, &id, case, None, "").await,
+        None => session_ended(&state, lang, &form),
     }
 }
 
@@ -251,9 +248,8 @@ async fn follow_up(
         Ok(Form(form)) => form,
         Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
     };
-    let (id, case) = match session_of(&state, lang, &form) {
-        Ok(found) => found,
-        Err(page) => return page,
+    let Some((id, case)) = session_of(&state, &form) else {
+        return session_ended(&state, lang, &form);
     };
     match add_follow_up(&state, case.clone(), form.body.clone()).await {
         Ok(()) => render_case(&state, lang, &id, case, Some("case-message-sent"), "").await,

@@ -151,6 +151,9 @@ pub trait Store: Send + Sync + 'static {
 
     fn case(&self, case: CaseId) -> StoreResult<Option<CaseRecord>>;
 
+    /// How many cases the store holds.
+    fn case_count(&self) -> StoreResult<usize>;
+
     fn wrap(&self, case: CaseId, holder: &Holder) -> StoreResult<Option<Wrap>>;
 
     fn thread(&self, case: CaseId) -> StoreResult<Vec<ThreadEntry>>;

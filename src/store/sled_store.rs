@@ -204,6 +204,10 @@ impl Store for SledStore {
             .transpose()
     }
 
+    fn case_count(&self) -> StoreResult<usize> {
+        Ok(self.cases.len())
+    }
+
     fn wrap(&self, case: CaseId, holder: &Holder) -> StoreResult<Option<Wrap>> {
         Ok(self
             .wraps
@@ -300,16 +304,18 @@ mod tests {
         }
     }
 
+    /// A lookup id per small number, stable within one test process.
     fn lookup(byte: u8) -> LookupId {
         use crate::crypto::{CaseToken, DeploymentSalt, KdfParams};
-        let settings = KdfSettings {
+        static SETTINGS: std::sync::OnceLock<KdfSettings> = std::sync::OnceLock::new();
+        let settings = SETTINGS.get_or_init(|| KdfSettings {
             salt: DeploymentSalt::generate(),
             params: KdfParams {
                 memory_kib: 64,
                 iterations: 1,
                 parallelism: 1,
             },
-        };
+        });
         let token = CaseToken::parse(&format!("{byte:0>20}")).unwrap();
         settings.derive_seed(&token).unwrap().lookup_id()
     }

@@ -1,0 +1,258 @@
+//! Shared test harness: runs the real `quietline` binary on 127.0.0.1 with a temporary data
+//! directory, captures its output to files, and talks to it over HTTP.
+#![allow(dead_code)] // Each test file uses a different part of the harness.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use quietline::crypto::InvestigatorIdentity;
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_quietline");
+
+/// Small argon2 settings so tests run fast; the production defaults are checked in a unit
+/// test of `crypto::kdf`.
+pub const FAST_KDF: &[&str] = &["--kdf-memory-kib", "256", "--kdf-iterations", "1"];
+
+/// A data directory with one registered investigator, whose identity the test keeps.
+pub struct Deployment {
+    pub data: tempfile::TempDir,
+    pub logs: tempfile::TempDir,
+    pub investigator: InvestigatorIdentity,
+}
+
+impl Deployment {
+    pub fn new() -> Self {
+        let deployment = Deployment {
+            data: tempfile::tempdir().unwrap(),
+            logs: tempfile::tempdir().unwrap(),
+            investigator: InvestigatorIdentity::generate(),
+        };
+        let recipient = deployment.investigator.recipient().to_string();
+        let out = deployment.admin(&[
+            "add-investigator",
+            "--name",
+            "ana",
+            "--recipient",
+            &recipient,
+        ]);
+        assert!(out.status.success(), "add-investigator failed: {out:?}");
+        deployment
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
+    }
+
+    pub fn admin(&self, args: &[&str]) -> std::process::Output {
+        Command::new(BIN)
+            .arg("admin")
+            .arg(args[0])
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .args(&args[1..])
+            .output()
+            .unwrap()
+    }
+
+    /// Starts `quietline serve` on this deployment with `extra` args, and fast KDF settings
+    /// unless `extra` sets them.
+    pub fn start(&self, extra: &[&str]) -> Server {
+        Server::start(self.data_dir(), self.logs.path(), extra)
+    }
+}
+
+/// A running `quietline serve`. Killed when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub stdout: PathBuf,
+    pub stderr: PathBuf,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path, log_dir: &Path, extra: &[&str]) -> Server {
+        let n = std::fs::read_dir(log_dir).map(|d| d.count()).unwrap_or(0);
+        let stdout = log_dir.join(format!("serve-{n}.stdout"));
+        let stderr = log_dir.join(format!("serve-{n}.stderr"));
+        let kdf: &[&str] = if extra.contains(&"--kdf-memory-kib") {
+            &[]
+        } else {
+            FAST_KDF
+        };
+        let child = Command::new(BIN)
+            .arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(kdf)
+            .args(extra)
+            .env("QUIETLINE_LOG", "trace")
+            .stdout(Stdio::from(File::create(&stdout).unwrap()))
+            .stderr(Stdio::from(File::create(&stderr).unwrap()))
+            .spawn()
+            .unwrap();
+        let mut server = Server {
+            child,
+            base: String::new(),
+            stdout,
+            stderr,
+        };
+        server.base = server.wait_for_address();
+        server
+    }
+
+    /// Polls the server's stdout for the address it bound, for at most 20 seconds.
+    fn wait_for_address(&mut self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let out = std::fs::read_to_string(&self.stdout).unwrap_or_default();
+            if let Some(rest) = out.split("listening on ").nth(1) {
+                return rest.lines().next().unwrap().trim().to_owned();
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "server exited ({status}) before listening: {}",
+                    std::fs::read_to_string(&self.stderr).unwrap_or_default()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not start within 20 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server the hard way (SIGKILL), as a crash or power cut would.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Asks the server to stop (SIGTERM) and waits up to 20 s for it to exit.
+    pub fn stop(mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn logs(&self) -> String {
+        let out = std::fs::read_to_string(&self.stdout).unwrap_or_default();
+        let err = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+        out + &err
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP client that never follows redirects and gives up after 30 s.
+pub fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .redirects(0)
+        .build()
+}
+
+/// Status and body of a response, whatever the status.
+pub fn read(result: Result<ureq::Response, ureq::Error>) -> (u16, String) {
+    let response = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("request failed: {e}"),
+    };
+    (response.status(), response.into_string().unwrap())
+}
+
+pub fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+impl Server {
+    pub fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let (status, text) = read(agent().post(&self.url(path)).send_json(body.clone()));
+        (status, json(&text))
+    }
+
+    pub fn submit(&self, body: &str) -> String {
+        let (status, reply) = self.post_json(
+            "/api/v1/reports",
+            &serde_json::json!({"body": body, "category": "coercion_or_threat", "urgent": false}),
+        );
+        assert_eq!(status, 201, "{reply}");
+        reply["token"].as_str().unwrap().to_owned()
+    }
+
+    pub fn session(&self, token: &str) -> String {
+        let (status, reply) = self.post_json(
+            "/api/v1/case/session",
+            &serde_json::json!({ "token": token }),
+        );
+        assert_eq!(status, 200, "{reply}");
+        reply["session"].as_str().unwrap().to_owned()
+    }
+
+    pub fn case(&self, session: &str) -> (u16, Value) {
+        let (status, text) = read(
+            agent()
+                .get(&self.url("/api/v1/case"))
+                .set("Authorization", &format!("Bearer {session}"))
+                .call(),
+        );
+        (status, json(&text))
+    }
+
+    pub fn follow_up(&self, session: &str, body: &str) -> u16 {
+        read(
+            agent()
+                .post(&self.url("/api/v1/case/messages"))
+                .set("Authorization", &format!("Bearer {session}"))
+                .send_json(serde_json::json!({ "body": body })),
+        )
+        .0
+    }
+}
+
+/// Every regular file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// Today as the service writes it (UTC).
+pub fn today() -> String {
+    let out = Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}

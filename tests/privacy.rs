@@ -1,0 +1,196 @@
+//! What a seized server gives away: a report carrying unique markers is submitted and
+//! followed up, then every file of the data directory and everything the process printed
+//! (at the most verbose log level) is searched for the markers, the token, the session id,
+//! the reporter's user agent and forwarded address. None may appear. The same data is
+//! then shown to be readable by the registered investigator's identity, and only by it.
+
+mod common;
+
+use common::{Deployment, agent, files_under, read};
+use quietline::crypto::{CaseToken, InvestigatorIdentity, KdfSettings};
+use quietline::store::{Holder, SledStore, Store};
+use serde_json::json;
+
+const BODY_MARKER: &str = "QLMARKER-body-5e1f0c";
+const WHERE_MARKER: &str = "QLMARKER-where-77aa02";
+const PEOPLE_MARKER: &str = "QLMARKER-people-c3d9b4";
+const FOLLOW_UP_MARKER: &str = "QLMARKER-followup-91be3a";
+const PAGE_MARKER: &str = "QLMARKER-page-0d4e88";
+const USER_AGENT: &str = "QLMARKER-agent/1.0 (Officer's phone)";
+const FORWARDED_FOR: &str = "203.0.113.77";
+
+#[test]
+fn nothing_identifying_reaches_the_disk_or_the_logs() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&[]);
+
+    let send = |path: &str, body: serde_json::Value, bearer: Option<&str>| {
+        let mut request = agent()
+            .post(&server.url(path))
+            .set("User-Agent", USER_AGENT)
+            .set("X-Forwarded-For", FORWARDED_FOR)
+            .set("X-Real-IP", FORWARDED_FOR);
+        if let Some(session) = bearer {
+            request = request.set("Authorization", &format!("Bearer {session}"));
+        }
+        read(request.send_json(body))
+    };
+    let (status, reply) = send(
+        "/api/v1/reports",
+        json!({"body": format!("They paid me. {BODY_MARKER}"), "category": "bribe_offered",
+               "where_when": WHERE_MARKER, "people": PEOPLE_MARKER}),
+        None,
+    );
+    assert_eq!(status, 201);
+    let token = common::json(&reply)["token"].as_str().unwrap().to_owned();
+    let (status, reply) = send("/api/v1/case/session", json!({ "token": token }), None);
+    assert_eq!(status, 200);
+    let session = common::json(&reply)["session"].as_str().unwrap().to_owned();
+    let (status, _) = send(
+        "/api/v1/case/messages",
+        json!({ "body": FOLLOW_UP_MARKER }),
+        Some(&session),
+    );
+    assert_eq!(status, 201);
+    // The HTML form path too, and a failing request whose body must not be echoed to logs.
+    let (status, _) = read(
+        agent()
+            .post(&server.url("/report"))
+            .set("User-Agent", USER_AGENT)
+            .send_form(&[("body", PAGE_MARKER), ("category", "collusion")]),
+    );
+    assert_eq!(status, 201);
+    let (status, _) = send(
+        "/api/v1/reports",
+        json!({"body": BODY_MARKER, "category": BODY_MARKER}),
+        None,
+    );
+    assert_eq!(status, 422);
+
+    // The markers did go through: the case reads back in clear with the token.
+    let (_, case) = server.case(&session);
+    assert!(case.to_string().contains(FOLLOW_UP_MARKER));
+    let logs = server.logs();
+    server.stop();
+
+    let canonical = token.replace('-', "");
+    let needles = [
+        BODY_MARKER,
+        WHERE_MARKER,
+        PEOPLE_MARKER,
+        FOLLOW_UP_MARKER,
+        PAGE_MARKER,
+        "QLMARKER-agent",
+        FORWARDED_FOR,
+        token.as_str(),
+        canonical.as_str(),
+        &canonical.to_lowercase(),
+        session.as_str(),
+    ];
+    for needle in needles {
+        assert!(
+            !logs.contains(needle),
+            "the process output contains {needle:?}"
+        );
+    }
+    let files = files_under(deployment.data_dir());
+    assert!(!files.is_empty());
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap();
+        for needle in needles {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{} contains {needle:?}",
+                file.display()
+            );
+        }
+    }
+
+    // The investigator's identity opens the case; a stranger's does not.
+    let store = SledStore::open(deployment.data_dir()).unwrap();
+    let kdf: KdfSettings = store
+        .init_kdf(KdfSettings {
+            salt: quietline::crypto::DeploymentSalt::generate(),
+            params: Default::default(),
+        })
+        .unwrap();
+    let seed = kdf.derive_seed(&CaseToken::parse(&token).unwrap()).unwrap();
+    let (case_id, record) = store.case_by_lookup(&seed.lookup_id()).unwrap().unwrap();
+    assert_eq!(record.entries, 2);
+    let wrap = store
+        .wrap(case_id, &Holder::Investigator("ana".into()))
+        .unwrap()
+        .unwrap();
+    let key =
+        quietline::crypto::CaseKey::unwrap_with(&wrap, deployment.investigator.as_age()).unwrap();
+    let thread = store.thread(case_id).unwrap();
+    let report = String::from_utf8(key.open(&thread[0].ciphertext).unwrap().to_vec()).unwrap();
+    assert!(report.contains(BODY_MARKER) && report.contains(WHERE_MARKER));
+    let follow_up = String::from_utf8(key.open(&thread[1].ciphertext).unwrap().to_vec()).unwrap();
+    assert!(follow_up.contains(FOLLOW_UP_MARKER));
+    let stranger = InvestigatorIdentity::generate();
+    assert!(quietline::crypto::CaseKey::unwrap_with(&wrap, stranger.as_age()).is_err());
+}
+
+#[test]
+fn reporter_pages_load_nothing_from_elsewhere_and_run_no_script() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&[]);
+    for path in ["/", "/report", "/case", "/?lang=fr", "/report?lang=es"] {
+        let response = agent().get(&server.url(path)).call().unwrap();
+        let csp = response
+            .header("Content-Security-Policy")
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+        assert!(
+            !csp.contains("script-src"),
+            "no script may be allowed: {csp}"
+        );
+        assert_eq!(response.header("Referrer-Policy"), Some("no-referrer"));
+        assert_eq!(response.header("X-Frame-Options"), Some("DENY"));
+        assert_eq!(response.header("Cache-Control"), Some("no-store"));
+        assert!(
+            response.header("Set-Cookie").is_none(),
+            "{path} sets a cookie"
+        );
+        let html = response.into_string().unwrap();
+        assert!(!html.contains("<script"), "{path} has a script");
+        for attribute in ["src=\"http", "href=\"//", "src=\"//", "url(http"] {
+            assert!(
+                !html.contains(attribute),
+                "{path} loads from another origin"
+            );
+        }
+        // Only the quick-exit link points elsewhere; the stylesheet is ours.
+        assert!(html.contains("href=\"/static/style.css\""));
+    }
+    let css = agent()
+        .get(&server.url("/static/style.css"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(!css.contains("url(") && !css.contains("@import"));
+}
+
+#[test]
+fn pages_follow_the_browser_language_and_the_switcher() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&[]);
+    let page = |path: &str, accept: &str| {
+        agent()
+            .get(&server.url(path))
+            .set("Accept-Language", accept)
+            .call()
+            .unwrap()
+            .into_string()
+            .unwrap()
+    };
+    assert!(page("/", "fr-FR,fr;q=0.9,en;q=0.5").contains("<html lang=\"fr\">"));
+    assert!(page("/", "es-ES,es;q=0.9").contains("<html lang=\"es\">"));
+    assert!(page("/", "de-DE").contains("<html lang=\"en\">"));
+    let switched = page("/report?lang=es", "fr-FR");
+    assert!(switched.contains("<html lang=\"es\">"));
+    assert!(switched.contains("action=\"/report?lang=es\""));
+}

@@ -1,0 +1,114 @@
+# Pages de signalement de quietline, en français. Toutes les langues ont exactement les mêmes identifiants
+# de message (un test unitaire le vérifie). Gardez des phrases courtes et simples : les lecteurs peuvent
+# avoir peur, être pressés ou lire dans leur deuxième langue.
+
+site-name = quietline
+language-switcher = Langue
+quick-exit = Sortie rapide
+footer-note = Ce service ne garde aucune trace de votre adresse IP ni de votre navigateur. Il ne dépose aucun cookie et n'exécute aucun script.
+
+## Page d'accueil
+
+landing-title = Signaler en sécurité une contrainte, des menaces ou une infiltration
+landing-lead = Si vous ou vos collègues subissez des pressions, des menaces ou des tentatives de recrutement de la part de criminels, vous pouvez le signaler ici à la cellule d'intégrité, sans donner votre nom.
+landing-report = Faire un signalement
+landing-have-token = J'ai déjà un code de dossier
+landing-danger-title = En danger immédiat ?
+landing-danger-text = Si votre vie ou celle d'une autre personne est menacée en ce moment, appelez d'abord le numéro d'urgence (112 en Europe). Ensuite, faites votre signalement ici et cochez « Je suis en danger immédiat » : ces signalements sont lus en priorité.
+landing-what-happens-title = Ce que devient votre signalement
+landing-what-happens-1 = Votre signalement est chiffré avant d'être enregistré. Seuls les enquêteurs de la cellule d'intégrité peuvent le lire, sur leurs propres ordinateurs. Ce serveur ne peut pas lire les signalements enregistrés.
+landing-what-happens-2 = Vous recevez un code de dossier. C'est la seule clé d'accès à votre dossier : pas de nom, pas d'adresse e-mail, pas de compte.
+landing-what-happens-3 = La cellule d'intégrité accuse réception de votre signalement dans les 7 jours et vous donne un retour dans les 3 mois.
+landing-what-happens-4 = Revenez avec votre code pour lire les questions et les réponses de la cellule, et pour ajouter des informations.
+landing-protect-title = Protégez-vous
+landing-protect-device = Utilisez un appareil et un réseau personnels. N'utilisez jamais l'ordinateur, le téléphone ou le réseau de votre employeur.
+landing-protect-tor = Tor Browser est le moyen le plus sûr d'utiliser ce service : il cache votre adresse à tout le monde, y compris à nous. Réglez son niveau de sécurité sur « Le plus sûr » ; ce site fonctionne sans JavaScript.
+landing-protect-content = Pensez à ce que personne d'autre que vous ne peut savoir. Des détails connus de peu de personnes peuvent vous identifier. Donnez-les s'ils sont importants, et précisez s'ils risquent de vous exposer.
+landing-protect-exit = Le bouton « Sortie rapide », en haut de chaque page, vous fait quitter ce site immédiatement.
+
+## Formulaire de signalement
+
+report-title = Faire un signalement
+report-intro = Écrivez avec vos propres mots. Vous n'avez pas à donner votre nom. Rien n'est envoyé tant que vous n'avez pas appuyé sur le bouton en bas de la page.
+report-body-label = Que s'est-il passé ?
+report-body-hint = Qui a pris contact avec vous ou vous a fait des menaces, ce que ces personnes voulaient, ce qui a été dit ou proposé, et ce qui s'est passé ensuite.
+report-category-label = De quoi s'agit-il ?
+category-coercion_or_threat = Contrainte ou menace
+category-bribe_offered = Offre de pot-de-vin
+category-infiltration = Infiltration de votre service
+category-collusion = Collusion entre agents et criminels
+category-other = Autre chose
+report-where-when-label = Où et quand, avec vos propres mots
+report-people-label = Personnes impliquées
+report-optional = Facultatif.
+report-urgent-label = Je suis en danger immédiat
+report-urgent-hint = Les signalements urgents sont montrés en premier aux enquêteurs.
+report-before-send = Après l'envoi, vous verrez un code de dossier une seule fois. Préparez une feuille et un stylo.
+report-submit = Envoyer le signalement
+report-choose-category = Choisissez l'objet du signalement. Rien n'a été envoyé ; votre texte se trouve toujours ci-dessous.
+
+## Après l'envoi
+
+submitted-title = Votre signalement a été reçu
+submitted-lead = Il est enregistré sous forme chiffrée. La cellule d'intégrité en accusera réception dans les 7 jours.
+submitted-token-label = Votre code de dossier :
+submitted-keep-title = Notez ce code maintenant
+submitted-keep-paper = Écrivez-le sur papier. Cette page ne l'affichera plus, et nous ne pouvons pas le retrouver.
+submitted-keep-work = Ne l'enregistrez pas sur un ordinateur ou un téléphone professionnel. Ne l'envoyez pas par e-mail et ne le prenez pas en photo.
+submitted-keep-secret = Toute personne qui a ce code peut lire votre dossier. Gardez-le aussi soigneusement que la clé de votre domicile.
+submitted-keep-lost = Si vous le perdez, vous perdez l'accès à votre dossier. Vous pouvez alors faire un nouveau signalement et y mentionner l'ancien.
+submitted-next-title = Revenir plus tard
+submitted-next-text = Revenez dans quelques jours avec votre code pour voir l'état de votre dossier, lire les questions des enquêteurs et y répondre.
+submitted-go-to-case = Aller à « Mon dossier »
+
+## Accès au dossier
+
+login-title = Mon dossier
+login-intro = Saisissez votre code de dossier pour voir l'état de votre dossier et la conversation avec la cellule d'intégrité.
+login-token-label = Code de dossier
+login-token-hint = Les majuscules, les minuscules, les espaces et les tirets n'ont pas d'importance.
+login-draft-label = Votre message qui n'a pas encore été envoyé (il sera conservé quand vous vous reconnecterez)
+login-submit = Ouvrir mon dossier
+
+## Page du dossier
+
+case-title = Votre dossier
+case-status = État
+case-received = Reçu le
+case-category = Objet
+case-urgent = Danger immédiat
+case-urgent-yes = Oui, marqué comme urgent
+case-conversation = Conversation
+case-from-you = Vous
+case-from-unit = Cellule d'intégrité
+case-add-title = Ajouter des informations ou répondre
+case-add-label = Votre message
+case-add-submit = Envoyer
+case-refresh = Voir s'il y a de nouvelles réponses
+case-leave = Quitter mon dossier
+case-session-hint = Pour votre sécurité, cette page vous déconnecte après { $minutes } minutes d'inactivité. Quand vous avez terminé, appuyez sur « Quitter mon dossier » puis fermez le navigateur.
+case-message-sent = Votre message a été ajouté au dossier.
+case-left = Vous avez quitté votre dossier. Fermez cette fenêtre du navigateur si d'autres personnes peuvent utiliser cet appareil.
+status-new = Reçu, accusé de réception pas encore envoyé
+status-acknowledged = Accusé de réception envoyé
+status-investigating = Enquête en cours
+status-closed = Clôturé
+status-explain-new = La cellule d'intégrité accusera réception de votre signalement dans les 7 jours après l'avoir reçu.
+status-explain-acknowledged = La cellule d'intégrité a accusé réception de votre signalement. Vous recevrez un retour dans les 3 mois suivant le jour de sa réception.
+status-explain-investigating = Des enquêteurs travaillent sur votre dossier. Ils peuvent vous poser des questions ici : revenez de temps en temps.
+status-explain-closed = La cellule d'intégrité a clôturé votre dossier. Vous pouvez toujours lire la conversation et ajouter des informations.
+
+## Erreurs
+
+error-title = Un problème est survenu
+error-back-hint = Rien de ce que vous avez saisi n'a été enregistré. Utilisez le bouton Retour de votre navigateur pour y revenir.
+error-home = Retour à l'accueil
+error-bad-request = Le formulaire n'a pas pu être lu. Veuillez réessayer.
+error-malformed-token = Ce n'est pas un code de dossier : un code comporte 20 lettres et chiffres, comme XXXX-XXXX-XXXX-XXXX-XXXX. Vérifiez ce que vous avez saisi.
+error-unknown-token = Aucun dossier ne correspond à ce code. Vérifiez ce que vous avez saisi et réessayez.
+error-no-session = Pour votre sécurité, votre session a pris fin. Saisissez à nouveau votre code de dossier.
+error-too-large = Ce texte est plus long que ce que le service accepte. Raccourcissez-le ou envoyez-le en plusieurs messages.
+error-invalid = Le message est vide ou trop long. Rien n'a été envoyé ; votre texte se trouve toujours ci-dessous.
+error-busy = Le service est surchargé en ce moment. Rien n'a été envoyé ; veuillez réessayer dans une minute.
+error-not-accepting = Ce service n'accepte pas encore de signalements. Veuillez réessayer plus tard.
+error-internal = Le service n'a pas pu terminer cette opération. Rien n'a été envoyé ; veuillez réessayer plus tard.
