@@ -1,0 +1,121 @@
+//! Figures for the reporter side, printed rather than asserted: what one token derivation
+//! costs at the production KDF defaults, how long a durable submit and a follow-up take,
+//! and whether a wrong token answers in the same time as a right one (it must: the argon2
+//! run dominates both, so response time tells nothing about which tokens exist).
+//!
+//! Run with `cargo bench --bench reporter`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use quietline::case::{Category, DeadlinePolicy, Day};
+use quietline::crypto::{CaseToken, DeploymentSalt, InvestigatorIdentity, KdfParams, KdfSettings};
+use quietline::reporting::{MessageContent, MessageLimits, NewReport, Reporting, ReportingError};
+use quietline::store::{InvestigatorRecord, Role, SledStore, Store};
+
+const RUNS: usize = 30;
+
+fn summary(name: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{name:<44} median {:>8.2} ms   p90 {:>8.2} ms   min {:>8.2} ms   (n = {})",
+        ms(samples[samples.len() / 2]),
+        ms(samples[samples.len() * 9 / 10]),
+        ms(samples[0]),
+        samples.len()
+    );
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let start = Instant::now();
+    let out = f();
+    (out, start.elapsed())
+}
+
+fn report(body: &str) -> NewReport {
+    NewReport {
+        content: MessageContent {
+            body: body.to_owned(),
+            where_when: None,
+            people: None,
+        },
+        category: Category::CoercionOrThreat,
+        urgent: false,
+    }
+}
+
+fn main() {
+    let params = KdfParams::default();
+    println!(
+        "KDF defaults: argon2id m = {} KiB, t = {}, p = {}",
+        params.memory_kib, params.iterations, params.parallelism
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SledStore::open(dir.path()).unwrap());
+    for n in 0..3 {
+        store
+            .add_investigator(InvestigatorRecord {
+                name: format!("investigator-{n}"),
+                recipient: InvestigatorIdentity::generate().recipient().to_string(),
+                role: Role::Investigator,
+                enabled: true,
+                demo: false,
+                added: Day::today(),
+            })
+            .unwrap();
+    }
+    let kdf = KdfSettings {
+        salt: DeploymentSalt::generate(),
+        params,
+    };
+    let reporting = Reporting::new(
+        store,
+        kdf,
+        DeadlinePolicy::default(),
+        MessageLimits {
+            body_bytes: 100_000,
+            field_bytes: 10_000,
+        },
+    );
+
+    let token = CaseToken::generate();
+    summary(
+        "argon2id token derivation",
+        (0..RUNS).map(|_| timed(|| kdf.derive_seed(&token).unwrap()).1).collect(),
+    );
+
+    let body = "x".repeat(2_000);
+    let mut tokens = Vec::new();
+    let mut submits = Vec::new();
+    for _ in 0..RUNS {
+        let (token, took) = timed(|| reporting.submit(report(&body), Day::today()).unwrap());
+        tokens.push(token);
+        submits.push(took);
+    }
+    summary("submit (2 kB, 3 investigators, fsync)", submits);
+
+    let mut right = Vec::new();
+    let mut wrong = Vec::new();
+    for token in &tokens {
+        right.push(timed(|| reporting.open(token).unwrap()).1);
+        let stranger = CaseToken::generate();
+        let (result, took) = timed(|| reporting.open(&stranger));
+        assert!(matches!(result, Err(ReportingError::UnknownToken)));
+        wrong.push(took);
+    }
+    summary("open with the right token", right);
+    summary("open with a wrong token", wrong);
+
+    let case = reporting.open(&tokens[0]).unwrap();
+    summary(
+        "follow-up (200 B, fsync)",
+        (0..RUNS)
+            .map(|_| timed(|| reporting.follow_up(&case, "y".repeat(200), Day::today()).unwrap()).1)
+            .collect(),
+    );
+    summary(
+        &format!("read a thread of {} messages", RUNS + 1),
+        (0..RUNS).map(|_| timed(|| reporting.read(&case).unwrap()).1).collect(),
+    );
+}
