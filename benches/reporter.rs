@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use quietline::case::{Category, DeadlinePolicy, Day};
+use quietline::case::{Category, Day, DeadlinePolicy};
 use quietline::crypto::{CaseToken, DeploymentSalt, InvestigatorIdentity, KdfParams, KdfSettings};
 use quietline::reporting::{MessageContent, MessageLimits, NewReport, Reporting, ReportingError};
 use quietline::store::{InvestigatorRecord, Role, SledStore, Store};
@@ -82,7 +82,9 @@ fn main() {
     let token = CaseToken::generate();
     summary(
         "argon2id token derivation",
-        (0..RUNS).map(|_| timed(|| kdf.derive_seed(&token).unwrap()).1).collect(),
+        (0..RUNS)
+            .map(|_| timed(|| kdf.derive_seed(&token).unwrap()).1)
+            .collect(),
     );
 
     let body = "x".repeat(2_000);
@@ -111,11 +113,20 @@ fn main() {
     summary(
         "follow-up (200 B, fsync)",
         (0..RUNS)
-            .map(|_| timed(|| reporting.follow_up(&case, "y".repeat(200), Day::today()).unwrap()).1)
+            .map(|_| {
+                timed(|| {
+                    reporting
+                        .follow_up(&case, "y".repeat(200), Day::today())
+                        .unwrap()
+                })
+                .1
+            })
             .collect(),
     );
     summary(
         &format!("read a thread of {} messages", RUNS + 1),
-        (0..RUNS).map(|_| timed(|| reporting.read(&case).unwrap()).1).collect(),
+        (0..RUNS)
+            .map(|_| timed(|| reporting.read(&case).unwrap()).1)
+            .collect(),
     );
 }

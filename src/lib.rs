@@ -7,6 +7,8 @@
 
 #![forbid(unsafe_code)]
 
+/// Wire types of the investigator API, shared by the service and the desk.
+pub mod api;
 /// Case life, pure: statuses, categories, days and legal deadlines.
 pub mod case;
 /// Command-line interface definitions (clap), shared by `main` and the README check.

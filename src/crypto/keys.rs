@@ -159,6 +159,26 @@ impl InvestigatorIdentity {
     pub fn as_age(&self) -> &dyn age::Identity {
         &self.0
     }
+
+    /// Decrypts something sealed to this investigator, such as an internal note.
+    pub fn open(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        Ok(Zeroizing::new(age::decrypt(&self.0, ciphertext)?))
+    }
+}
+
+/// Encrypts to several investigators at once: what internal notes are sealed with, so
+/// that every colleague with access can read them and the reporter (who holds only the
+/// case key) never can.
+pub fn seal_to_investigators(
+    recipients: &[InvestigatorRecipient],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let encryptor = age::Encryptor::with_recipients(recipients.iter().map(|r| r.as_age()))?;
+    let mut out = Vec::new();
+    let mut writer = encryptor.wrap_output(&mut out).map_err(io_encrypt)?;
+    std::io::Write::write_all(&mut writer, plaintext).map_err(io_encrypt)?;
+    writer.finish().map_err(io_encrypt)?;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -192,6 +212,16 @@ mod tests {
         let case = CaseKey::generate();
         let sealed = case.seal(b"MARKER-41c7").unwrap();
         assert!(!sealed.windows(11).any(|w| w == b"MARKER-41c7"));
+    }
+
+    #[test]
+    fn notes_open_for_every_investigator_and_not_with_the_case_key() {
+        let ana = InvestigatorIdentity::generate();
+        let bruno = InvestigatorIdentity::generate();
+        let note = seal_to_investigators(&[ana.recipient(), bruno.recipient()], b"note").unwrap();
+        assert_eq!(ana.open(&note).unwrap().as_slice(), b"note");
+        assert_eq!(bruno.open(&note).unwrap().as_slice(), b"note");
+        assert!(CaseKey::generate().open(&note).is_err());
     }
 
     #[test]

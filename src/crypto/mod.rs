@@ -15,6 +15,7 @@ mod token;
 pub use kdf::{DeploymentSalt, KdfError, KdfParams, KdfSettings, LookupId, TokenSeed};
 pub use keys::{
     CaseKey, CryptoError, InvestigatorIdentity, InvestigatorRecipient, ReporterIdentity, Wrap,
+    seal_to_investigators,
 };
 pub use session::{SessionDigest, SessionId};
 pub use token::{CaseToken, TOKEN_BITS, TokenError};

@@ -1,0 +1,246 @@
+//! Wire types of the investigator API (`/api/v1/investigator/...`), shared by the service
+//! (`http::investigator_api`) and the desk (`desk`), so that the two cannot disagree.
+//!
+//! Ciphertext travels as standard base64 of the age binary format. The server never sees
+//! plaintext of anything here except metadata: the desk encrypts replies and notes and
+//! makes new wraps on the investigator's machine.
+//!
+//! | method and path | body | answer |
+//! | --- | --- | --- |
+//! | `POST /enrol` | [`EnrolRequest`] | 200 [`EnrolResponse`] |
+//! | `POST /enrol/confirm` | [`EnrolConfirm`] | 204 |
+//! | `POST /login` | [`LoginRequest`] | 200 [`LoginResponse`], 401, 429 |
+//! | `POST /logout` | — | 204 |
+//! | `GET /cases?status=&assignee=&page=&per_page=` | — | 200 [`CaseList`] |
+//! | `GET /cases/{id}` | — | 200 [`CaseDetail`]; 404 without a wrap |
+//! | `POST /cases/{id}/replies` | [`SealedBody`] | 201 |
+//! | `POST /cases/{id}/notes` | [`SealedBody`] | 201 |
+//! | `POST /cases/{id}/status` | [`StatusRequest`] | 200 [`CaseSummary`]; 409 for a bad transition |
+//! | `POST /cases/{id}/assignees` | [`AssignRequest`] | 200 [`CaseSummary`] |
+//! | `POST /cases/{id}/access` | [`GrantRequest`] | 201 |
+//! | `GET /investigators` | — | 200 `[`[`InvestigatorWire`]`]` |
+//! | `GET /stats` | — | 200 [`Stats`] |
+//! | `POST /admin/investigators` (admin) | [`NewInvestigator`] | 201 [`EnrolmentSecret`] |
+//! | `POST /admin/investigators/{name}/disable` (admin) | — | 204 |
+//! | `DELETE /admin/investigators/{name}` (admin) | — | 204 |
+//!
+//! Every path is under [`INVESTIGATOR_API`]; all but enrol and login need
+//! `Authorization: Bearer <session>`.
+
+use serde::{Deserialize, Serialize};
+
+pub const INVESTIGATOR_API: &str = "/api/v1/investigator";
+
+/// Base64 (standard alphabet, padded) for byte fields.
+pub mod b64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD
+            .decode(text.as_bytes())
+            .map_err(|_| serde::de::Error::custom("expected standard base64"))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolRequest {
+    pub name: String,
+    pub enrolment_secret: String,
+    pub password: String,
+}
+
+/// The TOTP secret to load into an authenticator app, shown once.
+#[derive(Serialize, Deserialize)]
+pub struct EnrolResponse {
+    /// RFC 4648 base32, no padding.
+    pub totp_secret: String,
+    /// `otpauth://totp/...` for QR codes.
+    pub otpauth_uri: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolConfirm {
+    pub name: String,
+    pub enrolment_secret: String,
+    /// A current 6-digit code from the authenticator.
+    pub code: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub name: String,
+    pub password: String,
+    pub code: String,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub session: String,
+    pub name: String,
+    /// `investigator` or `admin`.
+    pub role: String,
+}
+
+/// A case as the case list shows it: metadata only.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CaseSummary {
+    /// 32 hex digits.
+    pub id: String,
+    /// `new`, `acknowledged`, `investigating` or `closed`.
+    pub status: String,
+    /// For closed cases: `substantiated`, `unsubstantiated`, `referred`,
+    /// `insufficient_information`.
+    pub outcome: Option<String>,
+    pub category: String,
+    pub urgent: bool,
+    /// Days as `YYYY-MM-DD`.
+    pub received: String,
+    pub acknowledge_by: String,
+    pub feedback_by: String,
+    pub acknowledged: Option<String>,
+    /// Day of the first investigator reply.
+    pub first_feedback: Option<String>,
+    /// Days until the next deadline this case still has to meet (negative: overdue);
+    /// none for closed cases.
+    pub days_left: Option<i64>,
+    pub overdue: bool,
+    pub assignees: Vec<String>,
+    /// Reporter messages this investigator has not opened yet.
+    pub unread: bool,
+    pub entries: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CaseList {
+    /// Cases matching the filters, over all pages.
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+    /// Urgent first, then by nearest deadline.
+    pub cases: Vec<CaseSummary>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ThreadEntryWire {
+    pub seq: u64,
+    /// `reporter` or `investigator`.
+    pub author: String,
+    pub day: String,
+    #[serde(with = "b64")]
+    pub ciphertext: Vec<u8>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct NoteWire {
+    pub seq: u64,
+    /// Investigator name.
+    pub author: String,
+    pub day: String,
+    /// Encrypted to investigators' recipients, never to the case key.
+    #[serde(with = "b64")]
+    pub ciphertext: Vec<u8>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CaseDetail {
+    pub summary: CaseSummary,
+    /// The requesting investigator's wrap of the case key.
+    #[serde(with = "b64")]
+    pub wrap: Vec<u8>,
+    pub thread: Vec<ThreadEntryWire>,
+    pub notes: Vec<NoteWire>,
+    /// Investigators holding a wrap of this case.
+    pub holders: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealedBody {
+    #[serde(with = "b64")]
+    pub ciphertext: Vec<u8>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    pub status: String,
+    #[serde(default)]
+    pub outcome: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    pub assignees: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantRequest {
+    pub investigator: String,
+    #[serde(with = "b64")]
+    pub wrap: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InvestigatorWire {
+    pub name: String,
+    /// `age1...`
+    pub recipient: String,
+    pub role: String,
+    pub enabled: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvestigator {
+    pub name: String,
+    pub recipient: String,
+    /// `investigator` (default) or `admin`.
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct EnrolmentSecret {
+    pub enrolment_secret: String,
+}
+
+/// Figures integrity programmes report on; no content.
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Stats {
+    /// One row per month and category with at least one case received.
+    pub received: Vec<MonthCategoryCount>,
+    pub acknowledgement: DeadlineStats,
+    pub feedback: DeadlineStats,
+    /// Open cases past a deadline today.
+    pub overdue_now: usize,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct MonthCategoryCount {
+    /// `YYYY-MM`
+    pub month: String,
+    pub category: String,
+    pub cases: usize,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct DeadlineStats {
+    /// Cases where the step happened.
+    pub done: usize,
+    /// Of those, how many within the deadline.
+    pub within_deadline: usize,
+    /// Median days from receipt to the step.
+    pub median_days: Option<f64>,
+}
