@@ -62,6 +62,7 @@ fn main() {
                 enabled: true,
                 demo: false,
                 added: Day::today(),
+                credentials: Default::default(),
             })
             .unwrap();
     }

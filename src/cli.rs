@@ -25,9 +25,22 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Administer investigators (stop `serve` first: the store takes one process).
+    /// Administer investigators (stop `serve` first: the store takes one process; a
+    /// running service offers the same through the admin API of the desk).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain of the audit log; name the first altered entry.
+    Verify {
+        #[command(flatten)]
+        data_dir: DataDir,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -55,6 +68,12 @@ pub enum AdminCommand {
     ListInvestigators {
         #[command(flatten)]
         data_dir: DataDir,
+    },
+    /// Disable an investigator: they can no longer log in, and their sessions end.
+    DisableInvestigator {
+        #[command(flatten)]
+        data_dir: DataDir,
+        name: String,
     },
     /// Remove an investigator and delete every case-key wrap they hold.
     RemoveInvestigator {

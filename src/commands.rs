@@ -7,16 +7,23 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use zeroize::Zeroizing;
 
-use crate::case::Day;
 use crate::cli::{AdminCommand, RoleArg};
 use crate::config::ServeConfig;
-use crate::crypto::{DeploymentSalt, InvestigatorIdentity, InvestigatorRecipient, KdfSettings};
+use crate::crypto::{DeploymentSalt, InvestigatorIdentity, KdfParams, KdfSettings};
 use crate::http::{self, AppState};
+use crate::investigating::{Investigating, SessionLimits};
 use crate::reporting::Reporting;
-use crate::store::{InvestigatorRecord, Role, SledStore, Store};
+use crate::store::{Role, SledStore, Store};
 
 /// Name under which `serve --demo` registers its throwaway investigator.
 const DEMO_INVESTIGATOR: &str = "demo";
+/// Audit actor of administrator commands run on the server's command line.
+const ADMIN_CLI: &str = "admin-cli";
+/// Command-line account work opens no sessions; any limits do.
+const DESK_SESSIONS_FOR_CLI: SessionLimits = SessionLimits {
+    idle: std::time::Duration::from_secs(1),
+    max: std::time::Duration::from_secs(1),
+};
 
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
@@ -35,10 +42,15 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             "this deployment's KDF parameters were fixed at its first start and differ from the configured ones; using the stored ones"
         );
     }
-    check_investigators(store.as_ref(), &config)?;
+    check_investigators(&store, &config)?;
 
+    let investigating = Investigating::new(
+        store.clone(),
+        KdfParams::default(),
+        config.investigator_sessions(),
+    )?;
     let reporting = Reporting::new(store, kdf, config.deadlines(), config.message_limits());
-    let state = Arc::new(AppState::new(reporting, &config));
+    let state = Arc::new(AppState::new(reporting, investigating, &config));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -53,7 +65,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 
 /// Refuses to run without someone able to read reports, and keeps demo keys and real
 /// ones apart: a throwaway identity must never receive a real report.
-fn check_investigators(store: &dyn Store, config: &ServeConfig) -> anyhow::Result<()> {
+fn check_investigators(store: &Arc<dyn Store>, config: &ServeConfig) -> anyhow::Result<()> {
     let investigators = store.investigators()?;
     let has_demo = investigators.iter().any(|i| i.demo);
     let has_real = investigators.iter().any(|i| !i.demo);
@@ -65,7 +77,7 @@ fn check_investigators(store: &dyn Store, config: &ServeConfig) -> anyhow::Resul
             );
         }
         if !has_demo {
-            register_demo_investigator(store, &identity_file)?;
+            register_demo_investigator(store.clone(), &identity_file)?;
         }
         eprintln!(
             "\n*** DEMO MODE: for trying quietline out only. ***\n\
@@ -102,18 +114,22 @@ fn demo_identity_path(data_dir: &Path) -> PathBuf {
     data_dir.with_file_name(format!("{name}.demo-investigator-identity.txt"))
 }
 
-fn register_demo_investigator(store: &dyn Store, path: &Path) -> anyhow::Result<()> {
+fn register_demo_investigator(store: Arc<dyn Store>, path: &Path) -> anyhow::Result<()> {
     let identity = InvestigatorIdentity::generate();
     write_private_file(path, identity.to_file_text().as_bytes())
         .with_context(|| format!("cannot write the demo identity to {}", path.display()))?;
-    store.add_investigator(InvestigatorRecord {
-        name: DEMO_INVESTIGATOR.into(),
-        recipient: identity.recipient().to_string(),
-        role: Role::Admin,
-        enabled: true,
-        demo: true,
-        added: Day::today(),
-    })?;
+    let accounts = Investigating::new(store, KdfParams::default(), DESK_SESSIONS_FOR_CLI)?;
+    let secret = accounts.add_investigator(
+        ADMIN_CLI,
+        DEMO_INVESTIGATOR,
+        &identity.recipient().to_string(),
+        Role::Admin,
+        true,
+    )?;
+    eprintln!(
+        "Demo investigator {DEMO_INVESTIGATOR:?} registered; enrolment secret (shown once): {}",
+        secret.as_str()
+    );
     Ok(())
 }
 
@@ -200,11 +216,13 @@ pub fn keygen(out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+fn open_accounts(data_dir: &Path) -> anyhow::Result<Investigating> {
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(data_dir)?);
+    Ok(Investigating::new(
+        store,
+        KdfParams::default(),
+        DESK_SESSIONS_FOR_CLI,
+    )?)
 }
 
 pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
@@ -215,45 +233,61 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
             recipient,
             role,
         } => {
-            if !valid_name(&name) {
-                bail!("--name must be 1 to 64 letters, digits, '.', '_' or '-'");
-            }
             if name == DEMO_INVESTIGATOR {
                 bail!("the name {DEMO_INVESTIGATOR:?} is reserved for serve --demo");
             }
-            let recipient = InvestigatorRecipient::parse(&recipient)?;
-            let store = SledStore::open(&data_dir.path)?;
-            store.add_investigator(InvestigatorRecord {
-                name: name.clone(),
-                recipient: recipient.to_string(),
-                role: match role {
-                    RoleArg::Investigator => Role::Investigator,
-                    RoleArg::Admin => Role::Admin,
-                },
-                enabled: true,
-                demo: false,
-                added: Day::today(),
-            })?;
+            let role = match role {
+                RoleArg::Investigator => Role::Investigator,
+                RoleArg::Admin => Role::Admin,
+            };
+            let secret = open_accounts(&data_dir.path)?
+                .add_investigator(ADMIN_CLI, &name, &recipient, role, false)?;
             println!("registered {name}; new reports will be encrypted to them too");
+            println!("enrolment secret: {}", secret.as_str());
+            eprintln!(
+                "Give {name} the enrolment secret over a separate channel; it works once, with\n\
+                 `quietline enrol --server URL --name {name}`, where they set a password and a\n\
+                 second factor."
+            );
         }
         AdminCommand::ListInvestigators { data_dir } => {
             let store = SledStore::open(&data_dir.path)?;
             for i in store.investigators()? {
                 let state = if i.enabled { "enabled" } else { "disabled" };
+                let enrolled = if i.credentials.totp_confirmed {
+                    "enrolled"
+                } else {
+                    "not enrolled"
+                };
                 let demo = if i.demo { " (demo)" } else { "" };
                 println!(
-                    "{}\t{:?}\t{state}{demo}\t{}\tsince {}",
-                    i.name, i.role, i.recipient, i.added
+                    "{}\t{}\t{state}, {enrolled}{demo}\t{}\tsince {}",
+                    i.name,
+                    crate::investigating::role_name(i.role),
+                    i.recipient,
+                    i.added
                 );
             }
         }
+        AdminCommand::DisableInvestigator { data_dir, name } => {
+            open_accounts(&data_dir.path)?.disable(ADMIN_CLI, &name)?;
+            println!("disabled {name}; their sessions have ended");
+        }
         AdminCommand::RemoveInvestigator { data_dir, name } => {
-            let store = SledStore::open(&data_dir.path)?;
-            if !store.remove_investigator(&name)? {
+            if !open_accounts(&data_dir.path)?.remove(ADMIN_CLI, &name)? {
                 bail!("no investigator named {name:?}");
             }
             println!("removed {name} and every case-key wrap they held");
         }
     }
+    Ok(())
+}
+
+/// Recomputes the audit chain and names the first entry that does not fit.
+pub fn audit_verify(data_dir: &Path) -> anyhow::Result<()> {
+    let store = SledStore::open(data_dir)?;
+    let (count, head) = crate::audit::verify(store.audit_entries()?)?;
+    let head: String = head.iter().map(|b| format!("{b:02x}")).collect();
+    println!("audit log intact: {count} entries; chain head {head}");
     Ok(())
 }

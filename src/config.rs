@@ -66,6 +66,14 @@ pub struct ServeConfig {
     #[arg(long, env = "QUIETLINE_SESSION_MAX_MINUTES", default_value_t = 60)]
     pub session_max_minutes: u64,
 
+    /// An investigator session ends after this many seconds without use.
+    #[arg(long, env = "QUIETLINE_INVESTIGATOR_IDLE_SECONDS", default_value_t = 30 * 60)]
+    pub investigator_idle_seconds: u64,
+
+    /// An investigator session ends this many seconds after login, used or not.
+    #[arg(long, env = "QUIETLINE_INVESTIGATOR_MAX_SECONDS", default_value_t = 12 * 3600)]
+    pub investigator_max_seconds: u64,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "QUIETLINE_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
@@ -117,6 +125,13 @@ impl ServeConfig {
         }
     }
 
+    pub fn investigator_sessions(&self) -> crate::investigating::SessionLimits {
+        crate::investigating::SessionLimits {
+            idle: Duration::from_secs(self.investigator_idle_seconds),
+            max: Duration::from_secs(self.investigator_max_seconds),
+        }
+    }
+
     pub fn session_idle(&self) -> Duration {
         Duration::from_secs(self.session_idle_minutes * 60)
     }
@@ -132,6 +147,11 @@ impl ServeConfig {
         }
         if self.session_idle_minutes == 0 || self.session_max_minutes < self.session_idle_minutes {
             return Err("sessions need 0 < --session-idle-minutes <= --session-max-minutes".into());
+        }
+        if self.investigator_idle_seconds == 0
+            || self.investigator_max_seconds < self.investigator_idle_seconds
+        {
+            return Err("investigator sessions need 0 < idle <= max seconds".into());
         }
         if self.max_body_bytes < 1024 {
             return Err("--max-body-bytes below 1024 would refuse every report".into());

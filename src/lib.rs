@@ -9,6 +9,8 @@
 
 /// Wire types of the investigator API, shared by the service and the desk.
 pub mod api;
+/// The hash-chained audit log of investigator actions, pure.
+pub mod audit;
 /// Case life, pure: statuses, categories, days and legal deadlines.
 pub mod case;
 /// Command-line interface definitions (clap), shared by `main` and the README check.
@@ -21,6 +23,8 @@ pub mod config;
 pub mod crypto;
 /// The HTTP service: router, reporter API and pages.
 pub mod http;
+/// The investigator side: accounts, sessions, triage, replies, notes, access, stats.
+pub mod investigating;
 /// The reporter's side of a case, shared by the API and the pages.
 pub mod reporting;
 /// The `Store` trait and its sled implementation.

@@ -1,7 +1,7 @@
 //! The quietline binary: parse the command line, run one command, map errors to exit codes.
 
 use clap::Parser;
-use quietline::cli::{Cli, Command};
+use quietline::cli::{AuditCommand, Cli, Command};
 use quietline::commands;
 
 fn init_logging() {
@@ -26,6 +26,7 @@ fn main() -> std::process::ExitCode {
             .and_then(|rt| rt.block_on(commands::serve(config))),
         Command::Keygen { out } => commands::keygen(&out),
         Command::Admin(command) => commands::admin(command),
+        Command::Audit(AuditCommand::Verify { data_dir }) => commands::audit_verify(&data_dir.path),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

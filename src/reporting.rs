@@ -167,9 +167,12 @@ impl Reporting {
                 received: today,
                 deadlines: self.deadlines.for_case_received(today),
                 acknowledged: None,
+                first_feedback: None,
                 assignees: Vec::new(),
+                holders: investigators.iter().map(|(name, _)| name.clone()).collect(),
                 entries: 1,
-                last_reporter_message: today,
+                last_reporter_entry: 0,
+                notes: 0,
             };
             let case = NewCase {
                 id: CaseId::generate(),

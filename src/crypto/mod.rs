@@ -9,6 +9,7 @@
 mod base32;
 mod kdf;
 mod keys;
+mod password;
 mod session;
 mod token;
 
@@ -17,5 +18,6 @@ pub use keys::{
     CaseKey, CryptoError, InvestigatorIdentity, InvestigatorRecipient, ReporterIdentity, Wrap,
     seal_to_investigators,
 };
+pub use password::{MIN_PASSWORD_CHARS, PasswordHash};
 pub use session::{SessionDigest, SessionId};
 pub use token::{CaseToken, TOKEN_BITS, TokenError};

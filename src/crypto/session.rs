@@ -20,6 +20,12 @@ pub struct SessionId(Zeroizing<[u8; BYTES]>);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SessionDigest([u8; 32]);
 
+impl SessionDigest {
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
 impl SessionId {
     pub fn generate() -> Self {
         let mut bytes = Zeroizing::new([0u8; BYTES]);

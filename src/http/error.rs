@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::crypto::TokenError;
+use crate::investigating::InvestigatingError;
 use crate::reporting::ReportingError;
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,16 @@ pub enum Error {
     UnsupportedMediaType(String),
     #[error("{0}")]
     Unprocessable(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     #[error("the service is busy; try again in a moment")]
     Busy,
     #[error("this service is not accepting reports yet: no investigator is registered")]
@@ -40,7 +51,13 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::BadRequest(_) | Error::MalformedToken(_) => StatusCode::BAD_REQUEST,
-            Error::UnknownToken | Error::NoSession => StatusCode::UNAUTHORIZED,
+            Error::UnknownToken | Error::NoSession | Error::Unauthorized(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -54,8 +71,10 @@ impl Error {
         match self {
             Error::BadRequest(_) | Error::UnsupportedMediaType(_) => "error-bad-request",
             Error::MalformedToken(_) => "error-malformed-token",
-            Error::UnknownToken => "error-unknown-token",
+            Error::UnknownToken | Error::Unauthorized(_) => "error-unknown-token",
             Error::NoSession => "error-no-session",
+            Error::Forbidden(_) | Error::NotFound(_) | Error::Conflict(_) => "error-bad-request",
+            Error::TooManyRequests { .. } => "error-busy",
             Error::TooLarge => "error-too-large",
             Error::Unprocessable(_) => "error-invalid",
             Error::Busy => "error-busy",
@@ -66,11 +85,14 @@ impl Error {
 
     /// Adds what a client needs to act on the error (Retry-After when busy).
     pub fn decorate(&self, response: &mut Response) {
-        if matches!(self, Error::Busy | Error::NotAccepting) {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        }
+        let retry_after = match self {
+            Error::Busy | Error::NotAccepting => 5,
+            Error::TooManyRequests { retry_after, .. } => *retry_after,
+            _ => return,
+        };
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     }
 }
 
@@ -93,6 +115,30 @@ impl From<ReportingError> for Error {
             other => {
                 // Store, crypto and KDF errors carry no content, only their kind.
                 tracing::error!(error = %other, "request failed");
+                Error::Internal
+            }
+        }
+    }
+}
+
+impl From<InvestigatingError> for Error {
+    fn from(e: InvestigatingError) -> Self {
+        let message = e.to_string();
+        match e {
+            InvestigatingError::LoginFailed | InvestigatingError::EnrolmentFailed => {
+                Error::Unauthorized(message)
+            }
+            InvestigatingError::NoSession => Error::NoSession,
+            InvestigatingError::Throttled(retry_after) => Error::TooManyRequests {
+                message,
+                retry_after,
+            },
+            InvestigatingError::Forbidden => Error::Forbidden(message),
+            InvestigatingError::NoSuchCase => Error::NotFound(message),
+            InvestigatingError::Invalid(_) => Error::Unprocessable(message),
+            InvestigatingError::Conflict(_) => Error::Conflict(message),
+            InvestigatingError::Store(_) | InvestigatingError::Kdf(_) => {
+                tracing::error!(error = %e, "investigator request failed");
                 Error::Internal
             }
         }

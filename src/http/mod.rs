@@ -6,6 +6,7 @@
 
 mod blocking;
 mod error;
+mod investigator_api;
 mod render;
 mod reporter_api;
 mod reporter_pages;
@@ -25,6 +26,7 @@ use tower_http::timeout::TimeoutLayer;
 pub use error::Error;
 
 use crate::config::ServeConfig;
+use crate::investigating::Investigating;
 use crate::reporting::Reporting;
 use blocking::KdfPool;
 use render::Pages;
@@ -33,15 +35,17 @@ use sessions::ReporterSessions;
 /// What every handler shares. Each part documents its own locking.
 pub struct AppState {
     reporting: Arc<Reporting>,
+    investigating: Arc<Investigating>,
     kdf_pool: KdfPool,
     sessions: ReporterSessions,
     pages: Pages,
 }
 
 impl AppState {
-    pub fn new(reporting: Reporting, config: &ServeConfig) -> Self {
+    pub fn new(reporting: Reporting, investigating: Investigating, config: &ServeConfig) -> Self {
         AppState {
             reporting: Arc::new(reporting),
+            investigating: Arc::new(investigating),
             kdf_pool: KdfPool::new(config.kdf_workers, config.kdf_queue),
             sessions: ReporterSessions::new(config.session_idle(), config.session_max()),
             pages: Pages::new(&config.quick_exit_url, config.session_idle_minutes),
@@ -78,6 +82,7 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .merge(reporter_api::routes())
         .merge(reporter_pages::routes())
+        .merge(investigator_api::routes())
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(TimeoutLayer::with_status_code(

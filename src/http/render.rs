@@ -256,6 +256,11 @@ mod tests {
             Error::MalformedToken(crate::crypto::TokenError::BadCharacter),
             Error::UnknownToken,
             Error::NoSession,
+            Error::Forbidden(String::new()),
+            Error::TooManyRequests {
+                message: String::new(),
+                retry_after: 1,
+            },
             Error::TooLarge,
             Error::Unprocessable(String::new()),
             Error::Busy,

@@ -12,8 +12,9 @@ pub use sled_store::SledStore;
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::{Category, Day, Deadlines, Status};
-use crate::crypto::{KdfSettings, LookupId, Wrap};
+use crate::audit;
+use crate::case::{Category, Day, Deadlines, Status, TransitionError};
+use crate::crypto::{KdfSettings, LookupId, PasswordHash, Wrap};
 
 /// A case's id inside the service: random, unrelated to the token, and what investigators
 /// refer to a case by.
@@ -30,6 +31,18 @@ impl CaseId {
 
     pub fn as_bytes(&self) -> &[u8; 16] {
         &self.0
+    }
+
+    /// Reads the 32-hex-digit form that [`Display`](std::fmt::Display) writes.
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.len() != 32 || !text.is_ascii() {
+            return None;
+        }
+        let mut id = [0u8; 16];
+        for (i, byte) in id.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(CaseId(id))
     }
 }
 
@@ -73,11 +86,75 @@ pub struct CaseRecord {
     pub received: Day,
     pub deadlines: Deadlines,
     pub acknowledged: Option<Day>,
+    /// Day the reporter was first given feedback: a reply after acknowledgement, or the
+    /// closing of the case.
+    pub first_feedback: Option<Day>,
     pub assignees: Vec<String>,
+    /// Investigators holding a wrap of the case key.
+    pub holders: Vec<String>,
     /// Entries in the thread; the next entry's sequence number.
     pub entries: u64,
-    /// Day of the reporter's latest message, for "new reporter messages" marks.
-    pub last_reporter_message: Day,
+    /// Sequence number of the reporter's latest message, for "unread" marks.
+    pub last_reporter_entry: u64,
+    /// Internal notes; the next note's sequence number.
+    pub notes: u64,
+}
+
+impl CaseRecord {
+    /// Updates the record for a new thread entry. An investigator's first reply to a new
+    /// case acknowledges it; a reply to an acknowledged case is feedback.
+    pub fn record_entry(&mut self, seq: u64, author: Author, day: Day) {
+        self.entries = seq + 1;
+        match author {
+            Author::Reporter => self.last_reporter_entry = seq,
+            Author::Investigator if self.status == Status::New => {
+                self.status = Status::Acknowledged;
+                self.acknowledged.get_or_insert(day);
+            }
+            Author::Investigator => {
+                self.first_feedback.get_or_insert(day);
+            }
+        }
+    }
+
+    /// Moves the case to `to`, recording the days the deadlines are measured by.
+    pub fn change_status(&mut self, to: Status, day: Day) -> Result<(), TransitionError> {
+        self.status = self.status.transition(to)?;
+        self.acknowledged.get_or_insert(day);
+        if matches!(to, Status::Closed(_)) {
+            self.first_feedback.get_or_insert(day);
+        }
+        Ok(())
+    }
+
+    /// Days left until the next deadline this case still has to meet (negative when it
+    /// is overdue), or none when it has met both or is closed.
+    pub fn days_left(&self, today: Day) -> Option<i64> {
+        if matches!(self.status, Status::Closed(_)) {
+            return None;
+        }
+        if self.acknowledged.is_none() {
+            return Some(today.days_until(self.deadlines.acknowledge_by));
+        }
+        if self.first_feedback.is_none() {
+            return Some(today.days_until(self.deadlines.feedback_by));
+        }
+        None
+    }
+
+    /// Triage order: open urgent cases first, then other open cases, each by nearest
+    /// deadline (oldest first on a tie); closed cases last, newest first.
+    pub fn triage_key(&self, today: Day) -> (u8, i64, i64) {
+        let age = self.received.days_until(today);
+        match self.status {
+            Status::Closed(_) => (2, 0, age),
+            _ => (
+                u8::from(!self.urgent),
+                self.days_left(today).unwrap_or(i64::MAX),
+                -age,
+            ),
+        }
+    }
 }
 
 /// One message of a case thread, encrypted to the case key.
@@ -104,8 +181,9 @@ pub enum Role {
     Admin,
 }
 
-/// An investigator as the server knows them: a name and a public age recipient.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An investigator as the server knows them: a name, a public age recipient, and the
+/// credentials they log in with.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct InvestigatorRecord {
     pub name: String,
     /// `age1...` text.
@@ -115,6 +193,44 @@ pub struct InvestigatorRecord {
     /// A throwaway identity made by `serve --demo`, never for real reports.
     pub demo: bool,
     pub added: Day,
+    pub credentials: Credentials,
+}
+
+/// How an investigator proves who they are. Until enrolment is confirmed they can only
+/// enrol, with the one-time secret the administrator gave them.
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct Credentials {
+    /// SHA-256 of the one-time enrolment secret; gone once enrolment is confirmed.
+    pub enrolment_digest: Option<[u8; 32]>,
+    pub password: Option<PasswordHash>,
+    /// The TOTP shared secret. The server must hold it to check codes.
+    pub totp_secret: Option<Vec<u8>>,
+    pub totp_confirmed: bool,
+    /// Last TOTP time step accepted, so that a code works once.
+    pub last_totp_step: u64,
+}
+
+impl InvestigatorRecord {
+    pub fn can_log_in(&self) -> bool {
+        self.enabled && self.credentials.totp_confirmed && self.credentials.password.is_some()
+    }
+}
+
+/// An internal note: investigators only, encrypted to their recipients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteEntry {
+    pub author: String,
+    pub day: Day,
+    pub ciphertext: Vec<u8>,
+}
+
+/// A logged-in investigator's session; stored under the digest of its id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InvestigatorSession {
+    pub name: String,
+    /// Seconds since the Unix epoch.
+    pub created: u64,
+    pub last_used: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +249,10 @@ pub enum StoreError {
     NoSuchCase,
     #[error("an investigator named {0:?} already exists")]
     InvestigatorExists(String),
+    #[error("no investigator named {0:?}")]
+    NoSuchInvestigator(String),
+    #[error(transparent)]
+    Refused(#[from] TransitionError),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -151,6 +271,29 @@ pub trait Store: Send + Sync + 'static {
 
     fn case(&self, case: CaseId) -> StoreResult<Option<CaseRecord>>;
 
+    /// Every case record, in no particular order. Listing sorts and filters these; at
+    /// 100,000 cases this is one pass over small records (see `benches/desk.rs`).
+    fn all_cases(&self) -> StoreResult<Vec<(CaseId, CaseRecord)>>;
+
+    /// Changes a case record atomically; `change` may refuse (a bad status transition).
+    fn update_case(
+        &self,
+        case: CaseId,
+        change: &mut dyn FnMut(&mut CaseRecord) -> Result<(), TransitionError>,
+    ) -> StoreResult<CaseRecord>;
+
+    /// Stores a new wrap of a case key for an investigator and lists them as a holder.
+    fn add_wrap(&self, case: CaseId, investigator: &str, wrap: Wrap) -> StoreResult<()>;
+
+    fn append_note(&self, case: CaseId, note: NoteEntry) -> StoreResult<u64>;
+
+    fn notes(&self, case: CaseId) -> StoreResult<Vec<NoteEntry>>;
+
+    /// The thread length an investigator had seen when they last opened a case.
+    fn seen(&self, investigator: &str, case: CaseId) -> StoreResult<u64>;
+
+    fn mark_seen(&self, investigator: &str, case: CaseId, entries: u64) -> StoreResult<()>;
+
     /// How many cases the store holds.
     fn case_count(&self) -> StoreResult<usize>;
 
@@ -166,6 +309,31 @@ pub trait Store: Send + Sync + 'static {
 
     fn investigators(&self) -> StoreResult<Vec<InvestigatorRecord>>;
 
-    /// Removes an investigator and every wrap they hold; returns whether they existed.
+    fn investigator(&self, name: &str) -> StoreResult<Option<InvestigatorRecord>>;
+
+    /// Changes an investigator record atomically.
+    fn update_investigator(
+        &self,
+        name: &str,
+        change: &mut dyn FnMut(&mut InvestigatorRecord),
+    ) -> StoreResult<InvestigatorRecord>;
+
+    /// Removes an investigator, every wrap they hold and every session they have;
+    /// returns whether they existed.
     fn remove_investigator(&self, name: &str) -> StoreResult<bool>;
+
+    fn put_session(&self, digest: &[u8; 32], session: &InvestigatorSession) -> StoreResult<()>;
+
+    fn session(&self, digest: &[u8; 32]) -> StoreResult<Option<InvestigatorSession>>;
+
+    fn delete_session(&self, digest: &[u8; 32]) -> StoreResult<()>;
+
+    /// Ends every session of one investigator (on disable and removal).
+    fn delete_sessions_of(&self, name: &str) -> StoreResult<()>;
+
+    /// Appends an entry to the audit chain (its sequence number and link are set here).
+    fn append_audit(&self, entry: audit::Entry) -> StoreResult<audit::Sealed>;
+
+    /// The stored audit entries in order, as (key sequence number, encoded entry).
+    fn audit_entries(&self) -> StoreResult<Vec<(u64, Vec<u8>)>>;
 }

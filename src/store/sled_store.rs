@@ -1,12 +1,14 @@
 //! The embedded default store, on sled.
 //!
 //! Trees: `meta` (schema version, KDF settings), `lookup` (lookup id → case id), `cases`
-//! (case id → record), `wraps` (case id ‖ holder → wrapped case key), `thread` (case id ‖
-//! big-endian sequence → entry), `investigators` (name → record). Values are postcard.
-//! Each write is one sled transaction followed by a flush, so it is durable when the
-//! method returns.
+//! (case id → record), `wraps` (case id ‖ holder → wrapped case key), `thread` and `notes`
+//! (case id ‖ big-endian sequence → entry), `investigators` (name → record), `seen`
+//! (name ‖ 0 ‖ case id → entries seen), `sessions` (session digest → session), `audit`
+//! (big-endian sequence → sealed entry). Values are postcard. Each write is one sled
+//! transaction followed by a flush, so it is durable when the method returns.
 
 use std::path::Path;
+use std::sync::Mutex;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -14,9 +16,11 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::{
-    CaseId, CaseRecord, Holder, InvestigatorRecord, NewCase, Store, StoreError, StoreResult,
-    ThreadEntry,
+    CaseId, CaseRecord, Holder, InvestigatorRecord, InvestigatorSession, NewCase, NoteEntry, Store,
+    StoreError, StoreResult, ThreadEntry,
 };
+use crate::audit;
+use crate::case::TransitionError;
 use crate::crypto::{KdfSettings, LookupId, Wrap};
 
 const SCHEMA_VERSION: &[u8] = b"1";
@@ -28,7 +32,13 @@ pub struct SledStore {
     cases: sled::Tree,
     wraps: sled::Tree,
     thread: sled::Tree,
+    notes: sled::Tree,
     investigators: sled::Tree,
+    seen: sled::Tree,
+    sessions: sled::Tree,
+    audit: sled::Tree,
+    /// Serialises audit appends: each needs the previous entry's hash.
+    audit_lock: Mutex<()>,
 }
 
 fn encode<T: Serialize>(value: &T) -> StoreResult<Vec<u8>> {
@@ -54,6 +64,16 @@ fn from_tx(e: TransactionError<StoreError>) -> StoreError {
         TransactionError::Abort(e) => e,
         TransactionError::Storage(e) => e.into(),
     }
+}
+
+fn seen_key(name: &str, case: CaseId) -> Vec<u8> {
+    [name.as_bytes(), &[0], case.as_bytes()].concat()
+}
+
+fn seq_of(key: &[u8]) -> u64 {
+    key.get(key.len().saturating_sub(8)..)
+        .and_then(|tail| tail.try_into().ok())
+        .map_or(u64::MAX, u64::from_be_bytes)
 }
 
 fn thread_key(case: CaseId, seq: u64) -> [u8; 24] {
@@ -90,7 +110,12 @@ impl SledStore {
             cases: db.open_tree("cases")?,
             wraps: db.open_tree("wraps")?,
             thread: db.open_tree("thread")?,
+            notes: db.open_tree("notes")?,
             investigators: db.open_tree("investigators")?,
+            seen: db.open_tree("seen")?,
+            sessions: db.open_tree("sessions")?,
+            audit: db.open_tree("audit")?,
+            audit_lock: Mutex::new(()),
             db,
         };
         store.check_schema()?;
@@ -234,10 +259,7 @@ impl Store for SledStore {
                 let mut record: CaseRecord =
                     decode(&bytes).map_err(ConflictableTransactionError::Abort)?;
                 let seq = record.entries;
-                record.entries += 1;
-                if author == super::Author::Reporter {
-                    record.last_reporter_message = day;
-                }
+                record.record_entry(seq, author, day);
                 let record = encode(&record).map_err(ConflictableTransactionError::Abort)?;
                 thread.insert(thread_key(case, seq).as_slice(), entry.as_slice())?;
                 cases.insert(case.as_bytes().as_slice(), record)?;
@@ -246,6 +268,102 @@ impl Store for SledStore {
             .map_err(from_tx)?;
         self.flush()?;
         Ok(seq)
+    }
+
+    fn all_cases(&self) -> StoreResult<Vec<(CaseId, CaseRecord)>> {
+        self.cases
+            .iter()
+            .map(|item| {
+                let (key, value) = item?;
+                let id: [u8; 16] = key
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("bad case key".into()))?;
+                Ok((CaseId(id), decode(&value)?))
+            })
+            .collect()
+    }
+
+    fn update_case(
+        &self,
+        case: CaseId,
+        change: &mut dyn FnMut(&mut CaseRecord) -> Result<(), TransitionError>,
+    ) -> StoreResult<CaseRecord> {
+        // Not a sled transaction: its closure may run several times, and `change` is
+        // FnMut. Compare-and-swap in a loop gives the same atomicity.
+        loop {
+            let Some(current) = self.cases.get(case.as_bytes())? else {
+                return Err(StoreError::NoSuchCase);
+            };
+            let mut record: CaseRecord = decode(&current)?;
+            change(&mut record)?;
+            let updated = encode(&record)?;
+            if self
+                .cases
+                .compare_and_swap(case.as_bytes(), Some(current), Some(updated))?
+                .is_ok()
+            {
+                self.flush()?;
+                return Ok(record);
+            }
+        }
+    }
+
+    fn add_wrap(&self, case: CaseId, investigator: &str, wrap: Wrap) -> StoreResult<()> {
+        self.wraps.insert(
+            wrap_key(case, &Holder::Investigator(investigator.to_owned())),
+            wrap.0,
+        )?;
+        let name = investigator.to_owned();
+        self.update_case(case, &mut |record| {
+            if !record.holders.contains(&name) {
+                record.holders.push(name.clone());
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    fn append_note(&self, case: CaseId, note: NoteEntry) -> StoreResult<u64> {
+        let note = encode(&note)?;
+        let seq = (&self.cases, &self.notes)
+            .transaction(|(cases, notes)| {
+                let Some(bytes) = cases.get(case.as_bytes())? else {
+                    return Err(ConflictableTransactionError::Abort(StoreError::NoSuchCase));
+                };
+                let mut record: CaseRecord =
+                    decode(&bytes).map_err(ConflictableTransactionError::Abort)?;
+                let seq = record.notes;
+                record.notes += 1;
+                let record = encode(&record).map_err(ConflictableTransactionError::Abort)?;
+                notes.insert(thread_key(case, seq).as_slice(), note.as_slice())?;
+                cases.insert(case.as_bytes().as_slice(), record)?;
+                Ok(seq)
+            })
+            .map_err(from_tx)?;
+        self.flush()?;
+        Ok(seq)
+    }
+
+    fn notes(&self, case: CaseId) -> StoreResult<Vec<NoteEntry>> {
+        self.notes
+            .scan_prefix(case.as_bytes())
+            .map(|item| decode(&item?.1))
+            .collect()
+    }
+
+    fn seen(&self, investigator: &str, case: CaseId) -> StoreResult<u64> {
+        Ok(self
+            .seen
+            .get(seen_key(investigator, case))?
+            .map_or(0, |v| seq_of(&v)))
+    }
+
+    fn mark_seen(&self, investigator: &str, case: CaseId, entries: u64) -> StoreResult<()> {
+        // Not flushed: losing an "unread" mark in a crash costs nothing.
+        self.seen
+            .insert(seen_key(investigator, case), &entries.to_be_bytes())?;
+        Ok(())
     }
 
     fn add_investigator(&self, investigator: InvestigatorRecord) -> StoreResult<()> {
@@ -268,6 +386,36 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn investigator(&self, name: &str) -> StoreResult<Option<InvestigatorRecord>> {
+        self.investigators
+            .get(name.as_bytes())?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    fn update_investigator(
+        &self,
+        name: &str,
+        change: &mut dyn FnMut(&mut InvestigatorRecord),
+    ) -> StoreResult<InvestigatorRecord> {
+        loop {
+            let Some(current) = self.investigators.get(name.as_bytes())? else {
+                return Err(StoreError::NoSuchInvestigator(name.to_owned()));
+            };
+            let mut record: InvestigatorRecord = decode(&current)?;
+            change(&mut record);
+            let updated = encode(&record)?;
+            if self
+                .investigators
+                .compare_and_swap(name.as_bytes(), Some(current), Some(updated))?
+                .is_ok()
+            {
+                self.flush()?;
+                return Ok(record);
+            }
+        }
+    }
+
     fn remove_investigator(&self, name: &str) -> StoreResult<bool> {
         let suffix = Holder::Investigator(name.to_owned()).key_part();
         let mut batch = sled::Batch::default();
@@ -278,9 +426,75 @@ impl Store for SledStore {
             }
         }
         self.wraps.apply_batch(batch)?;
+        for (id, record) in self.all_cases()? {
+            if record.holders.iter().any(|h| h == name)
+                || record.assignees.iter().any(|a| a == name)
+            {
+                self.update_case(id, &mut |r| {
+                    r.holders.retain(|h| h != name);
+                    r.assignees.retain(|a| a != name);
+                    Ok(())
+                })?;
+            }
+        }
+        self.delete_sessions_of(name)?;
         let existed = self.investigators.remove(name.as_bytes())?.is_some();
         self.flush()?;
         Ok(existed)
+    }
+
+    fn put_session(&self, digest: &[u8; 32], session: &InvestigatorSession) -> StoreResult<()> {
+        self.sessions.insert(digest, encode(session)?)?;
+        self.flush()
+    }
+
+    fn session(&self, digest: &[u8; 32]) -> StoreResult<Option<InvestigatorSession>> {
+        self.sessions
+            .get(digest)?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    fn delete_session(&self, digest: &[u8; 32]) -> StoreResult<()> {
+        self.sessions.remove(digest)?;
+        self.flush()
+    }
+
+    fn delete_sessions_of(&self, name: &str) -> StoreResult<()> {
+        let mut batch = sled::Batch::default();
+        for item in self.sessions.iter() {
+            let (key, value) = item?;
+            let session: InvestigatorSession = decode(&value)?;
+            if session.name == name {
+                batch.remove(key);
+            }
+        }
+        self.sessions.apply_batch(batch)?;
+        self.flush()
+    }
+
+    fn append_audit(&self, entry: audit::Entry) -> StoreResult<audit::Sealed> {
+        let _one_at_a_time = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let previous: Option<audit::Sealed> = self
+            .audit
+            .last()?
+            .map(|(_, bytes)| decode(&bytes))
+            .transpose()?;
+        let sealed = entry.seal(previous.as_ref());
+        self.audit
+            .insert(sealed.entry.seq.to_be_bytes(), encode(&sealed)?)?;
+        self.flush()?;
+        Ok(sealed)
+    }
+
+    fn audit_entries(&self) -> StoreResult<Vec<(u64, Vec<u8>)>> {
+        self.audit
+            .iter()
+            .map(|item| {
+                let (key, value) = item?;
+                Ok((seq_of(&key), value.to_vec()))
+            })
+            .collect()
     }
 }
 
@@ -298,9 +512,12 @@ mod tests {
             received: day,
             deadlines: DeadlinePolicy::default().for_case_received(day),
             acknowledged: None,
+            first_feedback: None,
             assignees: vec![],
+            holders: vec!["ana".into()],
             entries: 1,
-            last_reporter_message: day,
+            last_reporter_entry: 0,
+            notes: 0,
         }
     }
 
@@ -392,9 +609,11 @@ mod tests {
                 enabled: true,
                 demo: false,
                 added: Day::today(),
+                credentials: Default::default(),
             })
             .unwrap();
         assert!(store.remove_investigator("ana").unwrap());
+        assert!(store.case(id).unwrap().unwrap().holders.is_empty());
         assert!(
             store
                 .wrap(id, &Holder::Investigator("ana".into()))

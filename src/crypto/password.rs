@@ -1,0 +1,93 @@
+//! Investigator passwords: argon2id with a random salt per password, compared in constant
+//! time. Only the hash, its salt and its parameters are stored.
+
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::RngCore;
+use rand::rngs::OsRng;
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use super::{KdfError, KdfParams};
+
+/// Shortest password accepted at enrolment. The second factor and the login rate limit
+/// carry part of the load, but a leaked store allows offline guessing of this hash.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// A stored password hash.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordHash {
+    salt: [u8; 16],
+    params: KdfParams,
+    hash: [u8; 32],
+}
+
+fn argon2id(
+    password: &str,
+    salt: &[u8; 16],
+    params: KdfParams,
+) -> Result<Zeroizing<[u8; 32]>, KdfError> {
+    let argon = Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            Some(32),
+        )
+        .map_err(KdfError::Params)?,
+    );
+    let mut out = Zeroizing::new([0u8; 32]);
+    argon
+        .hash_password_into(password.as_bytes(), salt, &mut out[..])
+        .map_err(KdfError::Params)?;
+    Ok(out)
+}
+
+impl PasswordHash {
+    /// Hashes a new password. Blocking and CPU-heavy.
+    pub fn new(password: &str, params: KdfParams) -> Result<Self, KdfError> {
+        let mut salt = [0u8; 16];
+        OsRng.fill_bytes(&mut salt);
+        let hash = *argon2id(password, &salt, params)?;
+        Ok(PasswordHash { salt, params, hash })
+    }
+
+    /// Checks a password in constant time. Blocking and CPU-heavy.
+    pub fn verify(&self, password: &str) -> bool {
+        argon2id(password, &self.salt, self.params)
+            .map(|h| bool::from(h[..].ct_eq(&self.hash)))
+            .unwrap_or(false)
+    }
+
+    /// A hash of a random password, to verify against when a name does not exist, so
+    /// that a login for an unknown name costs the same as one for a real name.
+    pub fn decoy(params: KdfParams) -> Result<Self, KdfError> {
+        let mut random = Zeroizing::new([0u8; 32]);
+        OsRng.fill_bytes(&mut random[..]);
+        let text: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        PasswordHash::new(&text, params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: KdfParams = KdfParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+
+    #[test]
+    fn the_right_password_verifies_and_others_do_not() {
+        let hash = PasswordHash::new("correct horse battery", SMALL).unwrap();
+        assert!(hash.verify("correct horse battery"));
+        assert!(!hash.verify("correct horse batterY"));
+        assert!(!hash.verify(""));
+        let again = PasswordHash::new("correct horse battery", SMALL).unwrap();
+        assert!(again.salt != hash.salt, "every hash has its own salt");
+    }
+}

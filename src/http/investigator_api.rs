@@ -1,0 +1,293 @@
+//! The investigator API under `/api/v1/investigator` (contract: `crate::api`). The desk is
+//! its client. Handlers only translate HTTP to `crate::investigating` and back; access
+//! rules live there. A reporter session is a different kind of id in a different table,
+//! so it can never pass the [`Session`] extractor here.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::AppState;
+use super::blocking;
+use super::error::Error;
+use crate::api::{
+    AssignRequest, CaseDetail, CaseList, CaseSummary, EnrolConfirm, EnrolRequest, EnrolResponse,
+    EnrolmentSecret, GrantRequest, InvestigatorWire, LoginRequest, LoginResponse, NewInvestigator,
+    SealedBody, Stats, StatusRequest,
+};
+use crate::case::Day;
+use crate::crypto::SessionId;
+use crate::investigating::{CaseFilter, Investigator, role_name};
+use crate::store::Role;
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/investigator/enrol", post(enrol))
+        .route("/api/v1/investigator/enrol/confirm", post(confirm))
+        .route("/api/v1/investigator/login", post(login))
+        .route("/api/v1/investigator/logout", post(logout))
+        .route("/api/v1/investigator/cases", get(list))
+        .route("/api/v1/investigator/cases/{id}", get(open))
+        .route("/api/v1/investigator/cases/{id}/replies", post(reply))
+        .route("/api/v1/investigator/cases/{id}/notes", post(note))
+        .route("/api/v1/investigator/cases/{id}/status", post(status))
+        .route("/api/v1/investigator/cases/{id}/assignees", post(assign))
+        .route("/api/v1/investigator/cases/{id}/access", post(grant))
+        .route("/api/v1/investigator/investigators", get(investigators))
+        .route("/api/v1/investigator/stats", get(stats))
+        .route("/api/v1/investigator/admin/investigators", post(admin_add))
+        .route(
+            "/api/v1/investigator/admin/investigators/{name}/disable",
+            post(admin_disable),
+        )
+        .route(
+            "/api/v1/investigator/admin/investigators/{name}",
+            delete(admin_remove),
+        )
+}
+
+/// JSON whose rejections become our [`Error`].
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(Error))]
+struct ApiJson<T>(T);
+
+/// A live investigator session from `Authorization: Bearer <session>`.
+struct Session(Investigator);
+
+impl FromRequestParts<Arc<AppState>> for Session {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Error> {
+        let id = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| SessionId::parse(v.trim()))
+            .ok_or(Error::NoSession)?;
+        let accounts = state.investigating.clone();
+        let who = blocking::run(move || accounts.session(&id)).await??;
+        Ok(Session(who))
+    }
+}
+
+async fn enrol(
+    State(state): State<Arc<AppState>>,
+    ApiJson(request): ApiJson<EnrolRequest>,
+) -> Result<Json<EnrolResponse>, Error> {
+    let accounts = state.investigating.clone();
+    let response = state
+        .kdf_pool
+        .run(move || accounts.enrol(&request.name, &request.enrolment_secret, &request.password))
+        .await??;
+    Ok(Json(response))
+}
+
+async fn confirm(
+    State(state): State<Arc<AppState>>,
+    ApiJson(request): ApiJson<EnrolConfirm>,
+) -> Result<StatusCode, Error> {
+    let accounts = state.investigating.clone();
+    blocking::run(move || {
+        accounts.confirm_enrolment(&request.name, &request.enrolment_secret, &request.code)
+    })
+    .await??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn login(
+    State(state): State<Arc<AppState>>,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<Json<LoginResponse>, Error> {
+    let accounts = state.investigating.clone();
+    let (session, who) = state
+        .kdf_pool
+        .run(move || accounts.login(&request.name, &request.password, &request.code))
+        .await??;
+    Ok(Json(LoginResponse {
+        session: session.encoded().as_str().to_owned(),
+        name: who.name,
+        role: role_name(who.role).to_owned(),
+    }))
+}
+
+async fn logout(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+) -> Result<StatusCode, Error> {
+    let accounts = state.investigating.clone();
+    blocking::run(move || accounts.logout(&who)).await??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    assignee: Option<String>,
+    #[serde(default)]
+    page: usize,
+    per_page: Option<usize>,
+}
+
+async fn list(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<CaseList>, Error> {
+    let Query(query) = query.map_err(|e| Error::BadRequest(e.body_text()))?;
+    let filter = CaseFilter {
+        status: query.status.filter(|s| !s.is_empty()),
+        assignee: query.assignee.filter(|s| !s.is_empty()),
+    };
+    let accounts = state.investigating.clone();
+    let per_page = query.per_page.unwrap_or(50);
+    Ok(Json(
+        blocking::run(move || accounts.list(&who, &filter, query.page, per_page, Day::today()))
+            .await??,
+    ))
+}
+
+async fn open(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+    Path(id): Path<String>,
+) -> Result<Json<CaseDetail>, Error> {
+    let accounts = state.investigating.clone();
+    Ok(Json(
+        blocking::run(move || accounts.open(&who, &id, Day::today())).await??,
+    ))
+}
+
+async fn reply(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SealedBody>,
+) -> Result<StatusCode, Error> {
+    let accounts = state.investigating.clone();
+    blocking::run(move || accounts.reply(&who, &id, body.ciphertext, Day::today())).await??;
+    Ok(StatusCode::CREATED)
+}
+
+async fn note(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SealedBody>,
+) -> Result<StatusCode, Error> {
+    let accounts = state.investigating.clone();
+    blocking::run(move || accounts.note(&who, &id, body.ciphertext, Day::today())).await??;
+    Ok(StatusCode::CREATED)
+}
+
+async fn status(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<StatusRequest>,
+) -> Result<Json<CaseSummary>, Error> {
+    let accounts = state.investigating.clone();
+    Ok(Json(
+        blocking::run(move || {
+            accounts.set_status(
+                &who,
+                &id,
+                &request.status,
+                request.outcome.as_deref(),
+                Day::today(),
+            )
+        })
+        .await??,
+    ))
+}
+
+async fn assign(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<AssignRequest>,
+) -> Result<Json<CaseSummary>, Error> {
+    let accounts = state.investigating.clone();
+    Ok(Json(
+        blocking::run(move || accounts.assign(&who, &id, request.assignees, Day::today()))
+            .await??,
+    ))
+}
+
+async fn grant(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<GrantRequest>,
+) -> Result<StatusCode, Error> {
+    let accounts = state.investigating.clone();
+    blocking::run(move || accounts.grant(&who, &id, &request.investigator, request.wrap)).await??;
+    Ok(StatusCode::CREATED)
+}
+
+async fn investigators(
+    State(state): State<Arc<AppState>>,
+    Session(_): Session,
+) -> Result<Json<Vec<InvestigatorWire>>, Error> {
+    let accounts = state.investigating.clone();
+    Ok(Json(
+        blocking::run(move || accounts.investigators()).await??,
+    ))
+}
+
+async fn stats(
+    State(state): State<Arc<AppState>>,
+    Session(_): Session,
+) -> Result<Json<Stats>, Error> {
+    let accounts = state.investigating.clone();
+    Ok(Json(
+        blocking::run(move || accounts.stats(Day::today())).await??,
+    ))
+}
+
+async fn admin_add(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+    ApiJson(request): ApiJson<NewInvestigator>,
+) -> Result<(StatusCode, Json<EnrolmentSecret>), Error> {
+    let role = match request.role.as_deref() {
+        None | Some("investigator") => Role::Investigator,
+        Some("admin") => Role::Admin,
+        Some(other) => return Err(Error::Unprocessable(format!("unknown role {other:?}"))),
+    };
+    let accounts = state.investigating.clone();
+    let secret =
+        blocking::run(move || accounts.admin_add(&who, &request.name, &request.recipient, role))
+            .await??;
+    Ok((
+        StatusCode::CREATED,
+        Json(EnrolmentSecret {
+            enrolment_secret: secret.as_str().to_owned(),
+        }),
+    ))
+}
+
+async fn admin_disable(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+    Path(name): Path<String>,
+) -> Result<StatusCode, Error> {
+    let accounts = state.investigating.clone();
+    blocking::run(move || accounts.admin_disable(&who, &name)).await??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn admin_remove(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+    Path(name): Path<String>,
+) -> Result<StatusCode, Error> {
+    let accounts = state.investigating.clone();
+    blocking::run(move || accounts.admin_remove(&who, &name)).await??;
+    Ok(StatusCode::NO_CONTENT)
+}
