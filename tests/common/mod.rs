@@ -2,6 +2,8 @@
 //! directory, captures its output to files, and talks to it over HTTP.
 #![allow(dead_code)] // Each test file uses a different part of the harness.
 
+pub mod accounts;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -189,7 +191,14 @@ pub fn json(body: &str) -> Value {
 impl Server {
     pub fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
         let (status, text) = read(agent().post(&self.url(path)).send_json(body.clone()));
-        (status, json(&text))
+        (
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                json(&text)
+            },
+        )
     }
 
     pub fn submit(&self, body: &str) -> String {
