@@ -25,6 +25,12 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// First login of a new investigator: with the administrator's one-time enrolment
+    /// secret, set a password and add the second factor to an authenticator app.
+    Enrol(crate::desk::EnrolArgs),
+    /// The investigator's desk: unlock your identity, log in, and read and answer cases in
+    /// your browser, decrypted on this machine only (served on 127.0.0.1).
+    Desk(crate::desk::DeskArgs),
     /// Administer investigators (stop `serve` first: the store takes one process; a
     /// running service offers the same through the admin API of the desk).
     #[command(subcommand)]

@@ -21,6 +21,8 @@ pub mod commands;
 pub mod config;
 /// Tokens, KDF, case keys and wraps, session ids: pure, no I/O.
 pub mod crypto;
+/// The investigator's desk: API client, local decryption, its loopback UI; and enrolment.
+pub mod desk;
 /// The HTTP service: router, reporter API and pages.
 pub mod http;
 /// The investigator side: accounts, sessions, triage, replies, notes, access, stats.

@@ -25,6 +25,8 @@ fn main() -> std::process::ExitCode {
             .map_err(anyhow::Error::from)
             .and_then(|rt| rt.block_on(commands::serve(config))),
         Command::Keygen { out } => commands::keygen(&out),
+        Command::Enrol(args) => quietline::desk::enrol(args),
+        Command::Desk(args) => quietline::desk::run(args),
         Command::Admin(command) => commands::admin(command),
         Command::Audit(AuditCommand::Verify { data_dir }) => commands::audit_verify(&data_dir.path),
     };

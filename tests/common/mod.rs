@@ -3,6 +3,8 @@
 #![allow(dead_code)] // Each test file uses a different part of the harness.
 
 pub mod accounts;
+pub mod desk;
+pub mod webdriver;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

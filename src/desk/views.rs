@@ -1,0 +1,545 @@
+//! What the desk's pages show, built from API answers: case rows with their deadlines,
+//! the decrypted case page, statistics. Decryption happens here, on the investigator's
+//! machine, with the identity unlocked at start.
+//!
+//! The desk UI is English-only for now: reporter pages are translated through
+//! web/i18n, whose three languages a test keeps in step, and the desk's words are not
+//! part of that set yet.
+//!
+//! Plaintext is held in types that zeroize on drop. Rendering copies it into the page's
+//! HTML, which axum sends and frees; that copy cannot practically be zeroized, and it never
+//! leaves memory except over the loopback connection to the browser.
+
+use minijinja::{Environment, Value, context};
+use serde::Serialize;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::api::{CaseDetail, CaseList, CaseSummary, InvestigatorWire, Stats};
+use crate::case::{Outcome, Status};
+use crate::crypto::{CaseKey, InvestigatorIdentity, InvestigatorRecipient, Wrap};
+use crate::reporting::MessageContent;
+
+/// Every desk template, compiled in, so that the binary is the whole desk.
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "base.html",
+        include_str!("../../web/templates/desk/base.html"),
+    ),
+    (
+        "cases.html",
+        include_str!("../../web/templates/desk/cases.html"),
+    ),
+    (
+        "case.html",
+        include_str!("../../web/templates/desk/case.html"),
+    ),
+    (
+        "stats.html",
+        include_str!("../../web/templates/desk/stats.html"),
+    ),
+    (
+        "error.html",
+        include_str!("../../web/templates/desk/error.html"),
+    ),
+    (
+        "stopped.html",
+        include_str!("../../web/templates/desk/stopped.html"),
+    ),
+];
+
+/// The desk's stylesheet, its only static asset.
+pub const STYLESHEET: &str = include_str!("../../web/static/desk.css");
+
+/// The statuses a case list can be filtered by, in case-life order.
+pub const STATUSES: [&str; 4] = ["new", "acknowledged", "investigating", "closed"];
+
+/// How a case can end, as the API spells it, with the words the desk shows.
+pub const OUTCOMES: [(&str, &str); 4] = [
+    ("substantiated", "Substantiated"),
+    ("unsubstantiated", "Unsubstantiated"),
+    ("referred", "Referred to another authority"),
+    ("insufficient_information", "Insufficient information"),
+];
+
+#[derive(Debug, thiserror::Error)]
+#[error("page {0} could not be rendered: {1}")]
+pub struct RenderError(&'static str, minijinja::Error);
+
+pub struct Pages {
+    env: Environment<'static>,
+}
+
+impl Pages {
+    /// `me` and `server` appear in every page's header.
+    pub fn new(me: &str, server: &str) -> Self {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            // Infallible in practice: a template that does not parse fails every desk test.
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("desk template {name} does not parse: {e}"));
+        }
+        env.add_global("me", me.to_owned());
+        env.add_global("server", server.to_owned());
+        env.add_filter("words", |code: String| code.replace('_', " "));
+        Pages { env }
+    }
+
+    pub fn render(&self, name: &'static str, ctx: Value) -> Result<String, RenderError> {
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|e| RenderError(name, e))
+    }
+}
+
+/// The next deadline of a case in words, or `None` for closed cases.
+pub fn deadline_text(case: &CaseSummary) -> Option<String> {
+    let days = case.days_left?;
+    // `days_left` counts to the next deadline still open: acknowledgement until there is
+    // one, then feedback.
+    let step = if case.acknowledged.is_none() {
+        "acknowledge"
+    } else {
+        "give feedback"
+    };
+    Some(match days {
+        d if d < 0 => format!("{} overdue to {step}", plural_days(-d)),
+        0 => format!("today: last day to {step}"),
+        d => format!("{} left to {step}", plural_days(d)),
+    })
+}
+
+fn plural_days(n: i64) -> String {
+    if n == 1 {
+        "1 day".into()
+    } else {
+        format!("{n} days")
+    }
+}
+
+/// One row of the case list.
+#[derive(Serialize)]
+struct CaseRow<'a> {
+    #[serde(flatten)]
+    case: &'a CaseSummary,
+    deadline: Option<String>,
+}
+
+/// The case list page: the server's page of cases, filters and paging links.
+pub fn case_list(
+    list: &CaseList,
+    investigators: &[InvestigatorWire],
+    status: Option<&str>,
+    assignee: Option<&str>,
+) -> Value {
+    let rows: Vec<CaseRow> = list
+        .cases
+        .iter()
+        .map(|case| CaseRow {
+            case,
+            deadline: deadline_text(case),
+        })
+        .collect();
+    // The API counts pages from 0; people, and the desk's links, from 1.
+    let page = list.page + 1;
+    let last_page = list.total.div_ceil(list.per_page.max(1)).max(1);
+    // Filters reach here validated (known statuses, names of letters, digits, '.', '_'
+    // and '-'), so they need no escaping in a query string.
+    let link = |page: usize| {
+        let mut query = format!("/?page={page}&per_page={}", list.per_page);
+        if let Some(status) = status {
+            query.push_str(&format!("&status={status}"));
+        }
+        if let Some(assignee) = assignee {
+            query.push_str(&format!("&assignee={assignee}"));
+        }
+        query
+    };
+    context! {
+        cases => rows,
+        total => list.total,
+        page => page,
+        last_page => last_page,
+        prev => (page > 1).then(|| link(page - 1)),
+        next => (page < last_page).then(|| link(page + 1)),
+        statuses => STATUSES,
+        investigators => names(investigators),
+        status => status,
+        assignee => assignee,
+    }
+}
+
+fn names(investigators: &[InvestigatorWire]) -> Vec<&str> {
+    investigators.iter().map(|i| i.name.as_str()).collect()
+}
+
+/// One decrypted entry of the case thread.
+#[derive(Serialize, Zeroize, ZeroizeOnDrop)]
+struct MessageView {
+    seq: u64,
+    author: String,
+    day: String,
+    readable: bool,
+    body: String,
+    where_when: Option<String>,
+    people: Option<String>,
+}
+
+/// One internal note, decrypted if this investigator's key can.
+#[derive(Serialize, Zeroize, ZeroizeOnDrop)]
+struct NoteView {
+    seq: u64,
+    author: String,
+    day: String,
+    readable: bool,
+    body: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("your key does not open this case's key: is --identity the file registered for you?")]
+    Wrap,
+}
+
+/// Opens the case key from this investigator's wrap.
+pub fn case_key(
+    detail: &CaseDetail,
+    identity: &InvestigatorIdentity,
+) -> Result<CaseKey, OpenError> {
+    CaseKey::unwrap_with(&Wrap(detail.wrap.clone()), identity.as_age()).map_err(|_| OpenError::Wrap)
+}
+
+/// Decrypts a thread entry or a note into its content, if it is one.
+fn parse_content(plaintext: Option<Zeroizing<Vec<u8>>>) -> Option<MessageContent> {
+    serde_json::from_slice(&plaintext?).ok()
+}
+
+/// The case page: the decrypted report and conversation, notes, and the forms.
+pub fn case_page(
+    detail: &CaseDetail,
+    key: &CaseKey,
+    identity: &InvestigatorIdentity,
+    investigators: &[InvestigatorWire],
+    notice: Option<&str>,
+) -> Value {
+    let messages: Vec<MessageView> = detail
+        .thread
+        .iter()
+        .map(|entry| {
+            let content = parse_content(key.open(&entry.ciphertext).ok());
+            message_view(entry.seq, &entry.author, &entry.day, content)
+        })
+        .collect();
+    let notes: Vec<NoteView> = detail
+        .notes
+        .iter()
+        .map(|note| {
+            let content = parse_content(identity.open(&note.ciphertext).ok());
+            let (readable, body) = match content {
+                Some(mut c) => (true, std::mem::take(&mut c.body)),
+                None => (false, String::new()),
+            };
+            NoteView {
+                seq: note.seq,
+                author: note.author.clone(),
+                day: note.day.clone(),
+                readable,
+                body,
+            }
+        })
+        .collect();
+    let summary = &detail.summary;
+    let enabled: Vec<&InvestigatorWire> = investigators.iter().filter(|i| i.enabled).collect();
+    let assignable: Vec<Value> = enabled
+        .iter()
+        .map(|i| {
+            context! {
+                name => i.name,
+                assigned => summary.assignees.contains(&i.name),
+                holder => detail.holders.contains(&i.name),
+            }
+        })
+        .collect();
+    let grantable: Vec<&str> = enabled
+        .iter()
+        .filter(|i| !detail.holders.contains(&i.name))
+        .map(|i| i.name.as_str())
+        .collect();
+    context! {
+        case => summary,
+        deadline => deadline_text(summary),
+        messages => messages,
+        notes => notes,
+        holders => detail.holders,
+        assignable => assignable,
+        grantable => grantable,
+        next_statuses => next_statuses(&summary.status),
+        outcomes => OUTCOMES.iter().map(|(code, label)| context! { code, label }).collect::<Vec<_>>(),
+        notice => notice.and_then(notice_text),
+    }
+}
+
+fn message_view(seq: u64, author: &str, day: &str, content: Option<MessageContent>) -> MessageView {
+    let mut view = MessageView {
+        seq,
+        author: author.to_owned(),
+        day: day.to_owned(),
+        readable: content.is_some(),
+        body: String::new(),
+        where_when: None,
+        people: None,
+    };
+    if let Some(mut content) = content {
+        // Moved out field by field: the content zeroizes whatever remains when dropped.
+        view.body = std::mem::take(&mut content.body);
+        view.where_when = content.where_when.take();
+        view.people = content.people.take();
+    }
+    view
+}
+
+/// What a finished form says at the top of the case page (`?done=`).
+fn notice_text(done: &str) -> Option<&'static str> {
+    Some(match done {
+        "reply" => "Your reply was encrypted and sent to the reporter.",
+        "status" => "The case status was changed.",
+        "assignees" => "The assignees were changed.",
+        "note" => "The internal note was encrypted to every investigator with access and saved.",
+        "access" => "Access was granted: the colleague can now open this case.",
+        _ => return None,
+    })
+}
+
+/// The statuses a case can move to from `current`, as the service's case life allows
+/// (`case::Status::transition`), so that the form offers no change the server refuses.
+fn next_statuses(current: &str) -> Vec<&'static str> {
+    let Some(from) = status_from_wire(current) else {
+        return Vec::new();
+    };
+    let candidates = [
+        Status::Acknowledged,
+        Status::Investigating,
+        // Any outcome: transitions do not depend on which.
+        Status::Closed(Outcome::Referred),
+    ];
+    candidates
+        .into_iter()
+        .filter(|to| from.transition(*to).is_ok())
+        .map(Status::as_str)
+        .collect()
+}
+
+fn status_from_wire(status: &str) -> Option<Status> {
+    Some(match status {
+        "new" => Status::New,
+        "acknowledged" => Status::Acknowledged,
+        "investigating" => Status::Investigating,
+        "closed" => Status::Closed(Outcome::Referred),
+        _ => return None,
+    })
+}
+
+/// Everyone with a wrap of the case who can still read notes: the recipients a new note
+/// is sealed to. Holders the server no longer lists (removed) are left out.
+pub fn note_recipients(
+    holders: &[String],
+    investigators: &[InvestigatorWire],
+) -> Vec<InvestigatorRecipient> {
+    investigators
+        .iter()
+        .filter(|i| i.enabled && holders.contains(&i.name))
+        .filter_map(|i| InvestigatorRecipient::parse(&i.recipient).ok())
+        .collect()
+}
+
+/// The statistics page.
+pub fn stats_page(stats: &Stats) -> Value {
+    context! {
+        received => stats.received,
+        acknowledgement => stats.acknowledgement,
+        feedback => stats.feedback,
+        overdue_now => stats.overdue_now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(days_left: Option<i64>, acknowledged: Option<&str>) -> CaseSummary {
+        CaseSummary {
+            id: "0".repeat(32),
+            status: "new".into(),
+            outcome: None,
+            category: "other".into(),
+            urgent: false,
+            received: "2026-11-25".into(),
+            acknowledge_by: "2026-12-02".into(),
+            feedback_by: "2027-02-25".into(),
+            acknowledged: acknowledged.map(str::to_owned),
+            first_feedback: None,
+            days_left,
+            overdue: days_left.is_some_and(|d| d < 0),
+            assignees: vec![],
+            unread: false,
+            entries: 1,
+        }
+    }
+
+    #[test]
+    fn deadlines_read_as_words() {
+        assert_eq!(
+            deadline_text(&summary(Some(3), None)).as_deref(),
+            Some("3 days left to acknowledge")
+        );
+        assert_eq!(
+            deadline_text(&summary(Some(1), Some("2026-11-26"))).as_deref(),
+            Some("1 day left to give feedback")
+        );
+        assert_eq!(
+            deadline_text(&summary(Some(-2), None)).as_deref(),
+            Some("2 days overdue to acknowledge")
+        );
+        assert_eq!(
+            deadline_text(&summary(Some(0), None)).as_deref(),
+            Some("today: last day to acknowledge")
+        );
+        assert_eq!(deadline_text(&summary(None, None)), None);
+    }
+
+    #[test]
+    fn the_status_form_offers_only_allowed_changes() {
+        assert_eq!(
+            next_statuses("new"),
+            ["acknowledged", "investigating", "closed"]
+        );
+        assert_eq!(next_statuses("acknowledged"), ["investigating", "closed"]);
+        assert_eq!(next_statuses("closed"), ["investigating"]);
+        assert!(next_statuses("unknown").is_empty());
+    }
+
+    fn wire(name: &str, identity: &InvestigatorIdentity) -> InvestigatorWire {
+        InvestigatorWire {
+            name: name.into(),
+            recipient: identity.recipient().to_string(),
+            role: "investigator".into(),
+            enabled: true,
+        }
+    }
+
+    #[test]
+    fn the_case_page_shows_decrypted_content_and_marks_unreadable_notes() {
+        let ana = InvestigatorIdentity::generate();
+        let bruno = InvestigatorIdentity::generate();
+        let key = CaseKey::generate();
+        let sealed = |content: &str| key.seal(content.as_bytes()).unwrap();
+        let detail = CaseDetail {
+            summary: summary(Some(2), None),
+            wrap: key.wrap_to(ana.recipient().as_age()).unwrap().0,
+            thread: vec![
+                crate::api::ThreadEntryWire {
+                    seq: 0,
+                    author: "reporter".into(),
+                    day: "2026-11-25".into(),
+                    ciphertext: sealed(
+                        r#"{"body":"They asked for the <rota>","where_when":"Gate 4","people":"Marco"}"#,
+                    ),
+                },
+                crate::api::ThreadEntryWire {
+                    seq: 1,
+                    author: "investigator".into(),
+                    day: "2026-11-26".into(),
+                    ciphertext: sealed(r#"{"body":"Thank you; are you safe?"}"#),
+                },
+            ],
+            notes: vec![
+                crate::api::NoteWire {
+                    seq: 0,
+                    author: "bruno".into(),
+                    day: "2026-11-26".into(),
+                    ciphertext: seal_to(&[&bruno], "before ana had access"),
+                },
+                crate::api::NoteWire {
+                    seq: 1,
+                    author: "bruno".into(),
+                    day: "2026-11-27".into(),
+                    ciphertext: seal_to(&[&bruno, &ana], "check the rota"),
+                },
+            ],
+            holders: vec!["ana".into(), "bruno".into()],
+        };
+        let investigators = [wire("ana", &ana), wire("bruno", &bruno)];
+        let opened = case_key(&detail, &ana).unwrap();
+        let ctx = case_page(&detail, &opened, &ana, &investigators, Some("reply"));
+        let html = Pages::new("ana", "https://q.example")
+            .render("case.html", ctx)
+            .unwrap();
+        assert!(html.contains("They asked for the &lt;rota&gt;"), "{html}");
+        assert!(html.contains("Gate 4") && html.contains("Marco"));
+        assert!(html.contains("Thank you; are you safe?"));
+        assert!(html.contains("check the rota"));
+        assert!(!html.contains("before ana had access"));
+        assert!(html.contains("Not readable with your key"));
+        assert!(html.contains("Your reply was encrypted and sent"));
+        assert!(html.contains("2 days left to acknowledge"));
+        assert!(case_key(&detail, &bruno).is_err());
+    }
+
+    fn seal_to(who: &[&InvestigatorIdentity], body: &str) -> Vec<u8> {
+        let recipients: Vec<_> = who.iter().map(|i| i.recipient()).collect();
+        let json = serde_json::json!({ "body": body }).to_string();
+        crate::crypto::seal_to_investigators(&recipients, json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn the_list_and_stats_pages_render() {
+        let pages = Pages::new("ana", "https://q.example");
+        let list = CaseList {
+            total: 120,
+            page: 1,
+            per_page: 50,
+            cases: vec![summary(Some(-1), None)],
+        };
+        let html = pages
+            .render(
+                "cases.html",
+                case_list(&list, &[], Some("new"), Some("ana")),
+            )
+            .unwrap();
+        assert!(html.contains("Page 2 of 3"), "{html}");
+        assert!(html.contains("?page=1&amp;per_page=50&amp;status=new&amp;assignee=ana\""));
+        assert!(html.contains("?page=3&amp;per_page=50&amp;status=new&amp;assignee=ana\""));
+        assert!(html.contains("class=\"case overdue"));
+        assert!(html.contains("1 day overdue to acknowledge"));
+
+        let stats = Stats {
+            received: vec![crate::api::MonthCategoryCount {
+                month: "2026-11".into(),
+                category: "bribe_offered".into(),
+                cases: 3,
+            }],
+            overdue_now: 4,
+            ..Stats::default()
+        };
+        let html = pages.render("stats.html", stats_page(&stats)).unwrap();
+        assert!(html.contains("bribe offered") && html.contains("<strong>4</strong>"));
+        for page in ["error.html", "stopped.html"] {
+            pages.render(page, context! { message => "m" }).unwrap();
+        }
+    }
+
+    #[test]
+    fn notes_go_to_enabled_holders_only() {
+        let wire = |name: &str, enabled: bool| InvestigatorWire {
+            name: name.into(),
+            recipient: InvestigatorIdentity::generate().recipient().to_string(),
+            role: "investigator".into(),
+            enabled,
+        };
+        let all = [wire("ana", true), wire("bruno", true), wire("carla", false)];
+        let holders = ["ana".to_owned(), "carla".to_owned()];
+        let recipients = note_recipients(&holders, &all);
+        assert_eq!(recipients.len(), 1);
+        assert_eq!(recipients[0].to_string(), all[0].recipient);
+    }
+}

@@ -1,0 +1,95 @@
+//! The investigator's desk in a real browser: open the address the desk prints (its
+//! access key becomes a cookie), see the case list with the urgent case first, open it,
+//! read the report decrypted on the desk, answer through the reply form and see the answer
+//! in the conversation.
+//!
+//! The browser is headless chromium with JavaScript turned off (tests/common/webdriver.rs):
+//! the desk's pages need none, and its content security policy would block any.
+
+mod common;
+
+use std::time::Instant;
+
+use common::accounts::register;
+use common::desk::{self, Desk, PASSPHRASE, write_identity_file};
+use common::webdriver::Browser;
+use serde_json::json;
+
+const CALM: &str = "A routine report about the rota (desk-browser-calm)";
+const URGENT: &str = "They said they know where my children go to school (desk-browser-urgent)";
+const WHERE_WHEN: &str = "Outside the depot, this morning";
+const REPLY: &str = "We have read this. Please call the number we gave you (desk-browser-reply)";
+
+#[test]
+fn an_investigator_reads_and_answers_a_case_in_the_browser() {
+    let started = Instant::now();
+    let deployment = common::Deployment::new();
+    let (bruno, secret) = register(&deployment, "bruno", "investigator");
+    let keys = tempfile::tempdir().unwrap();
+    let identity_file = keys.path().join("bruno.age");
+    write_identity_file(&bruno, PASSPHRASE, &identity_file);
+    let server = deployment.start(&[]);
+    for (body, urgent) in [(CALM, false), (URGENT, true)] {
+        let (status, reply) = server.post_json(
+            "/api/v1/reports",
+            &json!({
+                "body": body, "category": "coercion_or_threat", "urgent": urgent,
+                "where_when": WHERE_WHEN,
+            }),
+        );
+        assert_eq!(status, 201, "{reply}");
+    }
+    let mut authenticator = desk::enrol(&server, "bruno", &secret);
+    let desk = Desk::start(
+        &server,
+        &identity_file,
+        "bruno",
+        &mut authenticator,
+        deployment.logs.path(),
+    );
+    let browser = Browser::start();
+
+    // The printed address: the key is traded for a cookie, and the case list shows.
+    browser.goto(&desk.entry);
+    browser.wait_for_url_path("/");
+    browser.find("table.cases");
+    let flags = browser.texts("table.cases tbody tr td.flag");
+    assert_eq!(flags, ["URGENT", ""], "the urgent case comes first");
+
+    // Open the urgent case by its link.
+    browser
+        .find("table.cases tbody tr:first-child a.open")
+        .click();
+    browser.find("#case-status");
+    let url = browser.get("/url");
+    assert!(
+        url.as_str().unwrap().contains("/cases/"),
+        "not on a case page: {url}"
+    );
+    assert_eq!(browser.texts("article.message > div.text"), [URGENT]);
+    assert_eq!(browser.find("div.where-when").text(), WHERE_WHEN);
+
+    // Answer through the reply form; the answer shows in the conversation.
+    browser
+        .find("form.reply textarea[name=body]")
+        .type_text(REPLY);
+    browser.find("form.reply button[type=submit]").click();
+    let notice = browser.find("p.notice").text();
+    assert_eq!(notice, "Your reply was encrypted and sent to the reporter.");
+    assert_eq!(
+        browser.texts("article.message > div.text"),
+        [URGENT, REPLY],
+        "conversation after the reply"
+    );
+    assert_eq!(
+        browser.texts("article.message > header"),
+        [
+            format!("Reporter · {}", common::today()),
+            format!("Integrity unit · {}", common::today())
+        ]
+    );
+    // A first reply to a new case acknowledges it.
+    assert_eq!(browser.find("#case-status").text(), "acknowledged");
+
+    eprintln!("desk browser journey took {:.1?}", started.elapsed());
+}
