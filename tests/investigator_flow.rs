@@ -50,9 +50,9 @@ fn an_investigator_enrols_reads_in_the_desk_and_the_reporter_sees_the_answer() {
     assert_eq!(status, 201, "{reply}");
     let token = reply["token"].as_str().unwrap().to_owned();
 
-    // A colleague joins after the reports: she holds no wrap of them.
+    // A colleague (an administrator) joins after the reports: she holds no wrap of them.
     server.stop();
-    let (carla_identity, carla_secret) = register(&deployment, "carla", "investigator");
+    let (carla_identity, carla_secret) = register(&deployment, "carla", "admin");
     let server = deployment.start(&[]);
     let mut carla = Account::enrol(&server, "carla", carla_identity, &carla_secret);
 
@@ -199,6 +199,15 @@ fn an_investigator_enrols_reads_in_the_desk_and_the_reporter_sees_the_answer() {
     assert_eq!(messages.len(), 2, "{case}");
     assert_eq!(messages[1]["from"], "investigator");
     assert_eq!(messages[1]["body"], REPLY);
+
+    // An administrator disables Bruno: his server session ends, and the desk says what
+    // to do instead of failing obscurely.
+    let (status, reply) =
+        server.inv_post(&session, "/admin/investigators/bruno/disable", &json!({}));
+    assert_eq!(status, 204, "{reply}");
+    let (status, page) = browser.get("/");
+    assert_eq!(status, 401, "{page}");
+    assert!(page.contains("restart the desk"), "{page}");
 
     // Log out: the desk stops, and wrote nothing to its home, working or temp directory.
     let (status, _) = browser.post_form("/logout", &[]);

@@ -61,9 +61,11 @@ pub const OUTCOMES: [(&str, &str); 4] = [
     ("insufficient_information", "Insufficient information"),
 ];
 
+/// A template failure, by page and kind only: minijinja's detail text can quote values,
+/// and values here are case content.
 #[derive(Debug, thiserror::Error)]
 #[error("page {0} could not be rendered: {1}")]
-pub struct RenderError(&'static str, minijinja::Error);
+pub struct RenderError(&'static str, minijinja::ErrorKind);
 
 pub struct Pages {
     env: Environment<'static>,
@@ -88,7 +90,7 @@ impl Pages {
         self.env
             .get_template(name)
             .and_then(|t| t.render(ctx))
-            .map_err(|e| RenderError(name, e))
+            .map_err(|e| RenderError(name, e.kind()))
     }
 }
 
@@ -250,8 +252,11 @@ pub fn case_page(
         .collect();
     let summary = &detail.summary;
     let enabled: Vec<&InvestigatorWire> = investigators.iter().filter(|i| i.enabled).collect();
-    let assignable: Vec<Value> = enabled
+    // Someone disabled since they were assigned stays listed (and ticked), so that saving
+    // the form does not unassign them behind the investigator's back.
+    let assignable: Vec<Value> = investigators
         .iter()
+        .filter(|i| i.enabled || summary.assignees.contains(&i.name))
         .map(|i| {
             context! {
                 name => i.name,
