@@ -416,6 +416,63 @@ mod tests {
         ));
     }
 
+    /// A one-shot SOCKS5 proxy that records the target it is asked for and refuses it.
+    fn fake_socks_proxy() -> (String, std::thread::JoinHandle<Vec<u8>>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        listener.set_nonblocking(true).unwrap();
+        let proxy = std::thread::spawn(move || {
+            // Bounded: a client that never comes (resolving locally instead) fails the
+            // test rather than hanging it.
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            let mut stream = loop {
+                match listener.accept() {
+                    Ok((stream, _)) => break stream,
+                    Err(_) if std::time::Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    Err(_) => return Vec::new(),
+                }
+            };
+            stream.set_nonblocking(false).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut greeting = [0u8; 3];
+            stream.read_exact(&mut greeting).unwrap();
+            assert_eq!(greeting, [5, 1, 0], "SOCKS5, no authentication");
+            stream.write_all(&[5, 0]).unwrap();
+            let mut head = [0u8; 5];
+            stream.read_exact(&mut head).unwrap();
+            let mut rest = vec![0u8; usize::from(head[4]) + 2];
+            stream.read_exact(&mut rest).unwrap();
+            // "Host unreachable": the client gives up, and the test reads what it asked.
+            stream.write_all(&[5, 4, 0, 1, 0, 0, 0, 0, 0, 0]).unwrap();
+            [&head[..], &rest[..]].concat()
+        });
+        (address, proxy)
+    }
+
+    #[test]
+    fn onion_addresses_go_to_the_proxy_unresolved() {
+        let (proxy, asked) = fake_socks_proxy();
+        let client = ApiClient::new("http://exampleonionaddress.onion", Some(&proxy)).unwrap();
+        let result = client.confirm_enrolment(&EnrolConfirm {
+            name: "ana".into(),
+            enrolment_secret: "x".into(),
+            code: "123456".into(),
+        });
+        assert!(matches!(result, Err(ClientError::Unreachable(_))));
+        let request = asked.join().unwrap();
+        // CONNECT (1) to a domain name (address type 3), resolved by the proxy, port 80.
+        let domain = b"exampleonionaddress.onion";
+        let mut expected = vec![5, 1, 0, 3, domain.len() as u8];
+        expected.extend_from_slice(domain);
+        expected.extend_from_slice(&80u16.to_be_bytes());
+        assert_eq!(request, expected);
+    }
+
     #[test]
     fn case_refs_are_32_hex_digits_only() {
         assert!(CaseRef::parse("0123456789abcdef0123456789ABCDEF").is_some());
