@@ -11,7 +11,7 @@
 //! | `POST /enrol/confirm` | [`EnrolConfirm`] | 204 |
 //! | `POST /login` | [`LoginRequest`] | 200 [`LoginResponse`], 401, 429 |
 //! | `POST /logout` | — | 204 |
-//! | `GET /cases?status=&assignee=&page=&per_page=` | — | 200 [`CaseList`] |
+//! | `GET /cases?status=&assignee=&page=&per_page=` (page from 0; 50 a page, at most 200) | — | 200 [`CaseList`] |
 //! | `GET /cases/{id}` | — | 200 [`CaseDetail`]; 404 without a wrap |
 //! | `POST /cases/{id}/replies` | [`SealedBody`] | 201 |
 //! | `POST /cases/{id}/notes` | [`SealedBody`] | 201 |

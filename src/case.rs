@@ -47,6 +47,19 @@ impl Day {
             .unwrap_or(self)
     }
 
+    pub fn year(self) -> i32 {
+        self.0.year()
+    }
+
+    pub fn month(self) -> u8 {
+        u8::from(self.0.month())
+    }
+
+    /// The Julian day number: a day as one integer, for ordering and compact storage.
+    pub fn julian(self) -> i32 {
+        self.0.to_julian_day()
+    }
+
     /// Whole days from `self` to `later` (negative when `later` is earlier).
     pub fn days_until(self, later: Day) -> i64 {
         (later.0 - self.0).whole_days()
@@ -65,16 +78,30 @@ impl std::fmt::Display for Day {
     }
 }
 
+/// `YYYY-MM-DD` in human-readable formats (JSON); the Julian day number in the store's
+/// binary format, which is compact and cheap to decode when 100,000 cases are listed.
 impl Serialize for Day {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        if s.is_human_readable() {
+            s.collect_str(self)
+        } else {
+            s.serialize_i32(self.0.to_julian_day())
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Day {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Day::parse(&text).ok_or_else(|| serde::de::Error::custom("expected a day as YYYY-MM-DD"))
+        if d.is_human_readable() {
+            let text = String::deserialize(d)?;
+            Day::parse(&text)
+                .ok_or_else(|| serde::de::Error::custom("expected a day as YYYY-MM-DD"))
+        } else {
+            let julian = i32::deserialize(d)?;
+            Date::from_julian_day(julian)
+                .map(Day)
+                .map_err(|_| serde::de::Error::custom("day out of range"))
+        }
     }
 }
 
@@ -239,6 +266,16 @@ mod tests {
         assert_eq!(Day::parse("2027-03-04"), Some(d));
         assert_eq!(Day::parse("2027-02-30"), None);
         assert_eq!(day(2026, 11, 25).days_until(day(2026, 12, 2)), 7);
+    }
+
+    #[test]
+    fn days_survive_both_encodings() {
+        let d = day(2027, 3, 4);
+        assert_eq!(serde_json::to_string(&d).unwrap(), "\"2027-03-04\"");
+        assert_eq!(serde_json::from_str::<Day>("\"2027-03-04\"").unwrap(), d);
+        let bytes = postcard::to_stdvec(&d).unwrap();
+        assert!(bytes.len() <= 4);
+        assert_eq!(postcard::from_bytes::<Day>(&bytes).unwrap(), d);
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub enum InvestigatingError {
     Invalid(String),
     #[error(transparent)]
     Conflict(#[from] TransitionError),
+    #[error("{0} already holds access to this case")]
+    AlreadyHolds(String),
     #[error(transparent)]
     Store(StoreError),
     #[error(transparent)]
@@ -61,6 +63,7 @@ impl From<StoreError> for InvestigatingError {
             StoreError::InvestigatorExists(name) => InvestigatingError::Invalid(format!(
                 "an investigator named {name:?} already exists"
             )),
+            StoreError::WrapExists(name) => InvestigatingError::AlreadyHolds(name),
             StoreError::NoSuchInvestigator(name) => {
                 InvestigatingError::Invalid(format!("no investigator named {name:?}"))
             }
@@ -610,45 +613,31 @@ impl Investigating {
         today: Day,
     ) -> Result<CaseList> {
         let per_page = per_page.clamp(1, 200);
-        let mut cases: Vec<_> = self
-            .store
-            .all_cases()?
-            .into_iter()
-            .filter(|(_, r)| r.holders.contains(&who.name))
-            .filter(|(_, r)| {
-                filter
+        let start = page.saturating_mul(per_page);
+        let mut total = 0;
+        let mut on_page = Vec::with_capacity(per_page);
+        // The store visits cases in triage order: filter, count, and keep one page.
+        self.store.visit_cases(&mut |id, r| {
+            let visible = r.holders.contains(&who.name)
+                && filter
                     .status
                     .as_deref()
                     .is_none_or(|s| r.status.as_str() == s)
-            })
-            .filter(|(_, r)| {
-                filter
+                && filter
                     .assignee
                     .as_deref()
-                    .is_none_or(|a| r.assignees.iter().any(|x| x == a))
-            })
-            .map(|(id, r)| (r.triage_key(today), id, r))
-            .collect();
-        let total = cases.len();
-        let start = page.saturating_mul(per_page).min(total);
-        let end = (start + per_page).min(total);
-        // Only the page needs a full order; the rest only needs to be on the right side.
-        if start < total {
-            cases.select_nth_unstable_by(start, |a, b| {
-                a.0.cmp(&b.0).then(a.1.as_bytes().cmp(b.1.as_bytes()))
-            });
-            let tail = &mut cases[start..];
-            let len = end - start;
-            if len < tail.len() {
-                tail.select_nth_unstable_by(len, |a, b| {
-                    a.0.cmp(&b.0).then(a.1.as_bytes().cmp(b.1.as_bytes()))
-                });
+                    .is_none_or(|a| r.assignees.iter().any(|x| x == a));
+            if visible {
+                if total >= start && on_page.len() < per_page {
+                    on_page.push((id, r.clone()));
+                }
+                total += 1;
             }
-            tail[..len].sort_by(|a, b| a.0.cmp(&b.0).then(a.1.as_bytes().cmp(b.1.as_bytes())));
-        }
-        let cases = cases[start..end]
+            true
+        })?;
+        let cases = on_page
             .iter()
-            .map(|(_, id, record)| self.summary(who, *id, record, today))
+            .map(|(id, record)| self.summary(who, *id, record, today))
             .collect::<Result<_>>()?;
         Ok(CaseList {
             total,
@@ -827,16 +816,17 @@ impl Investigating {
 
     /// Figures over every case, without content.
     pub fn stats(&self, today: Day) -> Result<Stats> {
-        let cases = self.store.all_cases()?;
-        let mut received: HashMap<(String, &'static str), usize> = HashMap::new();
+        let mut received: HashMap<(i32, u8, &'static str), usize> = HashMap::new();
         let mut ack_days = Vec::new();
         let mut ack_within = 0;
         let mut feedback_days = Vec::new();
         let mut feedback_within = 0;
         let mut overdue_now = 0;
-        for (_, r) in &cases {
-            let month = r.received.to_string()[..7].to_owned();
-            *received.entry((month, r.category.as_str())).or_default() += 1;
+        self.store.visit_cases(&mut |_, r| {
+            let month = (r.received.year(), r.received.month());
+            *received
+                .entry((month.0, month.1, r.category.as_str()))
+                .or_default() += 1;
             if let Some(day) = r.acknowledged {
                 ack_days.push(r.received.days_until(day));
                 ack_within += usize::from(day <= r.deadlines.acknowledge_by);
@@ -846,11 +836,12 @@ impl Investigating {
                 feedback_within += usize::from(day <= r.deadlines.feedback_by);
             }
             overdue_now += usize::from(r.days_left(today).is_some_and(|d| d < 0));
-        }
+            true
+        })?;
         let mut received: Vec<_> = received
             .into_iter()
-            .map(|((month, category), cases)| MonthCategoryCount {
-                month,
+            .map(|((year, month, category), cases)| MonthCategoryCount {
+                month: format!("{year:04}-{month:02}"),
                 category: category.to_owned(),
                 cases,
             })

@@ -213,6 +213,12 @@ fn who_may_see_what() {
         &json!({"investigator": "dora", "wrap": b64(&wrap.0)}),
     );
     assert_eq!(status, 201, "{body}");
+    let (status, _) = server.inv_post(
+        &ana_session,
+        &format!("/cases/{case_id}/access"),
+        &json!({"investigator": "dora", "wrap": b64(&wrap.0)}),
+    );
+    assert_eq!(status, 409, "a wrap is never replaced");
     let (detail, dora_key) = open_case(&server, &dora_session, &dora, &case_id);
     assert_eq!(
         decrypt(&dora_key, &detail["thread"][0])["body"],

@@ -136,7 +136,9 @@ impl From<InvestigatingError> for Error {
             InvestigatingError::Forbidden => Error::Forbidden(message),
             InvestigatingError::NoSuchCase => Error::NotFound(message),
             InvestigatingError::Invalid(_) => Error::Unprocessable(message),
-            InvestigatingError::Conflict(_) => Error::Conflict(message),
+            InvestigatingError::Conflict(_) | InvestigatingError::AlreadyHolds(_) => {
+                Error::Conflict(message)
+            }
             InvestigatingError::Store(_) | InvestigatingError::Kdf(_) => {
                 tracing::error!(error = %e, "investigator request failed");
                 Error::Internal

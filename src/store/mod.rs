@@ -18,7 +18,7 @@ use crate::crypto::{KdfSettings, LookupId, PasswordHash, Wrap};
 
 /// A case's id inside the service: random, unrelated to the token, and what investigators
 /// refer to a case by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct CaseId([u8; 16]);
 
 impl CaseId {
@@ -119,6 +119,11 @@ impl CaseRecord {
 
     /// Moves the case to `to`, recording the days the deadlines are measured by.
     pub fn change_status(&mut self, to: Status, day: Day) -> Result<(), TransitionError> {
+        // Setting the status a case already has changes nothing (a first reply may have
+        // acknowledged it a moment before the investigator pressed "acknowledge").
+        if self.status == to {
+            return Ok(());
+        }
         self.status = self.status.transition(to)?;
         self.acknowledged.get_or_insert(day);
         if matches!(to, Status::Closed(_)) {
@@ -142,20 +147,34 @@ impl CaseRecord {
         None
     }
 
-    /// Triage order: open urgent cases first, then other open cases, each by nearest
-    /// deadline (oldest first on a tie); closed cases last, newest first.
-    pub fn triage_key(&self, today: Day) -> (u8, i64, i64) {
-        let age = self.received.days_until(today);
+    /// Triage order: open urgent cases first, then other open cases, each by the date
+    /// of the next deadline they still have to meet (oldest report first on a tie);
+    /// closed cases last, newest first. It depends on dates only, not on today, so an
+    /// index kept in this order stays valid from one day to the next.
+    pub fn triage_key(&self) -> TriageKey {
+        let received = self.received.julian();
         match self.status {
-            Status::Closed(_) => (2, 0, age),
-            _ => (
-                u8::from(!self.urgent),
-                self.days_left(today).unwrap_or(i64::MAX),
-                -age,
-            ),
+            Status::Closed(_) => (2, 0, -received),
+            _ => {
+                let next = if self.acknowledged.is_none() {
+                    Some(self.deadlines.acknowledge_by)
+                } else if self.first_feedback.is_none() {
+                    Some(self.deadlines.feedback_by)
+                } else {
+                    None
+                };
+                (
+                    u8::from(!self.urgent),
+                    next.map_or(i32::MAX, Day::julian),
+                    received,
+                )
+            }
         }
     }
 }
+
+/// See [`CaseRecord::triage_key`].
+pub type TriageKey = (u8, i32, i32);
 
 /// One message of a case thread, encrypted to the case key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -251,6 +270,8 @@ pub enum StoreError {
     InvestigatorExists(String),
     #[error("no investigator named {0:?}")]
     NoSuchInvestigator(String),
+    #[error("{0} already holds access to this case")]
+    WrapExists(String),
     #[error(transparent)]
     Refused(#[from] TransitionError),
 }
@@ -271,9 +292,10 @@ pub trait Store: Send + Sync + 'static {
 
     fn case(&self, case: CaseId) -> StoreResult<Option<CaseRecord>>;
 
-    /// Every case record, in no particular order. Listing sorts and filters these; at
-    /// 100,000 cases this is one pass over small records (see `benches/desk.rs`).
-    fn all_cases(&self) -> StoreResult<Vec<(CaseId, CaseRecord)>>;
+    /// Visits every case in triage order until `visit` returns false. Implementations
+    /// keep an index in this order, so that the desk's case list stays fast at 100,000
+    /// cases (see `benches/desk.rs`).
+    fn visit_cases(&self, visit: &mut dyn FnMut(CaseId, &CaseRecord) -> bool) -> StoreResult<()>;
 
     /// Changes a case record atomically; `change` may refuse (a bad status transition).
     fn update_case(
@@ -282,7 +304,9 @@ pub trait Store: Send + Sync + 'static {
         change: &mut dyn FnMut(&mut CaseRecord) -> Result<(), TransitionError>,
     ) -> StoreResult<CaseRecord>;
 
-    /// Stores a new wrap of a case key for an investigator and lists them as a holder.
+    /// Stores a new wrap of a case key for an investigator and lists them as a holder,
+    /// atomically. Refuses to replace a wrap they already hold: a faulty or hostile desk
+    /// must not be able to swap a working wrap for one that opens nothing.
     fn add_wrap(&self, case: CaseId, investigator: &str, wrap: Wrap) -> StoreResult<()>;
 
     fn append_note(&self, case: CaseId, note: NoteEntry) -> StoreResult<u64>;

@@ -7,8 +7,9 @@
 //! (big-endian sequence → sealed entry). Values are postcard. Each write is one sled
 //! transaction followed by a flush, so it is durable when the method returns.
 
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -17,7 +18,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::{
     CaseId, CaseRecord, Holder, InvestigatorRecord, InvestigatorSession, NewCase, NoteEntry, Store,
-    StoreError, StoreResult, ThreadEntry,
+    StoreError, StoreResult, ThreadEntry, TriageKey,
 };
 use crate::audit;
 use crate::case::TransitionError;
@@ -39,6 +40,30 @@ pub struct SledStore {
     audit: sled::Tree,
     /// Serialises audit appends: each needs the previous entry's hash.
     audit_lock: Mutex<()>,
+    /// Every case record in memory, in triage order, so that listing 100,000 cases does
+    /// not decode 100,000 records from sled on every page. Built at open, updated after
+    /// each durable write; sled stays the source of truth.
+    index: RwLock<CaseIndex>,
+    /// Held from a case write until its result is in the index, so that two racing
+    /// writes of one case reach the index in the order they reached sled. Released
+    /// before the flush: fsyncs of different writes still group.
+    case_writes: Mutex<()>,
+}
+
+#[derive(Default)]
+struct CaseIndex {
+    records: HashMap<CaseId, CaseRecord>,
+    order: BTreeSet<(TriageKey, CaseId)>,
+}
+
+impl CaseIndex {
+    fn put(&mut self, id: CaseId, record: CaseRecord) {
+        if let Some(old) = self.records.get(&id) {
+            self.order.remove(&(old.triage_key(), id));
+        }
+        self.order.insert((record.triage_key(), id));
+        self.records.insert(id, record);
+    }
 }
 
 fn encode<T: Serialize>(value: &T) -> StoreResult<Vec<u8>> {
@@ -116,9 +141,12 @@ impl SledStore {
             sessions: db.open_tree("sessions")?,
             audit: db.open_tree("audit")?,
             audit_lock: Mutex::new(()),
+            index: RwLock::new(CaseIndex::default()),
+            case_writes: Mutex::new(()),
             db,
         };
         store.check_schema()?;
+        store.load_index()?;
         Ok(store)
     }
 
@@ -136,6 +164,33 @@ impl SledStore {
                 "unknown schema version; this quietline is too old for this data".into(),
             )),
         }
+    }
+
+    fn load_index(&self) -> StoreResult<()> {
+        let mut index = CaseIndex::default();
+        for item in self.cases.iter() {
+            let (key, value) = item?;
+            let id: [u8; 16] = key
+                .as_ref()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("bad case key".into()))?;
+            index.put(CaseId(id), decode(&value)?);
+        }
+        *self.index.write().unwrap_or_else(|p| p.into_inner()) = index;
+        Ok(())
+    }
+
+    fn write_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.case_writes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a write of a case in the index (called with `case_writes` held).
+    fn indexed(&self, id: CaseId, record: CaseRecord) {
+        // Each update is one `put`: a panic cannot leave the index half-changed.
+        self.index
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .put(id, record);
     }
 
     fn flush(&self) -> StoreResult<()> {
@@ -186,6 +241,7 @@ impl Store for SledStore {
             .iter()
             .map(|(holder, wrap)| (wrap_key(case.id, holder), wrap.0.clone()))
             .collect();
+        let writing = self.write_lock();
         (&self.lookup, &self.cases, &self.wraps, &self.thread)
             .transaction(|(lookup, cases, wraps_tree, thread)| {
                 if lookup.get(case.lookup.as_bytes())?.is_some() {
@@ -203,6 +259,8 @@ impl Store for SledStore {
                 Ok(())
             })
             .map_err(from_tx)?;
+        self.indexed(case.id, case.record);
+        drop(writing);
         self.flush()
     }
 
@@ -251,6 +309,7 @@ impl Store for SledStore {
         let author = entry.author;
         let day = entry.day;
         let entry = encode(&entry)?;
+        let writing = self.write_lock();
         let seq = (&self.cases, &self.thread)
             .transaction(|(cases, thread)| {
                 let Some(bytes) = cases.get(case.as_bytes())? else {
@@ -260,28 +319,28 @@ impl Store for SledStore {
                     decode(&bytes).map_err(ConflictableTransactionError::Abort)?;
                 let seq = record.entries;
                 record.record_entry(seq, author, day);
-                let record = encode(&record).map_err(ConflictableTransactionError::Abort)?;
+                let encoded = encode(&record).map_err(ConflictableTransactionError::Abort)?;
                 thread.insert(thread_key(case, seq).as_slice(), entry.as_slice())?;
-                cases.insert(case.as_bytes().as_slice(), record)?;
-                Ok(seq)
+                cases.insert(case.as_bytes().as_slice(), encoded)?;
+                Ok((seq, record))
             })
             .map_err(from_tx)?;
+        self.indexed(case, seq.1);
+        drop(writing);
         self.flush()?;
-        Ok(seq)
+        Ok(seq.0)
     }
 
-    fn all_cases(&self) -> StoreResult<Vec<(CaseId, CaseRecord)>> {
-        self.cases
-            .iter()
-            .map(|item| {
-                let (key, value) = item?;
-                let id: [u8; 16] = key
-                    .as_ref()
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt("bad case key".into()))?;
-                Ok((CaseId(id), decode(&value)?))
-            })
-            .collect()
+    fn visit_cases(&self, visit: &mut dyn FnMut(CaseId, &CaseRecord) -> bool) -> StoreResult<()> {
+        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+        for (_, id) in &index.order {
+            if let Some(record) = index.records.get(id) {
+                if !visit(*id, record) {
+                    break;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn update_case(
@@ -291,6 +350,7 @@ impl Store for SledStore {
     ) -> StoreResult<CaseRecord> {
         // Not a sled transaction: its closure may run several times, and `change` is
         // FnMut. Compare-and-swap in a loop gives the same atomicity.
+        let writing = self.write_lock();
         loop {
             let Some(current) = self.cases.get(case.as_bytes())? else {
                 return Err(StoreError::NoSuchCase);
@@ -303,6 +363,8 @@ impl Store for SledStore {
                 .compare_and_swap(case.as_bytes(), Some(current), Some(updated))?
                 .is_ok()
             {
+                self.indexed(case, record.clone());
+                drop(writing);
                 self.flush()?;
                 return Ok(record);
             }
@@ -310,22 +372,37 @@ impl Store for SledStore {
     }
 
     fn add_wrap(&self, case: CaseId, investigator: &str, wrap: Wrap) -> StoreResult<()> {
-        self.wraps.insert(
-            wrap_key(case, &Holder::Investigator(investigator.to_owned())),
-            wrap.0,
-        )?;
-        let name = investigator.to_owned();
-        self.update_case(case, &mut |record| {
-            if !record.holders.contains(&name) {
-                record.holders.push(name.clone());
-            }
-            Ok(())
-        })?;
-        Ok(())
+        let key = wrap_key(case, &Holder::Investigator(investigator.to_owned()));
+        let writing = self.write_lock();
+        let record = (&self.cases, &self.wraps)
+            .transaction(|(cases, wraps)| {
+                if wraps.get(&key)?.is_some() {
+                    return Err(ConflictableTransactionError::Abort(StoreError::WrapExists(
+                        investigator.to_owned(),
+                    )));
+                }
+                let Some(bytes) = cases.get(case.as_bytes())? else {
+                    return Err(ConflictableTransactionError::Abort(StoreError::NoSuchCase));
+                };
+                let mut record: CaseRecord =
+                    decode(&bytes).map_err(ConflictableTransactionError::Abort)?;
+                if !record.holders.iter().any(|h| h == investigator) {
+                    record.holders.push(investigator.to_owned());
+                }
+                let encoded = encode(&record).map_err(ConflictableTransactionError::Abort)?;
+                wraps.insert(key.as_slice(), wrap.0.as_slice())?;
+                cases.insert(case.as_bytes().as_slice(), encoded)?;
+                Ok(record)
+            })
+            .map_err(from_tx)?;
+        self.indexed(case, record);
+        drop(writing);
+        self.flush()
     }
 
     fn append_note(&self, case: CaseId, note: NoteEntry) -> StoreResult<u64> {
         let note = encode(&note)?;
+        let writing = self.write_lock();
         let seq = (&self.cases, &self.notes)
             .transaction(|(cases, notes)| {
                 let Some(bytes) = cases.get(case.as_bytes())? else {
@@ -335,14 +412,16 @@ impl Store for SledStore {
                     decode(&bytes).map_err(ConflictableTransactionError::Abort)?;
                 let seq = record.notes;
                 record.notes += 1;
-                let record = encode(&record).map_err(ConflictableTransactionError::Abort)?;
+                let encoded = encode(&record).map_err(ConflictableTransactionError::Abort)?;
                 notes.insert(thread_key(case, seq).as_slice(), note.as_slice())?;
-                cases.insert(case.as_bytes().as_slice(), record)?;
-                Ok(seq)
+                cases.insert(case.as_bytes().as_slice(), encoded)?;
+                Ok((seq, record))
             })
             .map_err(from_tx)?;
+        self.indexed(case, seq.1);
+        drop(writing);
         self.flush()?;
-        Ok(seq)
+        Ok(seq.0)
     }
 
     fn notes(&self, case: CaseId) -> StoreResult<Vec<NoteEntry>> {
@@ -426,16 +505,21 @@ impl Store for SledStore {
             }
         }
         self.wraps.apply_batch(batch)?;
-        for (id, record) in self.all_cases()? {
+        let mut affected = Vec::new();
+        self.visit_cases(&mut |id, record| {
             if record.holders.iter().any(|h| h == name)
                 || record.assignees.iter().any(|a| a == name)
             {
-                self.update_case(id, &mut |r| {
-                    r.holders.retain(|h| h != name);
-                    r.assignees.retain(|a| a != name);
-                    Ok(())
-                })?;
+                affected.push(id);
             }
+            true
+        })?;
+        for id in affected {
+            self.update_case(id, &mut |r| {
+                r.holders.retain(|h| h != name);
+                r.assignees.retain(|a| a != name);
+                Ok(())
+            })?;
         }
         self.delete_sessions_of(name)?;
         let existed = self.investigators.remove(name.as_bytes())?.is_some();
