@@ -17,7 +17,8 @@
 //! | `POST /cases/{id}/notes` | [`SealedBody`] | 201 |
 //! | `POST /cases/{id}/status` | [`StatusRequest`] | 200 [`CaseSummary`]; 409 for a bad transition |
 //! | `POST /cases/{id}/assignees` | [`AssignRequest`] | 200 [`CaseSummary`] |
-//! | `POST /cases/{id}/access` | [`GrantRequest`] | 201 |
+//! | `GET /cases/{id}/access` | — | 200 [`CaseAccess`]; 404 without a wrap |
+//! | `POST /cases/{id}/access` | [`GrantRequest`] | 201; 409 if they already hold one |
 //! | `GET /investigators` | — | 200 `[`[`InvestigatorWire`]`]` |
 //! | `GET /stats` | — | 200 [`Stats`] |
 //! | `POST /admin/investigators` (admin) | [`NewInvestigator`] | 201 [`EnrolmentSecret`] |
@@ -160,6 +161,16 @@ pub struct CaseDetail {
     pub thread: Vec<ThreadEntryWire>,
     pub notes: Vec<NoteWire>,
     /// Investigators holding a wrap of this case.
+    pub holders: Vec<String>,
+}
+
+/// What a desk needs to act on a case without reading it: the caller's wrap (to seal a
+/// reply or re-wrap for a colleague) and who holds access (to seal a note to them).
+/// Fetching it is not "opening the case": no audit entry, no read mark.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CaseAccess {
+    #[serde(with = "b64")]
+    pub wrap: Vec<u8>,
     pub holders: Vec<String>,
 }
 

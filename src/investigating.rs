@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::api::{
-    CaseDetail, CaseList, CaseSummary, DeadlineStats, EnrolResponse, InvestigatorWire,
+    CaseAccess, CaseDetail, CaseList, CaseSummary, DeadlineStats, EnrolResponse, InvestigatorWire,
     MonthCategoryCount, NoteWire, Stats, ThreadEntryWire,
 };
 use crate::audit::{self, Action};
@@ -697,6 +697,15 @@ impl Investigating {
             wrap: wrap.0,
             thread,
             notes,
+            holders: record.holders,
+        })
+    }
+
+    /// The caller's wrap and the holders of a case, without opening it.
+    pub fn access(&self, who: &Investigator, case: &str) -> Result<CaseAccess> {
+        let (_, record, wrap) = self.accessible(who, case)?;
+        Ok(CaseAccess {
+            wrap: wrap.0,
             holders: record.holders,
         })
     }

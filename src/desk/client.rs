@@ -12,9 +12,9 @@ use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use crate::api::{
-    AssignRequest, CaseDetail, CaseList, CaseSummary, EnrolConfirm, EnrolRequest, EnrolResponse,
-    GrantRequest, INVESTIGATOR_API, InvestigatorWire, LoginRequest, LoginResponse, SealedBody,
-    Stats, StatusRequest,
+    AssignRequest, CaseAccess, CaseDetail, CaseList, CaseSummary, EnrolConfirm, EnrolRequest,
+    EnrolResponse, GrantRequest, INVESTIGATOR_API, InvestigatorWire, LoginRequest, LoginResponse,
+    SealedBody, Stats, StatusRequest,
 };
 
 /// How long to wait for a TCP (or SOCKS) connection. Onion circuits can take many seconds
@@ -216,6 +216,12 @@ impl Session {
 
     pub fn case(&self, id: &CaseRef) -> Result<CaseDetail, ClientError> {
         read_json(self.call(self.api.get(&case_path(id, "")))?)
+    }
+
+    /// The wrap and holders of a case, without opening it (no audit entry, no read mark):
+    /// what the forms that seal or re-wrap need.
+    pub fn access(&self, id: &CaseRef) -> Result<CaseAccess, ClientError> {
+        read_json(self.call(self.api.get(&case_path(id, "/access")))?)
     }
 
     pub fn reply(&self, id: &CaseRef, ciphertext: Vec<u8>) -> Result<(), ClientError> {

@@ -416,7 +416,7 @@ async fn case_page(
     blocking(&desk, move |desk| {
         let detail = desk.session.case(&id)?;
         let investigators = desk.session.investigators()?;
-        let key = views::case_key(&detail, &desk.identity)?;
+        let key = views::case_key(&detail.wrap, &desk.identity)?;
         let ctx = views::case_page(
             &detail,
             &key,
@@ -467,8 +467,8 @@ async fn reply(
     let id = case_ref(&id)?;
     let plaintext = form.sealed_content()?;
     blocking(&desk, move |desk| {
-        let detail = desk.session.case(&id)?;
-        let key = views::case_key(&detail, &desk.identity)?;
+        let detail = desk.session.access(&id)?;
+        let key = views::case_key(&detail.wrap, &desk.identity)?;
         desk.session.reply(&id, key.seal(&plaintext)?)?;
         Ok(back_to(&id, "reply"))
     })
@@ -550,7 +550,7 @@ async fn add_note(
     let id = case_ref(&id)?;
     let plaintext = form.sealed_content()?;
     blocking(&desk, move |desk| {
-        let detail = desk.session.case(&id)?;
+        let detail = desk.session.access(&id)?;
         let investigators = desk.session.investigators()?;
         let mut recipients = views::note_recipients(&detail.holders, &investigators);
         // The author can always read their own note, whatever the list says.
@@ -579,7 +579,7 @@ async fn grant_access(
 ) -> Result<Redirect, DeskError> {
     let id = case_ref(&id)?;
     blocking(&desk, move |desk| {
-        let detail = desk.session.case(&id)?;
+        let detail = desk.session.access(&id)?;
         if detail.holders.contains(&form.investigator) {
             return Err(DeskError::Invalid(format!(
                 "{} already has access to this case",
@@ -597,7 +597,7 @@ async fn grant_access(
                 ))
             })?;
         let recipient = InvestigatorRecipient::parse(&colleague.recipient)?;
-        let key = views::case_key(&detail, &desk.identity)?;
+        let key = views::case_key(&detail.wrap, &desk.identity)?;
         let wrap = key.wrap_to(recipient.as_age())?;
         let request = GrantRequest {
             investigator: form.investigator.clone(),

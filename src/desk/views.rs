@@ -204,11 +204,8 @@ pub enum OpenError {
 }
 
 /// Opens the case key from this investigator's wrap.
-pub fn case_key(
-    detail: &CaseDetail,
-    identity: &InvestigatorIdentity,
-) -> Result<CaseKey, OpenError> {
-    CaseKey::unwrap_with(&Wrap(detail.wrap.clone()), identity.as_age()).map_err(|_| OpenError::Wrap)
+pub fn case_key(wrap: &[u8], identity: &InvestigatorIdentity) -> Result<CaseKey, OpenError> {
+    CaseKey::unwrap_with(&Wrap(wrap.to_vec()), identity.as_age()).map_err(|_| OpenError::Wrap)
 }
 
 /// Decrypts a thread entry or a note into its content, if it is one.
@@ -474,7 +471,7 @@ mod tests {
             holders: vec!["ana".into(), "bruno".into()],
         };
         let investigators = [wire("ana", &ana), wire("bruno", &bruno)];
-        let opened = case_key(&detail, &ana).unwrap();
+        let opened = case_key(&detail.wrap, &ana).unwrap();
         let ctx = case_page(&detail, &opened, &ana, &investigators, Some("reply"));
         let html = Pages::new("ana", "https://q.example")
             .render("case.html", ctx)
@@ -487,7 +484,7 @@ mod tests {
         assert!(html.contains("Not readable with your key"));
         assert!(html.contains("Your reply was encrypted and sent"));
         assert!(html.contains("2 days left to acknowledge"));
-        assert!(case_key(&detail, &bruno).is_err());
+        assert!(case_key(&detail.wrap, &bruno).is_err());
     }
 
     fn seal_to(who: &[&InvestigatorIdentity], body: &str) -> Vec<u8> {

@@ -16,9 +16,9 @@ use super::AppState;
 use super::blocking;
 use super::error::Error;
 use crate::api::{
-    AssignRequest, CaseDetail, CaseList, CaseSummary, EnrolConfirm, EnrolRequest, EnrolResponse,
-    EnrolmentSecret, GrantRequest, InvestigatorWire, LoginRequest, LoginResponse, NewInvestigator,
-    SealedBody, Stats, StatusRequest,
+    AssignRequest, CaseAccess, CaseDetail, CaseList, CaseSummary, EnrolConfirm, EnrolRequest,
+    EnrolResponse, EnrolmentSecret, GrantRequest, InvestigatorWire, LoginRequest, LoginResponse,
+    NewInvestigator, SealedBody, Stats, StatusRequest,
 };
 use crate::case::Day;
 use crate::crypto::SessionId;
@@ -37,7 +37,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/investigator/cases/{id}/notes", post(note))
         .route("/api/v1/investigator/cases/{id}/status", post(status))
         .route("/api/v1/investigator/cases/{id}/assignees", post(assign))
-        .route("/api/v1/investigator/cases/{id}/access", post(grant))
+        .route(
+            "/api/v1/investigator/cases/{id}/access",
+            get(access).post(grant),
+        )
         .route("/api/v1/investigator/investigators", get(investigators))
         .route("/api/v1/investigator/stats", get(stats))
         .route("/api/v1/investigator/admin/investigators", post(admin_add))
@@ -216,6 +219,17 @@ async fn assign(
     Ok(Json(
         blocking::run(move || accounts.assign(&who, &id, request.assignees, Day::today()))
             .await??,
+    ))
+}
+
+async fn access(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+    Path(id): Path<String>,
+) -> Result<Json<CaseAccess>, Error> {
+    let accounts = state.investigating.clone();
+    Ok(Json(
+        blocking::run(move || accounts.access(&who, &id)).await??,
     ))
 }
 
