@@ -116,8 +116,9 @@ fn demo_identity_path(data_dir: &Path) -> PathBuf {
 
 fn register_demo_investigator(store: Arc<dyn Store>, path: &Path) -> anyhow::Result<()> {
     let identity = InvestigatorIdentity::generate();
-    write_private_file(path, identity.to_file_text().as_bytes())
-        .with_context(|| format!("cannot write the demo identity to {}", path.display()))?;
+    // A throwaway passphrase, printed once: the desk only reads protected identities.
+    let passphrase = crate::crypto::CaseToken::generate().grouped();
+    write_protected_identity(path, &identity, &passphrase)?;
     let accounts = Investigating::new(store, KdfParams::default(), DESK_SESSIONS_FOR_CLI)?;
     let secret = accounts.add_investigator(
         ADMIN_CLI,
@@ -127,8 +128,10 @@ fn register_demo_investigator(store: Arc<dyn Store>, path: &Path) -> anyhow::Res
         true,
     )?;
     eprintln!(
-        "Demo investigator {DEMO_INVESTIGATOR:?} registered; enrolment secret (shown once): {}",
-        secret.as_str()
+        "Demo investigator {DEMO_INVESTIGATOR:?} registered (shown once, write them down to try the desk):\n  \
+         enrolment secret:    {}\n  identity passphrase: {}",
+        secret.as_str(),
+        passphrase.as_str()
     );
     Ok(())
 }
@@ -181,6 +184,23 @@ fn read_passphrase(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
 /// stolen laptop gives an attacker unlimited offline guesses.
 const MIN_PASSPHRASE_CHARS: usize = 12;
 
+/// Writes an identity file as `quietline desk` reads it: the age identity text, encrypted
+/// with a passphrase (age's scrypt recipient), readable by its owner only.
+fn write_protected_identity(
+    path: &Path,
+    identity: &InvestigatorIdentity,
+    passphrase: &str,
+) -> anyhow::Result<()> {
+    let encryptor = age::Encryptor::with_user_passphrase(age::secrecy::SecretString::from(
+        passphrase.to_owned(),
+    ));
+    let mut sealed = Vec::new();
+    let mut writer = encryptor.wrap_output(&mut sealed)?;
+    writer.write_all(identity.to_file_text().as_bytes())?;
+    writer.finish()?;
+    write_private_file(path, &sealed).with_context(|| format!("cannot write {}", path.display()))
+}
+
 pub fn keygen(out: &Path) -> anyhow::Result<()> {
     if out.exists() {
         bail!(
@@ -199,14 +219,7 @@ pub fn keygen(out: &Path) -> anyhow::Result<()> {
         }
     }
     let identity = InvestigatorIdentity::generate();
-    let encryptor = age::Encryptor::with_user_passphrase(age::secrecy::SecretString::from(
-        passphrase.as_str().to_owned(),
-    ));
-    let mut sealed = Vec::new();
-    let mut writer = encryptor.wrap_output(&mut sealed)?;
-    writer.write_all(identity.to_file_text().as_bytes())?;
-    writer.finish()?;
-    write_private_file(out, &sealed).with_context(|| format!("cannot write {}", out.display()))?;
+    write_protected_identity(out, &identity, &passphrase)?;
     eprintln!(
         "Identity written to {} (passphrase-protected). Keep it on this machine.\n\
          Give this public recipient to your administrator:",

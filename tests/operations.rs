@@ -43,9 +43,26 @@ fn demo_mode_keeps_its_throwaway_key_outside_the_data_directory() {
     assert!(said.contains("DEMO MODE"), "{said}");
 
     let identity_file = dir.path().join("data.demo-investigator-identity.txt");
-    let identity = std::fs::read_to_string(&identity_file).unwrap();
     assert!(said.contains(&identity_file.display().to_string()));
-    assert!(identity.contains("AGE-SECRET-KEY-1"));
+    // The identity is passphrase-protected, and the passphrase was printed once.
+    let passphrase = said
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("identity passphrase:"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let sealed = std::fs::read(&identity_file).unwrap();
+    assert!(!sealed.windows(15).any(|w| w == b"AGE-SECRET-KEY-"));
+    let decryptor = age::Decryptor::new(&sealed[..]).unwrap();
+    let scrypt = age::scrypt::Identity::new(passphrase.into());
+    let mut identity = String::new();
+    std::io::Read::read_to_string(
+        &mut decryptor
+            .decrypt(std::iter::once(&scrypt as &dyn age::Identity))
+            .unwrap(),
+        &mut identity,
+    )
+    .unwrap();
     for file in common::files_under(&data) {
         let bytes = std::fs::read(&file).unwrap();
         assert!(

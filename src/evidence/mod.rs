@@ -203,7 +203,7 @@ fn fill_buf<R: BufRead>(input: &mut R) -> io::Result<&[u8]> {
         }
     }
     // Asked again rather than returned from the loop, which the borrow checker does not yet
-    // accept; the bytes are already buffered, so this does not read.
+    // accept; with bytes buffered, this second call does not read again.
     input.fill_buf()
 }
 
