@@ -70,6 +70,16 @@ pub enum AdminCommand {
         #[arg(long, value_enum, default_value = "investigator")]
         role: RoleArg,
     },
+    /// Register the organisation's offline recovery recipient: every new case key is also
+    /// wrapped to it, so that a lost investigator key never makes a case unreadable. Keep
+    /// its identity off any networked machine (paper or a safe).
+    SetRecoveryRecipient {
+        #[command(flatten)]
+        data_dir: DataDir,
+        /// The `age1...` recipient of the recovery identity.
+        #[arg(long)]
+        recipient: String,
+    },
     /// List registered investigators.
     ListInvestigators {
         #[command(flatten)]

@@ -263,6 +263,18 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
                  second factor."
             );
         }
+        AdminCommand::SetRecoveryRecipient {
+            data_dir,
+            recipient,
+        } => {
+            let recipient = crate::crypto::InvestigatorRecipient::parse(&recipient)?;
+            let store = SledStore::open(&data_dir.path)?;
+            store.set_recovery_recipient(&recipient.to_string())?;
+            println!(
+                "recovery recipient set; cases reported from now on are also wrapped to it \
+                 (earlier cases are not)"
+            );
+        }
         AdminCommand::ListInvestigators { data_dir } => {
             let store = SledStore::open(&data_dir.path)?;
             for i in store.investigators()? {

@@ -141,7 +141,11 @@ impl Reporting {
         }
 
         let key = CaseKey::generate();
-        let mut wraps = Vec::with_capacity(investigators.len() + 1);
+        let mut wraps = Vec::with_capacity(investigators.len() + 2);
+        if let Some(recovery) = self.store.recovery_recipient()? {
+            let recovery = InvestigatorRecipient::parse(&recovery)?;
+            wraps.push((Holder::Recovery, key.wrap_to(recovery.as_age())?));
+        }
         for (name, recipient) in &investigators {
             wraps.push((
                 Holder::Investigator(name.clone()),

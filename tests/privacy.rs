@@ -22,6 +22,13 @@ const FORWARDED_FOR: &str = "203.0.113.77";
 #[test]
 fn nothing_identifying_reaches_the_disk_or_the_logs() {
     let deployment = Deployment::new();
+    let recovery = InvestigatorIdentity::generate();
+    let out = deployment.admin(&[
+        "set-recovery-recipient",
+        "--recipient",
+        &recovery.recipient().to_string(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
     let server = deployment.start(&[]);
 
     let send = |path: &str, body: serde_json::Value, bearer: Option<&str>| {
@@ -128,6 +135,11 @@ fn nothing_identifying_reaches_the_disk_or_the_logs() {
     assert!(report.contains(BODY_MARKER) && report.contains(WHERE_MARKER));
     let follow_up = String::from_utf8(key.open(&thread[1].ciphertext).unwrap().to_vec()).unwrap();
     assert!(follow_up.contains(FOLLOW_UP_MARKER));
+    // The offline recovery identity opens it too, so a lost investigator key loses nothing.
+    let recovery_wrap = store.wrap(case_id, &Holder::Recovery).unwrap().unwrap();
+    let recovered =
+        quietline::crypto::CaseKey::unwrap_with(&recovery_wrap, recovery.as_age()).unwrap();
+    assert!(recovered.open(&thread[0].ciphertext).is_ok());
     let stranger = InvestigatorIdentity::generate();
     assert!(quietline::crypto::CaseKey::unwrap_with(&wrap, stranger.as_age()).is_err());
 }

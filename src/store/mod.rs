@@ -57,12 +57,16 @@ impl std::fmt::Display for CaseId {
 pub enum Holder {
     Reporter,
     Investigator(String),
+    /// The organisation's offline recovery identity (kept on paper or in a safe), so that
+    /// a lost investigator key never makes a case unreadable.
+    Recovery,
 }
 
 impl Holder {
     fn key_part(&self) -> Vec<u8> {
         match self {
             Holder::Reporter => b"r".to_vec(),
+            Holder::Recovery => b"k".to_vec(),
             Holder::Investigator(name) => [b"i:".as_slice(), name.as_bytes()].concat(),
         }
     }
@@ -284,6 +288,11 @@ pub trait Store: Send + Sync + 'static {
     /// Stores `proposed` if the deployment has no KDF settings yet; returns the settings in
     /// force either way (stored ones win: changing them would strand every token).
     fn init_kdf(&self, proposed: KdfSettings) -> StoreResult<KdfSettings>;
+
+    /// The deployment's recovery recipient (`age1...`), if one is registered.
+    fn recovery_recipient(&self) -> StoreResult<Option<String>>;
+
+    fn set_recovery_recipient(&self, recipient: &str) -> StoreResult<()>;
 
     /// Writes a case, its lookup index, its wraps and its first thread entry atomically.
     fn create_case(&self, case: NewCase) -> StoreResult<()>;

@@ -233,6 +233,20 @@ impl Store for SledStore {
         }
     }
 
+    fn recovery_recipient(&self) -> StoreResult<Option<String>> {
+        self.meta
+            .get("recovery")?
+            .map(|bytes| {
+                String::from_utf8(bytes.to_vec()).map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .transpose()
+    }
+
+    fn set_recovery_recipient(&self, recipient: &str) -> StoreResult<()> {
+        self.meta.insert("recovery", recipient.as_bytes())?;
+        self.flush()
+    }
+
     fn create_case(&self, case: NewCase) -> StoreResult<()> {
         let record = encode(&case.record)?;
         let report = encode(&case.report)?;
