@@ -39,6 +39,7 @@ fn report(body: &str) -> NewReport {
             body: body.to_owned(),
             where_when: None,
             people: None,
+            attachments: Vec::new(),
         },
         category: Category::CoercionOrThreat,
         urgent: false,

@@ -19,6 +19,7 @@
 //! | `POST /cases/{id}/assignees` | [`AssignRequest`] | 200 [`CaseSummary`] |
 //! | `GET /cases/{id}/access` | — | 200 [`CaseAccess`]; 404 without a wrap |
 //! | `POST /cases/{id}/access` | [`GrantRequest`] | 201; 409 if they already hold one |
+//! | `GET /cases/{id}/attachments/{blob}` | — | 200 `application/octet-stream`: the evidence file, age-encrypted to the case key (decrypt with [`crate::crypto::CaseKey::open_stream`]); 404 without a wrap or if the file is not this case's |
 //! | `GET /investigators` | — | 200 `[`[`InvestigatorWire`]`]` |
 //! | `GET /stats` | — | 200 [`Stats`] |
 //! | `POST /admin/investigators` (admin) | [`NewInvestigator`] | 201 [`EnrolmentSecret`] |

@@ -54,6 +54,29 @@ pub struct MessageContent {
     pub where_when: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub people: Option<String>,
+    /// Evidence files sent with this message. Their names and types live only here,
+    /// encrypted with the message; on disk a file is a random id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// One evidence file, as the (encrypted) message that carries it describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
+pub struct Attachment {
+    /// The blob id: 32 hex digits, the file name under `blobs/` in the data directory.
+    pub blob: String,
+    /// The file name the reporter's device gave it.
+    pub name: String,
+    /// The content type the reporter's browser declared (not trusted for anything).
+    pub content_type: String,
+    /// Size in bytes after cleaning, before encryption.
+    pub size: u64,
+    /// What the service recognised from the first bytes: `jpeg`, `png`, `pdf` or `other`.
+    pub format: String,
+    /// Whether identifying metadata was removed (false: stored as it came).
+    pub cleaned: bool,
+    /// Which kinds of metadata were removed ("EXIF", "XMP", ...).
+    pub removed: Vec<String>,
 }
 
 /// A report as a reporter submits it.
@@ -250,6 +273,7 @@ impl Reporting {
             body,
             where_when: None,
             people: None,
+            attachments: Vec::new(),
         };
         self.validate(&content)?;
         let plaintext =

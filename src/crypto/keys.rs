@@ -58,6 +58,21 @@ impl CaseKey {
         Ok(CaseKey(identity))
     }
 
+    /// The public half, to encrypt evidence files to this case as they stream in.
+    pub fn recipient(&self) -> CaseRecipient {
+        CaseRecipient(self.0.to_public())
+    }
+
+    /// Decrypts a stream sealed with [`CaseRecipient::seal_stream`] (an evidence file), in
+    /// constant memory.
+    pub fn open_stream<R: std::io::Read>(
+        &self,
+        input: R,
+    ) -> Result<age::stream::StreamReader<R>, CryptoError> {
+        let decryptor = age::Decryptor::new(input)?;
+        Ok(decryptor.decrypt(std::iter::once(&self.0 as &dyn age::Identity))?)
+    }
+
     /// Encrypts one thread entry to this case.
     pub fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
         Ok(age::encrypt(&self.0.to_public(), plaintext)?)
@@ -66,6 +81,23 @@ impl CaseKey {
     /// Decrypts one thread entry of this case.
     pub fn open(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         Ok(Zeroizing::new(age::decrypt(&self.0, ciphertext)?))
+    }
+}
+
+/// A case's public key: what evidence files are encrypted to while they upload.
+#[derive(Clone)]
+pub struct CaseRecipient(age::x25519::Recipient);
+
+impl CaseRecipient {
+    /// A writer that encrypts everything written to it into `output`; call `finish` on it
+    /// at the end, or the file is unreadable.
+    pub fn seal_stream<W: std::io::Write>(
+        &self,
+        output: W,
+    ) -> Result<age::stream::StreamWriter<W>, CryptoError> {
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&self.0 as &dyn age::Recipient))?;
+        encryptor.wrap_output(output).map_err(io_encrypt)
     }
 }
 
@@ -222,6 +254,25 @@ mod tests {
         assert_eq!(ana.open(&note).unwrap().as_slice(), b"note");
         assert_eq!(bruno.open(&note).unwrap().as_slice(), b"note");
         assert!(CaseKey::generate().open(&note).is_err());
+    }
+
+    #[test]
+    fn evidence_streams_round_trip_through_the_case_key() {
+        use std::io::{Read, Write};
+        let case = CaseKey::generate();
+        let payload: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let mut sealed = Vec::new();
+        let mut writer = case.recipient().seal_stream(&mut sealed).unwrap();
+        writer.write_all(&payload).unwrap();
+        writer.finish().unwrap();
+        assert!(!sealed.windows(64).any(|w| w == &payload[1000..1064]));
+        let mut back = Vec::new();
+        case.open_stream(&sealed[..])
+            .unwrap()
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, payload);
+        assert!(CaseKey::generate().open_stream(&sealed[..]).is_err());
     }
 
     #[test]

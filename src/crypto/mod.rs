@@ -15,8 +15,8 @@ mod token;
 
 pub use kdf::{DeploymentSalt, KdfError, KdfParams, KdfSettings, LookupId, TokenSeed};
 pub use keys::{
-    CaseKey, CryptoError, InvestigatorIdentity, InvestigatorRecipient, ReporterIdentity, Wrap,
-    seal_to_investigators,
+    CaseKey, CaseRecipient, CryptoError, InvestigatorIdentity, InvestigatorRecipient,
+    ReporterIdentity, Wrap, seal_to_investigators,
 };
 pub use password::{MIN_PASSWORD_CHARS, PasswordHash};
 pub use session::{SessionDigest, SessionId};

@@ -452,6 +452,7 @@ impl TextForm {
             body: std::mem::take(&mut self.body),
             where_when: None,
             people: None,
+            attachments: Vec::new(),
         };
         serde_json::to_vec(&content)
             .map(Zeroizing::new)

@@ -108,6 +108,7 @@ async fn submit(
             body: request.body,
             where_when: non_blank(request.where_when),
             people: non_blank(request.people),
+            attachments: Vec::new(),
         },
     };
     let token = submit_report(&state, report).await?;

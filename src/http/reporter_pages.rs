@@ -124,6 +124,7 @@ async fn report_submit(
             body: form.body.clone(),
             where_when: non_blank(Some(form.where_when.clone())),
             people: non_blank(Some(form.people.clone())),
+            attachments: Vec::new(),
         },
     };
     match submit_report(&state, report).await {
