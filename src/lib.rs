@@ -23,6 +23,8 @@ pub mod config;
 pub mod crypto;
 /// The investigator's desk: API client, local decryption, its loopback UI; and enrolment.
 pub mod desk;
+/// Evidence files: format sniffing and metadata removal, pure and streaming.
+pub mod evidence;
 /// The HTTP service: router, reporter API and pages.
 pub mod http;
 /// The investigator side: accounts, sessions, triage, replies, notes, access, stats.

@@ -129,14 +129,22 @@ fn payload_len(input: &mut impl BufRead, marker: u8) -> Result<u16, EvidenceErro
     })
 }
 
-fn write_segment_header(output: &mut impl Write, marker: u8, payload_len: u16) -> Result<(), EvidenceError> {
+fn write_segment_header(
+    output: &mut impl Write,
+    marker: u8,
+    payload_len: u16,
+) -> Result<(), EvidenceError> {
     // At most 0xFFFF - 2 + 2: payload lengths come from a u16 length field, or are shorter.
     let [hi, lo] = (payload_len + 2).to_be_bytes();
     output.write_all(&[0xFF, marker, hi, lo])?;
     Ok(())
 }
 
-fn copy_segment(input: &mut impl BufRead, output: &mut impl Write, marker: u8) -> Result<(), EvidenceError> {
+fn copy_segment(
+    input: &mut impl BufRead,
+    output: &mut impl Write,
+    marker: u8,
+) -> Result<(), EvidenceError> {
     let len = payload_len(input, marker)?;
     write_segment_header(output, marker, len)?;
     copy_exact(input, output, u64::from(len), "a JPEG segment")
@@ -232,7 +240,10 @@ fn verdict(marker: u8, identifier: &[u8]) -> Verdict {
 
 /// Copies entropy-coded data (stuffed bytes and restart markers included) and gives the
 /// marker that ends it. Fill bytes before that marker are dropped.
-fn copy_entropy_coded_data(input: &mut impl BufRead, output: &mut impl Write) -> Result<u8, EvidenceError> {
+fn copy_entropy_coded_data(
+    input: &mut impl BufRead,
+    output: &mut impl Write,
+) -> Result<u8, EvidenceError> {
     const PART: &str = "the JPEG image data (no end-of-image marker)";
     loop {
         let buffered = fill_buf(input)?;
@@ -308,7 +319,10 @@ mod tests {
     fn check_photo_fixture(name: &str) {
         let photo = fixture(name);
         for needle in IDENTIFYING {
-            assert!(contains(&photo, needle), "the fixture should carry {needle:?}");
+            assert!(
+                contains(&photo, needle),
+                "the fixture should carry {needle:?}"
+            );
         }
         let (cleaning, out) = clean_jpeg(&photo).unwrap();
 
@@ -332,7 +346,11 @@ mod tests {
         let (_, _, jfif_end) = segments[0];
         let (_, decoding_start, _) = segments[5];
         assert_eq!(out, [&photo[..jfif_end], &photo[decoding_start..]].concat());
-        assert!(header_segments(&out).iter().all(|s| !(APP1..=COM).contains(&s.0)));
+        assert!(
+            header_segments(&out)
+                .iter()
+                .all(|s| !(APP1..=COM).contains(&s.0))
+        );
         assert_eq!(out[out.len() - 2..], [0xFF, EOI]);
     }
 
@@ -357,20 +375,26 @@ mod tests {
         let jfif_without = b"JFIF\0\x01\x02\x00\x00\x48\x00\x48\x00\x00";
         let adobe = b"Adobe\x00\x64\x00\x00\x00\x00\x01";
         let tables = [
-            segment(0xDB, &[0; 65]),                    // DQT
+            segment(0xDB, &[0; 65]),                                // DQT
             segment(0xC2, b"\x08\x00\x10\x00\x10\x01\x01\x11\x00"), // SOF2
-            segment(0xC4, &[0x00; 17]),                 // DHT
-            segment(0xDD, &[0x00, 0x04]),               // DRI
+            segment(0xC4, &[0x00; 17]),                             // DHT
+            segment(0xDD, &[0x00, 0x04]),                           // DRI
         ]
         .concat();
         // Stuffed 0xFF00 bytes and restart markers belong to the image data.
         let scan_1 = [
             &segment(SOS, b"\x01\x01\x00\x00\x00\x00")[..],
-            &[0x12, 0x34, 0xFF, 0x00, 0x56, 0xFF, RST0, 0x78, 0xFF, 0x00, 0xFF, RST7, 0x9A],
+            &[
+                0x12, 0x34, 0xFF, 0x00, 0x56, 0xFF, RST0, 0x78, 0xFF, 0x00, 0xFF, RST7, 0x9A,
+            ],
         ]
         .concat();
         let between_scans = segment(0xC4, &[0x10; 17]);
-        let scan_2 = [&segment(SOS, b"\x01\x01\x00\x01\x05\x00")[..], &[0xFF, 0x00, 0x01]].concat();
+        let scan_2 = [
+            &segment(SOS, b"\x01\x01\x00\x01\x05\x00")[..],
+            &[0xFF, 0x00, 0x01],
+        ]
+        .concat();
 
         let input = [
             &[0xFF, SOI][..],
@@ -490,13 +514,31 @@ mod tests {
     fn malformed_structures_are_errors() {
         let soi = [0xFF, SOI];
         let cases: [(&str, Vec<u8>); 7] = [
-            ("length below 2", [&soi[..], &[0xFF, 0xDB, 0x00, 0x01]].concat()),
-            ("data byte where a marker belongs", [&soi[..], &[0x00, 0xFF, EOI]].concat()),
-            ("stuffed byte between segments", [&soi[..], &[0xFF, 0x00]].concat()),
+            (
+                "length below 2",
+                [&soi[..], &[0xFF, 0xDB, 0x00, 0x01]].concat(),
+            ),
+            (
+                "data byte where a marker belongs",
+                [&soi[..], &[0x00, 0xFF, EOI]].concat(),
+            ),
+            (
+                "stuffed byte between segments",
+                [&soi[..], &[0xFF, 0x00]].concat(),
+            ),
             ("a second SOI", [&soi[..], &soi, &[0xFF, EOI]].concat()),
-            ("restart marker between segments", [&soi[..], &[0xFF, RST0, 0xFF, EOI]].concat()),
-            ("reserved marker", [&soi[..], &segment(0x02, b"x"), &[0xFF, EOI]].concat()),
-            ("JPEG-LS frame", [&soi[..], &segment(0xF7, b"x"), &[0xFF, EOI]].concat()),
+            (
+                "restart marker between segments",
+                [&soi[..], &[0xFF, RST0, 0xFF, EOI]].concat(),
+            ),
+            (
+                "reserved marker",
+                [&soi[..], &segment(0x02, b"x"), &[0xFF, EOI]].concat(),
+            ),
+            (
+                "JPEG-LS frame",
+                [&soi[..], &segment(0xF7, b"x"), &[0xFF, EOI]].concat(),
+            ),
         ];
         for (what, input) in cases {
             assert!(
@@ -512,7 +554,9 @@ mod tests {
         // A fixed linear congruential generator: the same damage on every run.
         let mut state: u64 = 0x5EED;
         let mut random = |below: usize| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (state >> 33) as usize % below
         };
         for _ in 0..3000 {
@@ -576,6 +620,10 @@ mod tests {
         assert_eq!(output.written, kept_len + DATA_LEN + 2);
         // Neither side ever saw more than one buffer's worth at a time.
         assert!(input.largest_read <= BUFFER_SIZE, "{}", input.largest_read);
-        assert!(output.largest_write <= BUFFER_SIZE, "{}", output.largest_write);
+        assert!(
+            output.largest_write <= BUFFER_SIZE,
+            "{}",
+            output.largest_write
+        );
     }
 }

@@ -158,7 +158,9 @@ fn read_array<const N: usize>(
     part: &'static str,
 ) -> Result<[u8; N], EvidenceError> {
     let mut bytes = [0; N];
-    input.read_exact(&mut bytes).map_err(|e| eof_means(e, part))?;
+    input
+        .read_exact(&mut bytes)
+        .map_err(|e| eof_means(e, part))?;
     Ok(bytes)
 }
 
@@ -221,7 +223,10 @@ mod tests {
 
     /// A fixture from tests/fixtures/evidence (see the README there).
     pub(super) fn fixture(name: &str) -> Vec<u8> {
-        let path = format!("{}/tests/fixtures/evidence/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/tests/fixtures/evidence/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 
@@ -320,8 +325,14 @@ mod tests {
     #[test]
     fn pdf_and_other_formats_are_copied_unchanged_and_reported_as_not_cleaned() {
         for (format, file) in [
-            (Format::Pdf, &b"%PDF-1.7\n1 0 obj << /Author (Jeanne) >> endobj\n%%EOF\n"[..]),
-            (Format::Other, &b"\x00\x00\x00\x18ftypmp42 any video bytes"[..]),
+            (
+                Format::Pdf,
+                &b"%PDF-1.7\n1 0 obj << /Author (Jeanne) >> endobj\n%%EOF\n"[..],
+            ),
+            (
+                Format::Other,
+                &b"\x00\x00\x00\x18ftypmp42 any video bytes"[..],
+            ),
         ] {
             let mut out = Vec::new();
             let cleaning = clean(format, file, &mut out).unwrap();
