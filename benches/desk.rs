@@ -113,6 +113,7 @@ fn main() {
                     day: received,
                     ciphertext: vec![0; 400],
                 },
+                blobs: vec![],
             })
             .unwrap();
     }

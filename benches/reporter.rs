@@ -33,6 +33,15 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (out, start.elapsed())
 }
 
+fn text(body: String) -> MessageContent {
+    MessageContent {
+        body,
+        where_when: None,
+        people: None,
+        attachments: Vec::new(),
+    }
+}
+
 fn report(body: &str) -> NewReport {
     NewReport {
         content: MessageContent {
@@ -43,6 +52,8 @@ fn report(body: &str) -> NewReport {
         },
         category: Category::CoercionOrThreat,
         urgent: false,
+        key: quietline::crypto::CaseKey::generate(),
+        blobs: Vec::new(),
     }
 }
 
@@ -118,7 +129,7 @@ fn main() {
             .map(|_| {
                 timed(|| {
                     reporting
-                        .follow_up(&case, "y".repeat(200), Day::today())
+                        .follow_up(&case, text("y".repeat(200)), &[], Day::today())
                         .unwrap()
                 })
                 .1

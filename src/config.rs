@@ -78,6 +78,14 @@ pub struct ServeConfig {
     #[arg(long, env = "QUIETLINE_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Largest evidence file, in bytes (default 500 MiB: a few minutes of phone video).
+    #[arg(long, env = "QUIETLINE_MAX_FILE_BYTES", default_value_t = 500 * 1024 * 1024)]
+    pub max_file_bytes: u64,
+
+    /// Largest total of evidence files in one report or follow-up, in bytes.
+    #[arg(long, env = "QUIETLINE_MAX_EVIDENCE_BYTES", default_value_t = 600 * 1024 * 1024)]
+    pub max_evidence_bytes: u64,
+
     /// Longest report or follow-up text, in bytes.
     #[arg(long, env = "QUIETLINE_MAX_MESSAGE_BYTES", default_value_t = 100_000)]
     pub max_message_bytes: usize,
@@ -129,6 +137,15 @@ impl ServeConfig {
         crate::investigating::SessionLimits {
             idle: Duration::from_secs(self.investigator_idle_seconds),
             max: Duration::from_secs(self.investigator_max_seconds),
+        }
+    }
+
+    pub fn upload_limits(&self) -> crate::http::UploadLimits {
+        crate::http::UploadLimits {
+            file_bytes: self.max_file_bytes,
+            message_bytes: self.max_evidence_bytes,
+            text_bytes: self.max_message_bytes,
+            files: 20,
         }
     }
 

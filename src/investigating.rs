@@ -701,6 +701,20 @@ impl Investigating {
         })
     }
 
+    /// Where an evidence file of a case is, for an investigator holding access to the case.
+    pub fn attachment_path(
+        &self,
+        who: &Investigator,
+        case: &str,
+        blob: &str,
+    ) -> Result<std::path::PathBuf> {
+        let (id, _, _) = self.accessible(who, case)?;
+        let blob = crate::store::BlobId::parse(blob).ok_or(InvestigatingError::NoSuchCase)?;
+        self.store
+            .blob_path(id, blob)?
+            .ok_or(InvestigatingError::NoSuchCase)
+    }
+
     /// The caller's wrap and the holders of a case, without opening it.
     pub fn access(&self, who: &Investigator, case: &str) -> Result<CaseAccess> {
         let (_, record, wrap) = self.accessible(who, case)?;
@@ -726,6 +740,7 @@ impl Investigating {
                 day: today,
                 ciphertext,
             },
+            &[],
         )?;
         self.audit(&who.name, Action::Replied, Some(id), "")
     }

@@ -12,9 +12,12 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::case::{Category, Day, DeadlinePolicy, Status};
 use crate::crypto::{
-    CaseKey, CaseToken, CryptoError, InvestigatorRecipient, KdfError, KdfSettings,
+    CaseKey, CaseRecipient, CaseToken, CryptoError, InvestigatorRecipient, KdfError, KdfSettings,
 };
-use crate::store::{Author, CaseId, CaseRecord, Holder, NewCase, Store, StoreError, ThreadEntry};
+use crate::store::{
+    Author, BlobId, CaseId, CaseRecord, Holder, NewCase, PendingBlob, Store, StoreError,
+    ThreadEntry,
+};
 
 /// Limits on what a reporter may write, so that a single request cannot fill the disk.
 #[derive(Debug, Clone, Copy)]
@@ -84,6 +87,11 @@ pub struct NewReport {
     pub content: MessageContent,
     pub category: Category,
     pub urgent: bool,
+    /// The new case's key, made before the report so that evidence files can be
+    /// encrypted to it while they upload.
+    pub key: CaseKey,
+    /// Evidence files already written (encrypted to `key`), listed in `content`.
+    pub blobs: Vec<BlobId>,
 }
 
 /// A case opened with its token: the case id and the unwrapped case key. It is what a
@@ -91,6 +99,13 @@ pub struct NewReport {
 pub struct OpenCase {
     id: CaseId,
     key: CaseKey,
+}
+
+impl OpenCase {
+    /// What evidence files for this case are encrypted to.
+    pub fn recipient(&self) -> CaseRecipient {
+        self.key.recipient()
+    }
 }
 
 /// One message as the reporter sees it.
@@ -163,7 +178,7 @@ impl Reporting {
             return Err(ReportingError::NoInvestigators);
         }
 
-        let key = CaseKey::generate();
+        let key = &report.key;
         let mut wraps = Vec::with_capacity(investigators.len() + 2);
         if let Some(recovery) = self.store.recovery_recipient()? {
             let recovery = InvestigatorRecipient::parse(&recovery)?;
@@ -211,6 +226,7 @@ impl Reporting {
                     day: today,
                     ciphertext: sealed.clone(),
                 },
+                blobs: report.blobs.clone(),
             };
             match self.store.create_case(case) {
                 Ok(()) => return Ok(token),
@@ -263,18 +279,27 @@ impl Reporting {
     }
 
     /// Adds a reporter follow-up to an open case. Durable when it returns.
+    /// Starts an evidence file in the store.
+    pub fn new_blob(&self) -> Result<PendingBlob, ReportingError> {
+        Ok(self.store.new_blob()?)
+    }
+
+    /// Deletes evidence files whose message could not be stored.
+    pub fn discard_blobs(&self, blobs: &[BlobId]) {
+        for blob in blobs {
+            self.store.discard_blob(*blob);
+        }
+    }
+
+    /// Adds a reporter follow-up, with any evidence files already written for it, to an
+    /// open case. Durable when it returns.
     pub fn follow_up(
         &self,
         case: &OpenCase,
-        body: String,
+        content: MessageContent,
+        blobs: &[BlobId],
         today: Day,
     ) -> Result<(), ReportingError> {
-        let content = MessageContent {
-            body,
-            where_when: None,
-            people: None,
-            attachments: Vec::new(),
-        };
         self.validate(&content)?;
         let plaintext =
             Zeroizing::new(serde_json::to_vec(&content).map_err(ReportingError::Content)?);
@@ -283,7 +308,7 @@ impl Reporting {
             day: today,
             ciphertext: case.key.seal(&plaintext)?,
         };
-        self.store.append_entry(case.id, entry)?;
+        self.store.append_entry(case.id, entry, blobs)?;
         Ok(())
     }
 

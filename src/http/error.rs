@@ -25,6 +25,12 @@ pub enum Error {
     NoSession,
     #[error("the request body is too large")]
     TooLarge,
+    #[error(
+        "an evidence file is over the limit: at most {file_bytes} bytes per file and {message_bytes} bytes per message; nothing was stored"
+    )]
+    FileTooLarge { file_bytes: u64, message_bytes: u64 },
+    #[error("the service has no room to store this right now; nothing was stored")]
+    StorageFull,
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
@@ -58,7 +64,8 @@ impl Error {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooLarge | Error::FileTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Busy | Error::NotAccepting => StatusCode::SERVICE_UNAVAILABLE,
@@ -76,6 +83,8 @@ impl Error {
             Error::Forbidden(_) | Error::NotFound(_) | Error::Conflict(_) => "error-bad-request",
             Error::TooManyRequests { .. } => "error-busy",
             Error::TooLarge => "error-too-large",
+            Error::FileTooLarge { .. } => "error-file-too-large",
+            Error::StorageFull => "error-internal",
             Error::Unprocessable(_) => "error-invalid",
             Error::Busy => "error-busy",
             Error::NotAccepting => "error-not-accepting",

@@ -11,6 +11,7 @@ mod render;
 mod reporter_api;
 mod reporter_pages;
 mod sessions;
+mod uploads;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use error::Error;
+pub use uploads::UploadLimits;
 
 use crate::config::ServeConfig;
 use crate::investigating::Investigating;
@@ -39,6 +41,10 @@ pub struct AppState {
     kdf_pool: KdfPool,
     sessions: ReporterSessions,
     pages: Pages,
+    uploads: UploadLimits,
+    /// Largest body of requests without evidence files, including JSON sent to the routes
+    /// that also take files.
+    max_body_bytes: usize,
 }
 
 impl AppState {
@@ -49,6 +55,8 @@ impl AppState {
             kdf_pool: KdfPool::new(config.kdf_workers, config.kdf_queue),
             sessions: ReporterSessions::new(config.session_idle(), config.session_max()),
             pages: Pages::new(&config.quick_exit_url, config.session_idle_minutes),
+            uploads: config.upload_limits(),
+            max_body_bytes: config.max_body_bytes,
         }
     }
 }
@@ -74,21 +82,36 @@ const SECURITY_HEADERS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Slow clients may hold a connection this long per request at most.
+/// Slow clients may hold a request this long at most...
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// ...except while they send or fetch evidence files: 500 MiB over Tor can take an hour.
+const TRANSFER_TIMEOUT: Duration = Duration::from_secs(3 * 3600);
+
+/// The time limit of ordinary requests. Applied per route, because the routes that move
+/// evidence files need [`transfer_timeout`] instead and an outer limit would cut them.
+fn request_timeout() -> TimeoutLayer {
+    TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT)
+}
+
+fn transfer_timeout() -> TimeoutLayer {
+    TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, TRANSFER_TIMEOUT)
+}
 
 pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
+    // Evidence plus the text fields and multipart framing around it.
+    let upload_body_bytes = usize::try_from(state.uploads.message_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(max_body_bytes);
     let mut app = Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
-        .merge(reporter_api::routes())
-        .merge(reporter_pages::routes())
+        .route(
+            "/healthz",
+            get(|| async { "ok\n" }).layer(request_timeout()),
+        )
+        .merge(reporter_api::routes(upload_body_bytes))
+        .merge(reporter_pages::routes(upload_body_bytes))
         .merge(investigator_api::routes())
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
-        .layer(DefaultBodyLimit::max(max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ));
+        .layer(DefaultBodyLimit::max(max_body_bytes));
     for (name, value) in SECURITY_HEADERS {
         app = app.layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static(name),

@@ -147,6 +147,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../../web/templates/login.html")),
     ("case.html", include_str!("../../web/templates/case.html")),
     ("error.html", include_str!("../../web/templates/error.html")),
+    (
+        "attachments.html",
+        include_str!("../../web/templates/attachments.html"),
+    ),
 ];
 
 /// The stylesheet, the only static asset: pages load nothing else.
@@ -262,6 +266,10 @@ mod tests {
                 retry_after: 1,
             },
             Error::TooLarge,
+            Error::FileTooLarge {
+                file_bytes: 0,
+                message_bytes: 0,
+            },
             Error::Unprocessable(String::new()),
             Error::Busy,
             Error::NotAccepting,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, FromRequestParts, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::routing::{get, post};
@@ -14,19 +14,29 @@ use serde_json::json;
 use super::AppState;
 use super::blocking;
 use super::error::Error;
+use super::uploads::{self, Submission};
 use crate::case::{Category, Day};
+use crate::crypto::CaseKey;
 use crate::crypto::{CaseToken, SessionId};
-use crate::reporting::{MessageContent, NewReport, OpenCase};
+use crate::reporting::{Attachment, MessageContent, NewReport, OpenCase};
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
+pub fn routes(upload_body_bytes: usize) -> Router<Arc<AppState>> {
+    // Routes that take evidence files accept bodies up to the evidence limits (the
+    // uploads module enforces the per-file and per-message limits exactly) and get the
+    // long time limit of file transfers.
+    let transfers = Router::new()
         .route("/api/v1/reports", post(submit))
+        .route("/api/v1/case/messages", post(follow_up))
+        .layer(DefaultBodyLimit::max(upload_body_bytes))
+        .layer(super::transfer_timeout());
+    Router::new()
         .route(
             "/api/v1/case/session",
             post(open_session).delete(end_session),
         )
         .route("/api/v1/case", get(read_case))
-        .route("/api/v1/case/messages", post(follow_up))
+        .layer(super::request_timeout())
+        .merge(transfers)
 }
 
 /// `Json` whose rejections become our [`Error`], so that every client mistake gets a clear
@@ -97,10 +107,83 @@ pub async fn submit_report(state: &AppState, report: NewReport) -> Result<CaseTo
         .await??)
 }
 
+/// Reads a JSON body on a route whose body limit is sized for evidence files: JSON gets
+/// the ordinary limit, so it is never buffered beyond it.
+async fn json_within<T: serde::de::DeserializeOwned>(
+    request: Request,
+    limit: usize,
+) -> Result<T, Error> {
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.starts_with("application/json")
+                || (v.starts_with("application/") && v.contains("+json"))
+        });
+    if !is_json {
+        return Err(Error::UnsupportedMediaType(
+            "expected Content-Type: application/json, or multipart/form-data with files".into(),
+        ));
+    }
+    let bytes = axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|_| Error::TooLarge)?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Error::BadRequest(format!("Failed to parse the request body as JSON: {e}")))
+}
+
+/// What the reporter is told about each evidence file: enough to decide whether a file
+/// that could not be cleaned is safe to leave in the case.
+pub fn attachments_json(attachments: &[Attachment]) -> serde_json::Value {
+    attachments
+        .iter()
+        .map(|a| {
+            json!({
+                "name": a.name,
+                "size": a.size,
+                "format": a.format,
+                "cleaned": a.cleaned,
+                "removed": a.removed,
+            })
+        })
+        .collect()
+}
+
+/// A checkbox or JSON-ish truth value from a multipart field.
+pub fn truthy(value: Option<&str>) -> bool {
+    matches!(value, Some("on" | "true" | "1" | "yes"))
+}
+
+/// `POST /api/v1/reports`: JSON without files, or multipart/form-data with the same fields
+/// and evidence files in fields named `evidence`.
 async fn submit(
     State(state): State<Arc<AppState>>,
-    ApiJson(request): ApiJson<SubmitRequest>,
+    request: Request,
 ) -> Result<(StatusCode, Json<serde_json::Value>), Error> {
+    let key = CaseKey::generate();
+    let (request, submission) = if uploads::is_multipart(&request) {
+        let recipient = key.recipient();
+        let (submission, read) =
+            uploads::read_multipart(&state, request, state.uploads, |_| Ok(recipient.clone()))
+                .await;
+        read?;
+        let fields = SubmitRequest {
+            body: submission.text("body"),
+            category: submission.text("category"),
+            urgent: truthy(submission.field("urgent")),
+            where_when: submission.field("where_when").map(str::to_owned),
+            people: submission.field("people").map(str::to_owned),
+        };
+        (fields, submission)
+    } else {
+        (
+            json_within(request, state.max_body_bytes).await?,
+            Submission::default(),
+        )
+    };
+    let guard = submission.guard(state.reporting.clone());
     let report = NewReport {
         category: parse_category(&request.category)?,
         urgent: request.urgent,
@@ -108,13 +191,19 @@ async fn submit(
             body: request.body,
             where_when: non_blank(request.where_when),
             people: non_blank(request.people),
-            attachments: Vec::new(),
+            attachments: submission.attachments.clone(),
         },
+        key,
+        blobs: submission.blobs.clone(),
     };
     let token = submit_report(&state, report).await?;
+    guard.keep();
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "token": token.grouped().as_str() })),
+        Json(json!({
+            "token": token.grouped().as_str(),
+            "attachments": attachments_json(&submission.attachments),
+        })),
     ))
 }
 
@@ -154,6 +243,8 @@ struct MessageJson {
     where_when: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     people: Option<String>,
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    attachments: serde_json::Value,
 }
 
 async fn read_case(
@@ -171,6 +262,11 @@ async fn read_case(
             day: m.day.to_string(),
             where_when: m.content.where_when.clone(),
             people: m.content.people.clone(),
+            attachments: if m.content.attachments.is_empty() {
+                serde_json::Value::Null
+            } else {
+                attachments_json(&m.content.attachments)
+            },
         })
         .collect();
     Ok(Json(json!({
@@ -188,22 +284,49 @@ struct FollowUpRequest {
     body: String,
 }
 
-/// Adds a follow-up to a session's case. Shared with the follow-up form.
+/// Adds a follow-up, with the evidence files already written for it, to a session's
+/// case. Shared with the follow-up form. The files are deleted if it fails.
 pub async fn add_follow_up(
     state: &AppState,
     case: Arc<OpenCase>,
     body: String,
+    submission: &Submission,
 ) -> Result<(), Error> {
+    let guard = submission.guard(state.reporting.clone());
     let reporting = state.reporting.clone();
-    blocking::run(move || reporting.follow_up(&case, body, Day::today())).await??;
+    let content = MessageContent {
+        body,
+        where_when: None,
+        people: None,
+        attachments: submission.attachments.clone(),
+    };
+    let blobs = submission.blobs.clone();
+    blocking::run(move || reporting.follow_up(&case, content, &blobs, Day::today())).await??;
+    guard.keep();
     Ok(())
 }
 
+/// `POST /api/v1/case/messages`: JSON `{"body"}`, or multipart with `body` and `evidence`
+/// files.
 async fn follow_up(
     State(state): State<Arc<AppState>>,
     session: ReporterSession,
-    ApiJson(request): ApiJson<FollowUpRequest>,
+    request: Request,
 ) -> Result<(StatusCode, Json<serde_json::Value>), Error> {
-    add_follow_up(&state, session.case, request.body).await?;
-    Ok((StatusCode::CREATED, Json(json!({}))))
+    let (body, submission) = if uploads::is_multipart(&request) {
+        let recipient = session.case.recipient();
+        let (submission, read) =
+            uploads::read_multipart(&state, request, state.uploads, |_| Ok(recipient.clone()))
+                .await;
+        read?;
+        (submission.text("body"), submission)
+    } else {
+        let fields: FollowUpRequest = json_within(request, state.max_body_bytes).await?;
+        (fields.body, Submission::default())
+    };
+    add_follow_up(&state, session.case, body, &submission).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "attachments": attachments_json(&submission.attachments) })),
+    ))
 }

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
 use axum::extract::rejection::FormRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,19 +18,37 @@ use super::blocking;
 use super::error::Error;
 use super::render::{Lang, STYLESHEET};
 use super::reporter_api::{add_follow_up, non_blank, open_case, parse_category, submit_report};
+use super::uploads::{self, Submission};
 use crate::case::Category;
 use crate::crypto::SessionId;
-use crate::reporting::{MessageContent, NewReport, OpenCase};
+use crate::crypto::{CaseKey, CaseRecipient};
+use crate::reporting::{Attachment, MessageContent, NewReport, OpenCase};
 
-pub fn routes() -> Router<Arc<AppState>> {
+pub fn routes(upload_body_bytes: usize) -> Router<Arc<AppState>> {
+    use axum::handler::Handler;
+    let quick = super::request_timeout;
+    // The two form posts that may carry evidence files accept large bodies and get the
+    // long time limit of file transfers; everything else the ordinary one.
+    let upload = || {
+        (
+            DefaultBodyLimit::max(upload_body_bytes),
+            super::transfer_timeout(),
+        )
+    };
     Router::new()
-        .route("/", get(landing))
-        .route("/report", get(report_form).post(report_submit))
-        .route("/case", get(login_form).post(login))
-        .route("/case/view", post(view))
-        .route("/case/messages", post(follow_up))
-        .route("/case/leave", post(leave))
-        .route("/static/style.css", get(stylesheet))
+        .route("/", get(landing.layer(quick())))
+        .route(
+            "/report",
+            get(report_form.layer(quick())).post(report_submit.layer(upload())),
+        )
+        .route(
+            "/case",
+            get(login_form.layer(quick())).post(login.layer(quick())),
+        )
+        .route("/case/view", post(view.layer(quick())))
+        .route("/case/messages", post(follow_up.layer(upload())))
+        .route("/case/leave", post(leave.layer(quick())))
+        .route("/static/style.css", get(stylesheet.layer(quick())))
 }
 
 async fn stylesheet() -> Response {
@@ -95,27 +113,59 @@ async fn report_form(State(state): State<Arc<AppState>>, lang: Lang) -> Response
     render_report_form(&state, lang, StatusCode::OK, &ReportForm::default(), None)
 }
 
+/// Reads a page form: multipart (with evidence files) or URL-encoded (without).
+async fn read_page_form<F>(
+    state: &Arc<AppState>,
+    request: Request,
+    recipient: F,
+) -> (Submission, Result<(), Error>)
+where
+    F: FnMut(&Submission) -> Result<CaseRecipient, Error>,
+{
+    if uploads::is_multipart(&request) {
+        return uploads::read_multipart(state, request, state.uploads, recipient).await;
+    }
+    match Form::<std::collections::HashMap<String, String>>::from_request(request, state).await {
+        Ok(Form(fields)) => (Submission::from_fields(fields), Ok(())),
+        Err(rejection) => (Submission::default(), Err(rejection.into())),
+    }
+}
+
 async fn report_submit(
     State(state): State<Arc<AppState>>,
     lang: Lang,
-    form: Result<Form<ReportForm>, FormRejection>,
+    request: Request,
 ) -> Response {
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
+    let key = CaseKey::generate();
+    let recipient = key.recipient();
+    let (submission, read) = read_page_form(&state, request, |_| Ok(recipient.clone())).await;
+    let form = ReportForm {
+        body: submission.text("body"),
+        category: submission.text("category"),
+        where_when: submission.text("where_when"),
+        people: submission.text("people"),
+        urgent: submission.field("urgent").map(str::to_owned),
     };
-    let category = match parse_category(&form.category) {
-        Ok(c) => c,
-        Err(_) => {
-            let problem = lang.text("report-choose-category", None);
-            return render_report_form(
-                &state,
-                lang,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &form,
-                Some(problem),
-            );
-        }
+    // Whatever fails comes back to the form with everything the reporter wrote.
+    let problem_page = |e: Error| {
+        let problem = lang.text(e.message_key(), None);
+        let mut page = render_report_form(&state, lang, e.status(), &form, Some(problem));
+        e.decorate(&mut page);
+        page
+    };
+    if let Err(e) = read {
+        return problem_page(e);
+    }
+    let guard = submission.guard(state.reporting.clone());
+    let Ok(category) = parse_category(&form.category) else {
+        let problem = lang.text("report-choose-category", None);
+        return render_report_form(
+            &state,
+            lang,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form,
+            Some(problem),
+        );
     };
     let report = NewReport {
         category,
@@ -124,23 +174,56 @@ async fn report_submit(
             body: form.body.clone(),
             where_when: non_blank(Some(form.where_when.clone())),
             people: non_blank(Some(form.people.clone())),
-            attachments: Vec::new(),
+            attachments: submission.attachments.clone(),
         },
+        key,
+        blobs: submission.blobs.clone(),
     };
     match submit_report(&state, report).await {
-        Ok(token) => state.pages.render(
-            StatusCode::CREATED,
-            lang,
-            "submitted.html",
-            context! { path => "/report", token => token.grouped().as_str() },
-        ),
-        // Any failure comes back to the form with everything the reporter wrote.
-        Err(e) => {
-            let problem = lang.text(e.message_key(), None);
-            let mut page = render_report_form(&state, lang, e.status(), &form, Some(problem));
-            e.decorate(&mut page);
-            page
+        Ok(token) => {
+            guard.keep();
+            state.pages.render(
+                StatusCode::CREATED,
+                lang,
+                "submitted.html",
+                context! {
+                    path => "/report",
+                    token => token.grouped().as_str(),
+                    attachments => attachment_values(&submission.attachments),
+                },
+            )
         }
+        Err(e) => problem_page(e),
+    }
+}
+
+/// Evidence files as the pages show them.
+fn attachment_values(attachments: &[Attachment]) -> Vec<Value> {
+    attachments
+        .iter()
+        .map(|a| {
+            context! {
+                name => &a.name,
+                size => human_size(a.size),
+                cleaned => a.cleaned,
+                removed => a.removed.join(", "),
+            }
+        })
+        .collect()
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
     }
 }
 
@@ -240,19 +323,30 @@ async fn view(
     }
 }
 
-async fn follow_up(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    form: Result<Form<SessionForm>, FormRejection>,
-) -> Response {
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
+async fn follow_up(State(state): State<Arc<AppState>>, lang: Lang, request: Request) -> Response {
+    // The session field comes before the file fields in the form, so the case (and the
+    // key its files are encrypted to) is known when the first file arrives.
+    let (submission, read) = read_page_form(&state, request, |fields| {
+        SessionId::parse(fields.field("session").unwrap_or_default())
+            .and_then(|id| state.sessions.get(&id))
+            .map(|case| case.recipient())
+            .ok_or(Error::NoSession)
+    })
+    .await;
+    let form = SessionForm {
+        session: submission.text("session"),
+        body: submission.text("body"),
     };
     let Some((id, case)) = session_of(&state, &form) else {
         return session_ended(&state, lang, &form);
     };
-    match add_follow_up(&state, case.clone(), form.body.clone()).await {
+    if let Err(e) = read {
+        let mut page =
+            render_case(&state, lang, &id, case, Some(e.message_key()), &form.body).await;
+        e.decorate(&mut page);
+        return page;
+    }
+    match add_follow_up(&state, case.clone(), form.body.clone(), &submission).await {
         Ok(()) => render_case(&state, lang, &id, case, Some("case-message-sent"), "").await,
         // The message is shown again in the form, so nothing typed is lost.
         Err(e @ Error::Unprocessable(_)) => {
@@ -300,6 +394,7 @@ async fn render_case(
                 body => &m.content.body,
                 where_when => &m.content.where_when,
                 people => &m.content.people,
+                attachments => attachment_values(&m.content.attachments),
             }
         })
         .collect();

@@ -6,8 +6,10 @@
 //! to a client as soon as the method returns. Methods block (sled's flush is an fsync), so
 //! async callers run them through `spawn_blocking`.
 
+mod blobs;
 mod sled_store;
 
+pub use blobs::{BlobId, Blobs, PendingBlob};
 pub use sled_store::SledStore;
 
 use serde::{Deserialize, Serialize};
@@ -195,6 +197,8 @@ pub struct NewCase {
     pub record: CaseRecord,
     pub wraps: Vec<(Holder, Wrap)>,
     pub report: ThreadEntry,
+    /// Evidence files the report carries, already complete on disk.
+    pub blobs: Vec<BlobId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -334,9 +338,18 @@ pub trait Store: Send + Sync + 'static {
 
     fn thread(&self, case: CaseId) -> StoreResult<Vec<ThreadEntry>>;
 
-    /// Appends an entry to a case thread and updates the case record; returns the entry's
-    /// sequence number.
-    fn append_entry(&self, case: CaseId, entry: ThreadEntry) -> StoreResult<u64>;
+    /// Appends an entry to a case thread, with the evidence files it carries, and updates
+    /// the case record; returns the entry's sequence number.
+    fn append_entry(&self, case: CaseId, entry: ThreadEntry, blobs: &[BlobId]) -> StoreResult<u64>;
+
+    /// Starts writing a new evidence file. It counts once a committed message lists it.
+    fn new_blob(&self) -> StoreResult<PendingBlob>;
+
+    /// Deletes a completed evidence file whose message was not committed.
+    fn discard_blob(&self, blob: BlobId);
+
+    /// Where an evidence file of `case` is, if `blob` is one of that case's files.
+    fn blob_path(&self, case: CaseId, blob: BlobId) -> StoreResult<Option<std::path::PathBuf>>;
 
     fn add_investigator(&self, investigator: InvestigatorRecord) -> StoreResult<()>;
 

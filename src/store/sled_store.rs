@@ -17,8 +17,8 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::{
-    CaseId, CaseRecord, Holder, InvestigatorRecord, InvestigatorSession, NewCase, NoteEntry, Store,
-    StoreError, StoreResult, ThreadEntry, TriageKey,
+    BlobId, Blobs, CaseId, CaseRecord, Holder, InvestigatorRecord, InvestigatorSession, NewCase,
+    NoteEntry, Store, StoreError, StoreResult, ThreadEntry, TriageKey,
 };
 use crate::audit;
 use crate::case::TransitionError;
@@ -34,6 +34,9 @@ pub struct SledStore {
     wraps: sled::Tree,
     thread: sled::Tree,
     notes: sled::Tree,
+    /// blob id → case id, for evidence files of committed messages.
+    blobs: sled::Tree,
+    files: Blobs,
     investigators: sled::Tree,
     seen: sled::Tree,
     sessions: sled::Tree,
@@ -136,6 +139,8 @@ impl SledStore {
             wraps: db.open_tree("wraps")?,
             thread: db.open_tree("thread")?,
             notes: db.open_tree("notes")?,
+            blobs: db.open_tree("blobs")?,
+            files: Blobs::open(dir)?,
             investigators: db.open_tree("investigators")?,
             seen: db.open_tree("seen")?,
             sessions: db.open_tree("sessions")?,
@@ -147,6 +152,15 @@ impl SledStore {
         };
         store.check_schema()?;
         store.load_index()?;
+        // Evidence files of uploads that never completed (a killed process, a lost
+        // connection) are deleted before anything else runs.
+        let blobs = &store.blobs;
+        let swept = store
+            .files
+            .sweep(|id| blobs.contains_key(id.as_bytes()).unwrap_or(true))?;
+        if swept > 0 {
+            tracing::info!(files = swept, "removed unfinished evidence files");
+        }
         Ok(store)
     }
 
@@ -256,8 +270,14 @@ impl Store for SledStore {
             .map(|(holder, wrap)| (wrap_key(case.id, holder), wrap.0.clone()))
             .collect();
         let writing = self.write_lock();
-        (&self.lookup, &self.cases, &self.wraps, &self.thread)
-            .transaction(|(lookup, cases, wraps_tree, thread)| {
+        (
+            &self.lookup,
+            &self.cases,
+            &self.wraps,
+            &self.thread,
+            &self.blobs,
+        )
+            .transaction(|(lookup, cases, wraps_tree, thread, blobs)| {
                 if lookup.get(case.lookup.as_bytes())?.is_some() {
                     return Err(ConflictableTransactionError::Abort(StoreError::LookupTaken));
                 }
@@ -270,6 +290,9 @@ impl Store for SledStore {
                     wraps_tree.insert(key.as_slice(), wrap.as_slice())?;
                 }
                 thread.insert(thread_key(case.id, 0).as_slice(), report.as_slice())?;
+                for blob in &case.blobs {
+                    blobs.insert(blob.as_bytes().as_slice(), case.id.as_bytes().as_slice())?;
+                }
                 Ok(())
             })
             .map_err(from_tx)?;
@@ -319,13 +342,13 @@ impl Store for SledStore {
             .collect()
     }
 
-    fn append_entry(&self, case: CaseId, entry: ThreadEntry) -> StoreResult<u64> {
+    fn append_entry(&self, case: CaseId, entry: ThreadEntry, blobs: &[BlobId]) -> StoreResult<u64> {
         let author = entry.author;
         let day = entry.day;
         let entry = encode(&entry)?;
         let writing = self.write_lock();
-        let seq = (&self.cases, &self.thread)
-            .transaction(|(cases, thread)| {
+        let seq = (&self.cases, &self.thread, &self.blobs)
+            .transaction(|(cases, thread, blobs_tree)| {
                 let Some(bytes) = cases.get(case.as_bytes())? else {
                     return Err(ConflictableTransactionError::Abort(StoreError::NoSuchCase));
                 };
@@ -336,6 +359,9 @@ impl Store for SledStore {
                 let encoded = encode(&record).map_err(ConflictableTransactionError::Abort)?;
                 thread.insert(thread_key(case, seq).as_slice(), entry.as_slice())?;
                 cases.insert(case.as_bytes().as_slice(), encoded)?;
+                for blob in blobs {
+                    blobs_tree.insert(blob.as_bytes().as_slice(), case.as_bytes().as_slice())?;
+                }
                 Ok((seq, record))
             })
             .map_err(from_tx)?;
@@ -343,6 +369,21 @@ impl Store for SledStore {
         drop(writing);
         self.flush()?;
         Ok(seq.0)
+    }
+
+    fn new_blob(&self) -> StoreResult<super::PendingBlob> {
+        Ok(self.files.create()?)
+    }
+
+    fn discard_blob(&self, blob: BlobId) {
+        self.files.discard(blob);
+    }
+
+    fn blob_path(&self, case: CaseId, blob: BlobId) -> StoreResult<Option<std::path::PathBuf>> {
+        let owner = self.blobs.get(blob.as_bytes())?;
+        Ok(owner
+            .filter(|owner| owner.as_ref() == case.as_bytes())
+            .map(|_| self.files.path(blob)))
     }
 
     fn visit_cases(&self, visit: &mut dyn FnMut(CaseId, &CaseRecord) -> bool) -> StoreResult<()> {
@@ -650,6 +691,7 @@ mod tests {
                 day,
                 ciphertext: b"sealed".to_vec(),
             },
+            blobs: vec![],
         }
     }
 
@@ -666,7 +708,7 @@ mod tests {
                 day: Day::from_ymd(2026, 11, 26).unwrap(),
                 ciphertext: b"reply".to_vec(),
             };
-            assert_eq!(store.append_entry(id, reply).unwrap(), 1);
+            assert_eq!(store.append_entry(id, reply, &[]).unwrap(), 1);
         }
         let store = SledStore::open(dir.path()).unwrap();
         let (found, record) = store.case_by_lookup(&lookup(1)).unwrap().unwrap();

@@ -112,3 +112,14 @@ error-invalid = The message is empty or too long. Nothing was sent; your text is
 error-busy = The service is busy right now. Nothing was sent; please try again in a minute.
 error-not-accepting = This service is not accepting reports yet. Please try again later.
 error-internal = The service could not complete this. Nothing was sent; please try again later.
+
+## Evidence files
+
+report-evidence-label = Photos, screenshots, documents, recordings
+report-evidence-hint = Optional. Location and camera data are removed from JPEG and PNG pictures before they are stored; other files (PDF, video, audio) are stored as they are, so check what they reveal about you.
+submitted-evidence-title = Your files
+evidence-cleaned = identifying data removed
+evidence-clean-already = no identifying data found
+evidence-not-cleaned = stored as it was: this kind of file could not be cleaned and may still carry data from your device
+case-evidence = Files
+error-file-too-large = A file is larger than the service accepts. Nothing was sent. Send smaller files, or fewer at a time.

@@ -112,3 +112,14 @@ error-invalid = El mensaje está vacío o es demasiado largo. No se ha enviado n
 error-busy = El servicio está saturado en este momento. No se ha enviado nada; inténtelo de nuevo en un minuto.
 error-not-accepting = Este servicio todavía no acepta denuncias. Inténtelo de nuevo más tarde.
 error-internal = El servicio no pudo completar esta operación. No se ha enviado nada; inténtelo de nuevo más tarde.
+
+## Archivos de prueba
+
+report-evidence-label = Fotos, capturas de pantalla, documentos, grabaciones
+report-evidence-hint = Opcional. Los datos de ubicación y de cámara se eliminan de las imágenes JPEG y PNG antes de guardarlas; los demás archivos (PDF, vídeo, audio) se guardan tal como están: compruebe lo que revelan sobre usted.
+submitted-evidence-title = Sus archivos
+evidence-cleaned = datos identificativos eliminados
+evidence-clean-already = no se encontraron datos identificativos
+evidence-not-cleaned = guardado tal como estaba: este tipo de archivo no se puede limpiar y puede contener aún datos de su dispositivo
+case-evidence = Archivos
+error-file-too-large = Un archivo supera el tamaño que acepta el servicio. No se ha enviado nada. Envíe archivos más pequeños o menos a la vez.

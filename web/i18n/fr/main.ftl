@@ -112,3 +112,14 @@ error-invalid = Le message est vide ou trop long. Rien n'a été envoyé ; votr
 error-busy = Le service est surchargé en ce moment. Rien n'a été envoyé ; veuillez réessayer dans une minute.
 error-not-accepting = Ce service n'accepte pas encore de signalements. Veuillez réessayer plus tard.
 error-internal = Le service n'a pas pu terminer cette opération. Rien n'a été envoyé ; veuillez réessayer plus tard.
+
+## Fichiers de preuve
+
+report-evidence-label = Photos, captures d'écran, documents, enregistrements
+report-evidence-hint = Facultatif. Les données de lieu et d'appareil sont retirées des images JPEG et PNG avant leur stockage ; les autres fichiers (PDF, vidéo, audio) sont conservés tels quels : vérifiez ce qu'ils révèlent sur vous.
+submitted-evidence-title = Vos fichiers
+evidence-cleaned = données identifiantes retirées
+evidence-clean-already = aucune donnée identifiante trouvée
+evidence-not-cleaned = conservé tel quel : ce type de fichier ne peut pas être nettoyé et peut encore contenir des données de votre appareil
+case-evidence = Fichiers
+error-file-too-large = Un fichier dépasse la taille acceptée par le service. Rien n'a été envoyé. Envoyez des fichiers plus petits, ou moins à la fois.
