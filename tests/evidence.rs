@@ -1,0 +1,284 @@
+//! Evidence files through the real binary: a photo with GPS EXIF is cleaned, encrypted and
+//! stored under a random name; investigators get it back without the metadata; files over
+//! the limit and aborted uploads leave nothing behind; blob files hold nothing in clear.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use common::accounts::{Account, register};
+use common::{Deployment, Server, agent, files_under, json, read};
+use quietline::crypto::{CaseKey, Wrap};
+use quietline::evidence::{self, Format};
+
+const PHOTO: &[u8] = include_bytes!("fixtures/evidence/photo.jpg");
+const BOUNDARY: &str = "----quietline-test-boundary-7f3a";
+
+/// A multipart/form-data body with text fields and files (field name `evidence`).
+fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        write!(
+            body,
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        )
+        .unwrap();
+    }
+    for (file_name, bytes) in files {
+        write!(
+            body,
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"{file_name}\"\r\nContent-Type: image/jpeg\r\n\r\n"
+        )
+        .unwrap();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    write!(body, "--{BOUNDARY}--\r\n").unwrap();
+    body
+}
+
+fn post_multipart(server: &Server, path: &str, body: &[u8], bearer: Option<&str>) -> (u16, String) {
+    let mut request = agent().post(&server.url(path)).set(
+        "Content-Type",
+        &format!("multipart/form-data; boundary={BOUNDARY}"),
+    );
+    if let Some(session) = bearer {
+        request = request.set("Authorization", &format!("Bearer {session}"));
+    }
+    read(request.send_bytes(body))
+}
+
+fn blob_files(deployment: &Deployment) -> Vec<std::path::PathBuf> {
+    let dir = deployment.data_dir().join("blobs");
+    if !dir.exists() {
+        return Vec::new();
+    }
+    files_under(&dir)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn a_photo_loses_its_gps_and_is_stored_encrypted_under_a_random_name() {
+    let deployment = Deployment::new();
+    let (identity, secret) = register(&deployment, "hana", "investigator");
+    let server = deployment.start(&[]);
+    // The fixture really carries location data.
+    assert!(contains(PHOTO, b"Exif\0\0"));
+
+    let body = multipart(
+        &[
+            ("body", "The note left on my car"),
+            ("category", "coercion_or_threat"),
+            ("urgent", "true"),
+        ],
+        &[("IMG_2041 at home.jpg", PHOTO)],
+    );
+    let (status, reply) = post_multipart(&server, "/api/v1/reports", &body, None);
+    assert_eq!(status, 201, "{reply}");
+    let reply = json(&reply);
+    let token = reply["token"].as_str().unwrap().to_owned();
+    let attachment = &reply["attachments"][0];
+    assert_eq!(attachment["format"], "jpeg");
+    assert_eq!(attachment["cleaned"], true);
+    assert!(
+        attachment["removed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "EXIF"),
+        "{attachment}"
+    );
+
+    // A follow-up can carry a file too.
+    let session = server.session(&token);
+    let body = multipart(&[("body", "and a second photo")], &[("second.jpg", PHOTO)]);
+    let (status, reply) = post_multipart(&server, "/api/v1/case/messages", &body, Some(&session));
+    assert_eq!(status, 201, "{reply}");
+    let (_, case) = server.case(&session);
+    assert_eq!(
+        case["messages"][0]["attachments"][0]["name"],
+        "IMG_2041 at home.jpg"
+    );
+    assert_eq!(case["messages"][1]["attachments"][0]["name"], "second.jpg");
+
+    // On disk: two blobs, named by 32 hex digits, with nothing of the photo or its name.
+    let blobs = blob_files(&deployment);
+    assert_eq!(blobs.len(), 2, "{blobs:?}");
+    let scan_data = &PHOTO[PHOTO.len() - 200..PHOTO.len() - 100];
+    for blob in &blobs {
+        let name = blob.file_name().unwrap().to_str().unwrap();
+        assert!(
+            name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{name}"
+        );
+        let bytes = std::fs::read(blob).unwrap();
+        assert!(bytes.starts_with(b"age-encryption.org/v1\n"));
+        assert!(
+            !contains(&bytes, scan_data),
+            "{name} holds image data in clear"
+        );
+        assert!(!contains(&bytes, b"Exif") && !contains(&bytes, b"IMG_2041"));
+    }
+    for file in files_under(deployment.data_dir()) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !contains(&bytes, b"IMG_2041"),
+            "{} holds the file name",
+            file.display()
+        );
+    }
+
+    // The investigator downloads it and decrypts it on their side: the cleaned photo.
+    let mut hana = Account::enrol(&server, "hana", identity, &secret);
+    let inv = hana.login(&server);
+    let (_, list) = server.inv_get(&inv, "/cases");
+    let id = list["cases"][0]["id"].as_str().unwrap().to_owned();
+    let (_, access) = server.inv_get(&inv, &format!("/cases/{id}/access"));
+    let wrap = STANDARD.decode(access["wrap"].as_str().unwrap()).unwrap();
+    let key = CaseKey::unwrap_with(&Wrap(wrap), hana.identity.as_age()).unwrap();
+    let (_, detail) = server.inv_get(&inv, &format!("/cases/{id}"));
+    let sealed = STANDARD
+        .decode(detail["thread"][0]["ciphertext"].as_str().unwrap())
+        .unwrap();
+    let message: serde_json::Value = serde_json::from_slice(&key.open(&sealed).unwrap()).unwrap();
+    let blob = message["attachments"][0]["blob"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = agent()
+        .get(&server.url(&format!(
+            "/api/v1/investigator/cases/{id}/attachments/{blob}"
+        )))
+        .set("Authorization", &format!("Bearer {inv}"))
+        .call()
+        .unwrap();
+    let mut downloaded = Vec::new();
+    key.open_stream(response.into_reader())
+        .unwrap()
+        .read_to_end(&mut downloaded)
+        .unwrap();
+    let mut expected = Vec::new();
+    evidence::clean(Format::Jpeg, PHOTO, &mut expected).unwrap();
+    assert_eq!(downloaded, expected);
+    assert!(downloaded.starts_with(&[0xFF, 0xD8]) && !contains(&downloaded, b"Exif"));
+    // A blob of another case, or a made-up one, is not served.
+    let (status, _) = server.inv_get(&inv, &format!("/cases/{id}/attachments/{}", "0".repeat(32)));
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn a_file_over_the_limit_is_refused_and_leaves_no_blob() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&["--max-file-bytes", "100000"]);
+    let big = vec![0x42u8; 150_000];
+    let body = multipart(
+        &[
+            ("body", "video of the meeting"),
+            ("category", "bribe_offered"),
+        ],
+        &[("meeting.mp4", &big)],
+    );
+    let (status, reply) = post_multipart(&server, "/api/v1/reports", &body, None);
+    assert_eq!(status, 413, "{reply}");
+    assert!(json(&reply)["error"].as_str().unwrap().contains("100000"));
+    assert!(
+        blob_files(&deployment).is_empty(),
+        "{:?}",
+        blob_files(&deployment)
+    );
+    // A file within the limit still works, and a bad file is refused without a trace.
+    let body = multipart(
+        &[("body", "a small one"), ("category", "bribe_offered")],
+        &[("small.bin", &big[..50_000])],
+    );
+    assert_eq!(
+        post_multipart(&server, "/api/v1/reports", &body, None).0,
+        201
+    );
+    let broken = multipart(
+        &[("body", "broken"), ("category", "other")],
+        &[("x.jpg", &PHOTO[..PHOTO.len() / 2])],
+    );
+    assert_eq!(
+        post_multipart(&server, "/api/v1/reports", &broken, None).0,
+        422
+    );
+    assert_eq!(blob_files(&deployment).len(), 1);
+    server.stop();
+    let store = quietline::store::SledStore::open(deployment.data_dir()).unwrap();
+    assert_eq!(quietline::store::Store::case_count(&store).unwrap(), 1);
+}
+
+#[test]
+fn an_aborted_upload_leaves_no_blob() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&[]);
+    // Announce 10 MB, send the start of a file, then hang up.
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let mut start = multipart(&[("body", "cut off"), ("category", "other")], &[]);
+    start.truncate(start.len() - format!("--{BOUNDARY}--\r\n").len());
+    write!(
+        start,
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"long.mp4\"\r\n\r\n"
+    )
+    .unwrap();
+    start.extend(std::iter::repeat_n(0x17u8, 300_000));
+    {
+        let mut socket = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            socket,
+            "POST /api/v1/reports HTTP/1.1\r\nHost: {address}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: 10000000\r\n\r\n"
+        )
+        .unwrap();
+        socket.write_all(&start).unwrap();
+        socket.flush().unwrap();
+        // Wait (bounded) until the service has started writing the blob, then hang up.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while blob_files(&deployment).is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "the upload never reached the blob writer"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !blob_files(&deployment).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "a partial blob stayed: {:?}",
+            blob_files(&deployment)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.stop();
+    let store = quietline::store::SledStore::open(deployment.data_dir()).unwrap();
+    assert_eq!(quietline::store::Store::case_count(&store).unwrap(), 0);
+}
+
+#[test]
+fn a_blob_left_by_a_killed_process_is_removed_at_start() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&[]);
+    server.kill();
+    let blobs = deployment.data_dir().join("blobs");
+    std::fs::write(blobs.join("0123456789abcdef0123456789abcdef.part"), b"half").unwrap();
+    std::fs::write(
+        blobs.join("fedcba9876543210fedcba9876543210"),
+        b"never committed",
+    )
+    .unwrap();
+    let server = deployment.start(&[]);
+    assert!(
+        blob_files(&deployment).is_empty(),
+        "{:?}",
+        blob_files(&deployment)
+    );
+    drop(server);
+}
