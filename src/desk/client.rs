@@ -5,6 +5,7 @@
 //! failure becomes a [`ClientError`] whose text says what happened and what to do next:
 //! the investigator reads it on a page, not in a log.
 
+use std::io::Read;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -22,6 +23,9 @@ use crate::api::{
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(45);
 /// How long one whole request may take, so that a stalled server cannot hang a page forever.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// ...except an evidence download, which the request limit would cut off: 500 MiB over
+/// Tor can take an hour. The server allows file transfers as long.
+const TRANSFER_TIMEOUT: Duration = Duration::from_secs(3 * 3600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -70,13 +74,33 @@ pub struct CaseRef(String);
 
 impl CaseRef {
     pub fn parse(text: &str) -> Option<Self> {
-        (text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit()))
-            .then(|| CaseRef(text.to_ascii_lowercase()))
+        lower_hex_32(text).map(CaseRef)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// An evidence file id (a blob) as the API spells it: 32 hex digits, checked like
+/// [`CaseRef`] before it goes into a URL path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobRef(String);
+
+impl BlobRef {
+    pub fn parse(text: &str) -> Option<Self> {
+        lower_hex_32(text).map(BlobRef)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `text` in lower case if it is exactly 32 hex digits.
+fn lower_hex_32(text: &str) -> Option<String> {
+    (text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| text.to_ascii_lowercase())
 }
 
 /// Filters and page of the case list, passed through to the server, which sorts and pages.
@@ -255,6 +279,19 @@ impl Session {
     pub fn grant(&self, id: &CaseRef, request: &GrantRequest) -> Result<(), ClientError> {
         self.send(self.api.post(&case_path(id, "/access")), request)?;
         Ok(())
+    }
+
+    /// An evidence file of a case as the server stores it (age ciphertext to the case key),
+    /// as a reader over the response body: nothing is buffered whole, whatever the size.
+    /// The body is read as the caller reads, under [`TRANSFER_TIMEOUT`] in all.
+    pub fn attachment(
+        &self,
+        id: &CaseRef,
+        blob: &BlobRef,
+    ) -> Result<impl Read + Send + use<>, ClientError> {
+        let path = case_path(id, &format!("/attachments/{}", blob.as_str()));
+        let request = self.api.get(&path).timeout(TRANSFER_TIMEOUT);
+        Ok(self.call(request)?.into_reader())
     }
 
     pub fn investigators(&self) -> Result<Vec<InvestigatorWire>, ClientError> {
@@ -480,10 +517,18 @@ mod tests {
     }
 
     #[test]
-    fn case_refs_are_32_hex_digits_only() {
+    fn case_and_blob_refs_are_32_hex_digits_only() {
         assert!(CaseRef::parse("0123456789abcdef0123456789ABCDEF").is_some());
         assert!(CaseRef::parse("0123456789abcdef0123456789abcde").is_none());
         assert!(CaseRef::parse("../../admin/investigators/ana/xx").is_none());
         assert!(CaseRef::parse("0123456789abcdef0123456789abcdeg").is_none());
+        assert_eq!(
+            BlobRef::parse("0123456789ABCDEF0123456789abcdef")
+                .unwrap()
+                .as_str(),
+            "0123456789abcdef0123456789abcdef"
+        );
+        assert!(BlobRef::parse("0123456789abcdef0123456789abcdef0").is_none());
+        assert!(BlobRef::parse("../attachments/0123456789abcdef01").is_none());
     }
 }

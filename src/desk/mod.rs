@@ -7,12 +7,14 @@
 //! process's memory: the desk writes nothing to disk and logs no content.
 //!
 //! - `client`: the API client (blocking, ureq).
+//! - `download`: evidence files, decrypted and streamed to the browser as downloads.
 //! - `prompt`: asking for passphrase, password and authenticator code.
 //! - `unlock`: opening the passphrase-protected identity file.
 //! - `views`: decryption and what each page shows.
 //! - `ui`: the loopback web UI, its access gate and form handlers.
 
 mod client;
+mod download;
 mod prompt;
 mod ui;
 mod unlock;

@@ -10,6 +10,7 @@
 //!
 //! Every API call blocks and runs through `spawn_blocking`, together with the decryption
 //! and rendering it feeds, so that plaintext stays inside one blocking task per request.
+//! Evidence downloads are the exception that streams: see `download`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,7 +29,8 @@ use subtle::ConstantTimeEq;
 use tower_http::set_header::SetResponseHeaderLayer;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use super::client::{CaseQuery, CaseRef, ClientError, Session};
+use super::client::{BlobRef, CaseQuery, CaseRef, ClientError, Session};
+use super::download;
 use super::views::{self, OUTCOMES, OpenError, Pages, RenderError, STATUSES};
 use crate::api::{AssignRequest, GrantRequest, StatusRequest};
 use crate::crypto::{
@@ -191,6 +193,7 @@ pub fn router(desk: Arc<Desk>) -> Router {
         .route("/cases/{id}/assignees", post(assign))
         .route("/cases/{id}/notes", post(add_note))
         .route("/cases/{id}/access", post(grant_access))
+        .route("/cases/{id}/attachments/{blob}", get(attachment))
         .route("/stats", get(stats))
         .route("/logout", post(logout))
         .route("/static/desk.css", get(stylesheet))
@@ -201,10 +204,17 @@ pub fn router(desk: Arc<Desk>) -> Router {
         ))
         .layer(middleware::from_fn_with_state(desk.clone(), gate));
     for (name, value) in SECURITY_HEADERS {
-        app = app.layer(SetResponseHeaderLayer::overriding(
+        let (name, value) = (
             HeaderName::from_static(name),
             HeaderValue::from_static(value),
-        ));
+        );
+        // Evidence downloads set a stricter policy of their own (a sandbox), which must
+        // survive; no other response sets one, so every page gets the one above.
+        app = app.layer(if name == header::CONTENT_SECURITY_POLICY {
+            SetResponseHeaderLayer::if_not_present(name, value)
+        } else {
+            SetResponseHeaderLayer::overriding(name, value)
+        });
     }
     app.with_state(desk)
 }
@@ -259,6 +269,13 @@ enum DeskError {
     Invalid(String),
     #[error("no such page")]
     NoSuchPage,
+    #[error("this case lists no such evidence file")]
+    NoSuchFile,
+    #[error(
+        "this evidence file does not decrypt with the case key: it is damaged, or not this \
+         case's; nothing was saved"
+    )]
+    BadFile,
     #[error("the desk could not encrypt this; nothing was sent")]
     Crypto,
     #[error("the desk failed to show this page")]
@@ -271,16 +288,16 @@ impl DeskError {
     fn status(&self) -> StatusCode {
         match self {
             DeskError::Client(ClientError::SessionEnded) => StatusCode::UNAUTHORIZED,
-            DeskError::Client(ClientError::NotFound) | DeskError::NoSuchPage => {
-                StatusCode::NOT_FOUND
-            }
+            DeskError::Client(ClientError::NotFound)
+            | DeskError::NoSuchPage
+            | DeskError::NoSuchFile => StatusCode::NOT_FOUND,
             DeskError::Client(ClientError::Conflict(_)) => StatusCode::CONFLICT,
             DeskError::Client(ClientError::Forbidden(_)) => StatusCode::FORBIDDEN,
             DeskError::Client(ClientError::Rejected(_)) | DeskError::Invalid(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             DeskError::Client(ClientError::TooManyAttempts(_)) => StatusCode::TOO_MANY_REQUESTS,
-            DeskError::Client(_) => StatusCode::BAD_GATEWAY,
+            DeskError::Client(_) | DeskError::BadFile => StatusCode::BAD_GATEWAY,
             DeskError::Open(_) => StatusCode::FORBIDDEN,
             DeskError::Crypto | DeskError::Render | DeskError::Internal => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -427,6 +444,35 @@ async fn case_page(
         Ok(Html(desk.pages.render("case.html", ctx)?))
     })
     .await
+}
+
+/// An evidence file, decrypted here and streamed to the browser as a download.
+///
+/// Only a file that one of the case's decrypted messages lists is fetched: the blob id
+/// in the address is checked against the case, not trusted. The case is read (the same
+/// call as the case page, so the server's audit log records the case as opened) for its
+/// messages and for the wrap that gives the key. The age header is read before the
+/// response starts, so that a file the key does not open is an error page; damage
+/// further on aborts the download (see `download`).
+async fn attachment(
+    State(desk): State<Arc<Desk>>,
+    Path((id, blob)): Path<(String, String)>,
+) -> Result<Response, DeskError> {
+    let id = case_ref(&id)?;
+    let blob = BlobRef::parse(&blob).ok_or(DeskError::NoSuchFile)?;
+    let (file, plaintext) = blocking(&desk, move |desk| {
+        let detail = desk.session.case(&id)?;
+        let key = views::case_key(&detail.wrap, &desk.identity)?;
+        let file = views::find_attachment(&detail, &key, &blob).ok_or(DeskError::NoSuchFile)?;
+        let encrypted = desk.session.attachment(&id, &blob)?;
+        let plaintext = key.open_stream(encrypted).map_err(|e| {
+            tracing::warn!(error = %e, "an evidence file does not decrypt");
+            DeskError::BadFile
+        })?;
+        Ok((file, plaintext))
+    })
+    .await?;
+    Ok(download::response(&file.name, file.size, plaintext))
 }
 
 /// Where a finished form goes: back to the case, with a notice.

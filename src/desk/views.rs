@@ -14,10 +14,12 @@ use minijinja::{Environment, Value, context};
 use serde::Serialize;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::api::{CaseDetail, CaseList, CaseSummary, InvestigatorWire, Stats};
+use crate::api::{CaseDetail, CaseList, CaseSummary, InvestigatorWire, Stats, ThreadEntryWire};
 use crate::case::{Outcome, Status};
 use crate::crypto::{CaseKey, InvestigatorIdentity, InvestigatorRecipient, Wrap};
-use crate::reporting::MessageContent;
+use crate::reporting::{Attachment, MessageContent};
+
+use super::client::BlobRef;
 
 /// Every desk template, compiled in, so that the binary is the whole desk.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -185,6 +187,25 @@ struct MessageView {
     body: String,
     where_when: Option<String>,
     people: Option<String>,
+    attachments: Vec<AttachmentView>,
+}
+
+/// One evidence file as the case page lists it, from the decrypted message that carries
+/// it. The name and declared type are the reporter's own words, escaped like any content.
+#[derive(Serialize, Zeroize, ZeroizeOnDrop)]
+struct AttachmentView {
+    name: String,
+    /// What the reporter's browser declared, untrusted.
+    content_type: String,
+    /// What the service recognised from the first bytes, in words.
+    format: String,
+    size: String,
+    cleaned: bool,
+    /// Kinds of metadata removed, as a list in words.
+    removed: String,
+    /// The blob id for the download link, if well-formed: a message that names something
+    /// else gets no link rather than a link somewhere unexpected.
+    blob: Option<String>,
 }
 
 /// One internal note, decrypted if this investigator's key can.
@@ -226,7 +247,7 @@ pub fn case_page(
         .iter()
         .map(|entry| {
             let content = parse_content(key.open(&entry.ciphertext).ok());
-            message_view(entry.seq, &entry.author, &entry.day, content)
+            message_view(entry, content)
         })
         .collect();
     let notes: Vec<NoteView> = detail
@@ -281,23 +302,88 @@ pub fn case_page(
     }
 }
 
-fn message_view(seq: u64, author: &str, day: &str, content: Option<MessageContent>) -> MessageView {
+fn message_view(entry: &ThreadEntryWire, content: Option<MessageContent>) -> MessageView {
     let mut view = MessageView {
-        seq,
-        author: author.to_owned(),
-        day: day.to_owned(),
+        seq: entry.seq,
+        author: entry.author.clone(),
+        day: entry.day.clone(),
         readable: content.is_some(),
         body: String::new(),
         where_when: None,
         people: None,
+        attachments: Vec::new(),
     };
     if let Some(mut content) = content {
         // Moved out field by field: the content zeroizes whatever remains when dropped.
         view.body = std::mem::take(&mut content.body);
         view.where_when = content.where_when.take();
         view.people = content.people.take();
+        view.attachments = content
+            .attachments
+            .iter_mut()
+            .map(attachment_view)
+            .collect();
     }
     view
+}
+
+fn attachment_view(attachment: &mut Attachment) -> AttachmentView {
+    AttachmentView {
+        name: std::mem::take(&mut attachment.name),
+        content_type: std::mem::take(&mut attachment.content_type),
+        format: format_words(&attachment.format).to_owned(),
+        size: human_size(attachment.size),
+        cleaned: attachment.cleaned,
+        removed: attachment.removed.join(", "),
+        blob: BlobRef::parse(&attachment.blob).map(|b| b.as_str().to_owned()),
+    }
+}
+
+/// The format the service detected, as the page names it.
+fn format_words(format: &str) -> &'static str {
+    match format {
+        "jpeg" => "JPEG image",
+        "png" => "PNG image",
+        "pdf" => "PDF document",
+        _ => "not recognised",
+    }
+}
+
+/// Sizes as people read them: bytes below 1 KiB, then KiB, MiB, GiB with one decimal.
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 3] = ["KiB", "MiB", "GiB"];
+    if bytes == 1 {
+        return "1 byte".into();
+    }
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    // Exactness does not matter past the first decimal.
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// The evidence file `blob` of a case, if one of the case's messages lists it. The desk
+/// downloads only files the case's own (decrypted) messages name, so that no link or
+/// typed address can make it fetch and decrypt something the case does not reference.
+pub fn find_attachment(
+    detail: &CaseDetail,
+    key: &CaseKey,
+    blob: &BlobRef,
+) -> Option<Zeroizing<Attachment>> {
+    detail.thread.iter().find_map(|entry| {
+        let content = parse_content(key.open(&entry.ciphertext).ok())?;
+        content
+            .attachments
+            .iter()
+            .find(|a| BlobRef::parse(&a.blob).as_ref() == Some(blob))
+            .map(|a| Zeroizing::new(a.clone()))
+    })
 }
 
 /// What a finished form says at the top of the case page (`?done=`).
@@ -485,6 +571,84 @@ mod tests {
         assert!(html.contains("Your reply was encrypted and sent"));
         assert!(html.contains("2 days left to acknowledge"));
         assert!(case_key(&detail.wrap, &bruno).is_err());
+    }
+
+    #[test]
+    fn evidence_files_are_listed_and_only_listed_ones_are_found() {
+        let ana = InvestigatorIdentity::generate();
+        let key = CaseKey::generate();
+        let photo = "0123456789abcdef0123456789abcdef";
+        let video = "fedcba9876543210fedcba9876543210";
+        let content = serde_json::json!({
+            "body": "see the files",
+            "attachments": [
+                {"blob": photo, "name": "<img src=x>.jpg", "content_type": "image/jpeg",
+                 "size": 1_572_864, "format": "jpeg", "cleaned": true,
+                 "removed": ["EXIF", "XMP"]},
+                {"blob": video, "name": "meeting.mp4", "content_type": "video/mp4",
+                 "size": 500, "format": "other", "cleaned": false, "removed": []},
+                {"blob": "../../stats", "name": "odd.bin", "content_type": "",
+                 "size": 1, "format": "other", "cleaned": false, "removed": []},
+            ],
+        });
+        let mut detail = CaseDetail {
+            summary: summary(Some(2), None),
+            wrap: key.wrap_to(ana.recipient().as_age()).unwrap().0,
+            thread: vec![crate::api::ThreadEntryWire {
+                seq: 0,
+                author: "reporter".into(),
+                day: "2026-11-25".into(),
+                ciphertext: key.seal(content.to_string().as_bytes()).unwrap(),
+            }],
+            notes: vec![],
+            holders: vec!["ana".into()],
+        };
+        detail.summary.id = "ab".repeat(16);
+        let ctx = case_page(&detail, &key, &ana, &[wire("ana", &ana)], None);
+        let html = Pages::new("ana", "https://q.example")
+            .render("case.html", ctx)
+            .unwrap();
+        assert!(html.contains("&lt;img src=x&gt;.jpg"), "{html}");
+        assert!(!html.contains("<img"), "the name is escaped: {html}");
+        let link = format!("href=\"/cases/{}/attachments/{photo}\"", "ab".repeat(16));
+        assert!(html.contains(&link), "{html}");
+        assert!(html.contains("1.5 MiB") && html.contains("JPEG image"));
+        assert!(html.contains("declared: <bdi class=\"declared\">image&#x2f;jpeg"));
+        assert!(html.contains("Metadata removed: EXIF, XMP."));
+        assert!(html.contains("500 bytes") && html.contains("not recognised"));
+        assert!(html.contains("Not cleaned: may still carry device data"));
+        // A blob id that is not one gets no link at all.
+        assert!(
+            html.contains("<bdi class=\"file-name\">odd.bin</bdi>")
+                && !html.contains("attachments/..")
+                && !html.contains("&#x2f;stats"),
+            "{html}"
+        );
+        assert_eq!(html.matches("class=\"download\"").count(), 2);
+
+        let found = |blob: &str| find_attachment(&detail, &key, &BlobRef::parse(blob).unwrap());
+        assert_eq!(found(&video.to_uppercase()).unwrap().name, "meeting.mp4");
+        assert_eq!(found(photo).unwrap().size, 1_572_864);
+        assert!(found(&"0".repeat(32)).is_none());
+        assert!(
+            find_attachment(
+                &detail,
+                &CaseKey::generate(),
+                &BlobRef::parse(photo).unwrap()
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn sizes_read_as_words() {
+        assert_eq!(human_size(0), "0 bytes");
+        assert_eq!(human_size(1), "1 byte");
+        assert_eq!(human_size(1023), "1023 bytes");
+        assert_eq!(human_size(1024), "1.0 KiB");
+        assert_eq!(human_size(1_572_864), "1.5 MiB");
+        assert_eq!(human_size(500 * 1024 * 1024), "500.0 MiB");
+        assert_eq!(human_size(3 << 40), "3072.0 GiB");
     }
 
     fn seal_to(who: &[&InvestigatorIdentity], body: &str) -> Vec<u8> {
