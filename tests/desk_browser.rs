@@ -1,7 +1,7 @@
 //! The investigator's desk in a real browser: open the address the desk prints (its
 //! access key becomes a cookie), see the case list with the urgent case first, open it,
-//! read the report decrypted on the desk, answer through the reply form and see the answer
-//! in the conversation.
+//! read the report decrypted on the desk with the evidence file it carries, answer through
+//! the reply form and see the answer in the conversation.
 //!
 //! The browser is headless chromium with JavaScript turned off (tests/common/webdriver.rs):
 //! the desk's pages need none, and its content security policy would block any.
@@ -11,7 +11,7 @@ mod common;
 use std::time::Instant;
 
 use common::accounts::register;
-use common::desk::{self, Desk, PASSPHRASE, write_identity_file};
+use common::desk::{self, Desk, Evidence, PASSPHRASE, submit_with_evidence, write_identity_file};
 use common::webdriver::Browser;
 use serde_json::json;
 
@@ -19,6 +19,7 @@ const CALM: &str = "A routine report about the rota (desk-browser-calm)";
 const URGENT: &str = "They said they know where my children go to school (desk-browser-urgent)";
 const WHERE_WHEN: &str = "Outside the depot, this morning";
 const REPLY: &str = "We have read this. Please call the number we gave you (desk-browser-reply)";
+const PHOTO: &[u8] = include_bytes!("fixtures/evidence/photo.jpg");
 
 #[test]
 fn an_investigator_reads_and_answers_a_case_in_the_browser() {
@@ -29,16 +30,29 @@ fn an_investigator_reads_and_answers_a_case_in_the_browser() {
     let identity_file = keys.path().join("bruno.age");
     write_identity_file(&bruno, PASSPHRASE, &identity_file);
     let server = deployment.start(&[]);
-    for (body, urgent) in [(CALM, false), (URGENT, true)] {
-        let (status, reply) = server.post_json(
-            "/api/v1/reports",
-            &json!({
-                "body": body, "category": "coercion_or_threat", "urgent": urgent,
-                "where_when": WHERE_WHEN,
-            }),
-        );
-        assert_eq!(status, 201, "{reply}");
-    }
+    let (status, reply) = server.post_json(
+        "/api/v1/reports",
+        &json!({
+            "body": CALM, "category": "coercion_or_threat", "urgent": false,
+            "where_when": WHERE_WHEN,
+        }),
+    );
+    assert_eq!(status, 201, "{reply}");
+    let (status, reply) = submit_with_evidence(
+        &server,
+        &[
+            ("body", URGENT),
+            ("category", "coercion_or_threat"),
+            ("urgent", "true"),
+            ("where_when", WHERE_WHEN),
+        ],
+        &[Evidence {
+            name: "school <gate>.jpg",
+            content_type: "image/jpeg",
+            bytes: PHOTO,
+        }],
+    );
+    assert_eq!(status, 201, "{reply}");
     let mut authenticator = desk::enrol(&server, "bruno", &secret);
     let desk = Desk::start(
         &server,
@@ -68,6 +82,17 @@ fn an_investigator_reads_and_answers_a_case_in_the_browser() {
     );
     assert_eq!(browser.texts("article.message > div.text"), [URGENT]);
     assert_eq!(browser.find("div.where-when").text(), WHERE_WHEN);
+    // The photo is listed under the report, its name shown as text, with a download link.
+    assert_eq!(
+        browser.texts("li.attachment a.download .file-name"),
+        ["school <gate>.jpg"]
+    );
+    let listed = browser.find("li.attachment").text();
+    assert!(
+        listed.contains("detected: JPEG image") && listed.contains("declared: image/jpeg"),
+        "{listed}"
+    );
+    assert!(listed.contains("Metadata removed: EXIF"), "{listed}");
 
     // Answer through the reply form; the answer shows in the conversation.
     browser

@@ -1,7 +1,7 @@
 //! The investigator's side of the harness: a passphrase-protected identity file, the real
 //! `quietline enrol` and `quietline desk` processes fed on standard input, TOTP codes
-//! computed as an authenticator app would, and an HTTP client of the desk that holds its
-//! access cookie like a browser.
+//! computed as an authenticator app would, an HTTP client of the desk that holds its
+//! access cookie like a browser, and reports carrying evidence files for the desk to list.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use quietline::crypto::InvestigatorIdentity;
 
-use super::{BIN, Server, read};
+use super::{BIN, Server, agent, json, read};
 
 pub const PASSPHRASE: &str = "identity passphrase for tests";
 pub const PASSWORD: &str = "a long desk password";
@@ -246,6 +246,11 @@ impl Desk {
         format!("{}{path}", self.base)
     }
 
+    /// The desk's process id, to read its memory use from /proc.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn logs(&self) -> String {
         let out = std::fs::read_to_string(&self.stdout).unwrap_or_default();
         let err = std::fs::read_to_string(&self.stderr).unwrap_or_default();
@@ -323,6 +328,69 @@ impl DeskBrowser {
         let body = response.into_string().unwrap_or_default();
         (status, if status == 303 { location } else { body })
     }
+
+    /// A GET whose response the test reads itself (headers, a streamed body), whatever
+    /// its status.
+    pub fn fetch(&self, path: &str) -> ureq::Response {
+        let result = super::agent()
+            .get(&format!("{}{path}", self.base))
+            .set("Cookie", &self.cookie)
+            .call();
+        match result {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("request failed: {e}"),
+        }
+    }
+}
+
+/// One evidence file of a report: its name, the content type a browser would declare,
+/// its bytes.
+pub struct Evidence<'a> {
+    pub name: &'a str,
+    pub content_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
+const BOUNDARY: &str = "----quietline-desk-test-9b41";
+
+/// Submits a report as the reporter API takes one with files: multipart/form-data with
+/// text `fields` and one `evidence` part per file, written out by hand (ureq 2 has no
+/// multipart builder). The status and the JSON answer.
+pub fn submit_with_evidence(
+    server: &Server,
+    fields: &[(&str, &str)],
+    files: &[Evidence],
+) -> (u16, serde_json::Value) {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        write!(
+            body,
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        )
+        .unwrap();
+    }
+    for file in files {
+        write!(
+            body,
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"evidence\"; \
+             filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+            file.name, file.content_type
+        )
+        .unwrap();
+        body.extend_from_slice(file.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    write!(body, "--{BOUNDARY}--\r\n").unwrap();
+    let (status, text) = read(
+        agent()
+            .post(&server.url("/api/v1/reports"))
+            .set(
+                "Content-Type",
+                &format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .send_bytes(&body),
+    );
+    (status, json(&text))
 }
 
 /// Every case id a desk page links to, in page order.
