@@ -58,7 +58,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     // Tests and scripts read this line to find the port when --listen asks for port 0.
     println!("quietline listening on http://{address}");
     std::io::stdout().flush()?;
-    http::serve(listener, state, config.max_body_bytes, shutdown_signal()).await?;
+    http::serve(
+        listener,
+        state,
+        config.max_body_bytes,
+        crate::serving::shutdown_signal(),
+    )
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -145,27 +151,6 @@ fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut file = options.open(path)?;
     file.write_all(contents)?;
     file.sync_all()
-}
-
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = interrupt.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = interrupt => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
 }
 
 /// Reads a passphrase: from the terminal without echo, or one line of standard input when

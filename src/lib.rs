@@ -31,5 +31,7 @@ pub mod http;
 pub mod investigating;
 /// The reporter's side of a case, shared by the API and the pages.
 pub mod reporting;
+/// Security headers and graceful stop, shared by the service and the desk.
+pub mod serving;
 /// The `Store` trait and its sled implementation.
 pub mod store;

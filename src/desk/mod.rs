@@ -237,7 +237,7 @@ async fn serve(
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             tokio::select! {
-                _ = shutdown_signal() => {},
+                _ = crate::serving::shutdown_signal() => {},
                 _ = stopping.stopped() => {},
             }
         })
@@ -246,23 +246,4 @@ async fn serve(
     tokio::task::spawn_blocking(move || ending.logout()).await?;
     eprintln!("desk stopped; the session on the server has ended");
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        else {
-            let _ = interrupt.await;
-            return;
-        };
-        tokio::select! {
-            _ = interrupt => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
 }

@@ -38,27 +38,6 @@ use crate::crypto::{
 };
 use crate::reporting::MessageContent;
 
-/// Headers on every desk response: those of the service (`http::SECURITY_HEADERS`, kept
-/// in step by hand because nothing outside `main` may depend on `http`). Pages hold
-/// decrypted case content: no script, no other origin, no framing, no caching.
-const SECURITY_HEADERS: &[(&str, &str)] = &[
-    (
-        "content-security-policy",
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-         frame-ancestors 'none'; base-uri 'none'",
-    ),
-    ("referrer-policy", "no-referrer"),
-    ("x-frame-options", "DENY"),
-    ("x-content-type-options", "nosniff"),
-    ("cache-control", "no-store"),
-    ("cross-origin-opener-policy", "same-origin"),
-    ("cross-origin-resource-policy", "same-origin"),
-    (
-        "permissions-policy",
-        "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-    ),
-];
-
 /// Largest page size the desk asks the server for.
 const MAX_PER_PAGE: u32 = 200;
 
@@ -203,7 +182,7 @@ pub fn router(desk: Arc<Desk>) -> Router {
             render_errors,
         ))
         .layer(middleware::from_fn_with_state(desk.clone(), gate));
-    for (name, value) in SECURITY_HEADERS {
+    for (name, value) in crate::serving::SECURITY_HEADERS {
         let (name, value) = (
             HeaderName::from_static(name),
             HeaderValue::from_static(value),

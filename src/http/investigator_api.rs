@@ -14,16 +14,15 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::AppState;
 use super::blocking;
 use super::error::Error;
+use super::{ApiJson, AppState};
 use crate::api::{
     AssignRequest, CaseAccess, CaseDetail, CaseList, CaseSummary, EnrolConfirm, EnrolRequest,
     EnrolResponse, EnrolmentSecret, GrantRequest, InvestigatorWire, LoginRequest, LoginResponse,
     NewInvestigator, SealedBody, Stats, StatusRequest,
 };
 use crate::case::Day;
-use crate::crypto::SessionId;
 use crate::investigating::{CaseFilter, Investigator, role_name};
 use crate::store::Role;
 
@@ -105,11 +104,6 @@ async fn attachment(
     Ok(response)
 }
 
-/// JSON whose rejections become our [`Error`].
-#[derive(axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(Error))]
-struct ApiJson<T>(T);
-
 /// A live investigator session from `Authorization: Bearer <session>`.
 struct Session(Investigator);
 
@@ -117,13 +111,7 @@ impl FromRequestParts<Arc<AppState>> for Session {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Error> {
-        let id = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .and_then(|v| SessionId::parse(v.trim()))
-            .ok_or(Error::NoSession)?;
+        let id = super::bearer_session(parts)?;
         let accounts = state.investigating.clone();
         let who = blocking::run(move || accounts.session(&id)).await??;
         Ok(Session(who))

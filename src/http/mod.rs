@@ -61,26 +61,23 @@ impl AppState {
     }
 }
 
-/// Headers on every response. The CSP allows our own stylesheet and nothing else: no
-/// script at all, no other origin, no framing, forms posting only to us.
-const SECURITY_HEADERS: &[(&str, &str)] = &[
-    (
-        "content-security-policy",
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-         frame-ancestors 'none'; base-uri 'none'",
-    ),
-    ("referrer-policy", "no-referrer"),
-    ("x-frame-options", "DENY"),
-    ("x-content-type-options", "nosniff"),
-    // Pages hold case content and tokens: no browser or proxy cache may keep them.
-    ("cache-control", "no-store"),
-    ("cross-origin-opener-policy", "same-origin"),
-    ("cross-origin-resource-policy", "same-origin"),
-    (
-        "permissions-policy",
-        "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-    ),
-];
+/// `Json` whose rejections become our [`Error`], so that every client mistake gets a clear
+/// status and a JSON body like every other error.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(Error))]
+struct ApiJson<T>(T);
+
+/// The session id of `Authorization: Bearer <id>`. Reporter and investigator sessions
+/// share the format but live in different tables, so one never passes for the other.
+fn bearer_session(parts: &axum::http::request::Parts) -> Result<crate::crypto::SessionId, Error> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| crate::crypto::SessionId::parse(v.trim()))
+        .ok_or(Error::NoSession)
+}
 
 /// Slow clients may hold a request this long at most...
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -112,7 +109,7 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
         .merge(investigator_api::routes())
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .layer(DefaultBodyLimit::max(max_body_bytes));
-    for (name, value) in SECURITY_HEADERS {
+    for (name, value) in crate::serving::SECURITY_HEADERS {
         app = app.layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static(name),
             HeaderValue::from_static(value),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::routing::{get, post};
@@ -11,10 +11,10 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::AppState;
 use super::blocking;
 use super::error::Error;
 use super::uploads::{self, Submission};
+use super::{ApiJson, AppState};
 use crate::case::{Category, Day};
 use crate::crypto::CaseKey;
 use crate::crypto::{CaseToken, SessionId};
@@ -39,12 +39,6 @@ pub fn routes(upload_body_bytes: usize) -> Router<Arc<AppState>> {
         .merge(transfers)
 }
 
-/// `Json` whose rejections become our [`Error`], so that every client mistake gets a clear
-/// status and a JSON body like every other error.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(Error))]
-struct ApiJson<T>(T);
-
 /// A live reporter session from `Authorization: Bearer <session>`. Handlers that take it
 /// cannot run without one.
 struct ReporterSession {
@@ -56,13 +50,7 @@ impl FromRequestParts<Arc<AppState>> for ReporterSession {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Error> {
-        let id = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .and_then(|v| SessionId::parse(v.trim()))
-            .ok_or(Error::NoSession)?;
+        let id = super::bearer_session(parts)?;
         let case = state.sessions.get(&id).ok_or(Error::NoSession)?;
         Ok(ReporterSession { id, case })
     }
