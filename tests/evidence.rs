@@ -10,34 +10,22 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::accounts::{Account, register};
-use common::{Deployment, Server, agent, files_under, json, read};
+use common::{BOUNDARY, Deployment, Server, agent, files_under, json, read};
 use quietline::crypto::{CaseKey, Wrap};
 use quietline::evidence::{self, Format};
 
 const PHOTO: &[u8] = include_bytes!("fixtures/evidence/photo.jpg");
-const BOUNDARY: &str = "----quietline-test-boundary-7f3a";
-
-/// A multipart/form-data body with text fields and files (field name `evidence`).
+/// A multipart body with text fields and files (field name `evidence`).
 fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        write!(
-            body,
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        )
-        .unwrap();
-    }
-    for (file_name, bytes) in files {
-        write!(
-            body,
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"{file_name}\"\r\nContent-Type: image/jpeg\r\n\r\n"
-        )
-        .unwrap();
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    write!(body, "--{BOUNDARY}--\r\n").unwrap();
-    body
+    let files: Vec<_> = files
+        .iter()
+        .map(|(name, bytes)| common::Evidence {
+            name,
+            content_type: "image/jpeg",
+            bytes,
+        })
+        .collect();
+    common::multipart(fields, &files)
 }
 
 fn post_multipart(server: &Server, path: &str, body: &[u8], bearer: Option<&str>) -> (u16, String) {

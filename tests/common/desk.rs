@@ -343,52 +343,20 @@ impl DeskBrowser {
     }
 }
 
-/// One evidence file of a report: its name, the content type a browser would declare,
-/// its bytes.
-pub struct Evidence<'a> {
-    pub name: &'a str,
-    pub content_type: &'a str,
-    pub bytes: &'a [u8],
-}
+pub use super::Evidence;
 
-const BOUNDARY: &str = "----quietline-desk-test-9b41";
-
-/// Submits a report as the reporter API takes one with files: multipart/form-data with
-/// text `fields` and one `evidence` part per file, written out by hand (ureq 2 has no
-/// multipart builder). The status and the JSON answer.
+/// Submits a report with files as the reporter API takes one (multipart/form-data). The
+/// status and the JSON answer.
 pub fn submit_with_evidence(
     server: &Server,
     fields: &[(&str, &str)],
     files: &[Evidence],
 ) -> (u16, serde_json::Value) {
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        write!(
-            body,
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        )
-        .unwrap();
-    }
-    for file in files {
-        write!(
-            body,
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"evidence\"; \
-             filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
-            file.name, file.content_type
-        )
-        .unwrap();
-        body.extend_from_slice(file.bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    write!(body, "--{BOUNDARY}--\r\n").unwrap();
     let (status, text) = read(
         agent()
             .post(&server.url("/api/v1/reports"))
-            .set(
-                "Content-Type",
-                &format!("multipart/form-data; boundary={BOUNDARY}"),
-            )
-            .send_bytes(&body),
+            .set("Content-Type", &super::multipart_type())
+            .send_bytes(&super::multipart(fields, files)),
     );
     (status, json(&text))
 }

@@ -242,6 +242,48 @@ impl Server {
     }
 }
 
+/// One evidence file of a form: its name, the content type a browser would declare, its
+/// bytes.
+pub struct Evidence<'a> {
+    pub name: &'a str,
+    pub content_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
+pub const BOUNDARY: &str = "----quietline-test-boundary-7f3a";
+
+/// The Content-Type of bodies made by [`multipart`].
+pub fn multipart_type() -> String {
+    format!("multipart/form-data; boundary={BOUNDARY}")
+}
+
+/// A multipart/form-data body as the reporter forms send one: text `fields`, then one
+/// `evidence` part per file, written out by hand (ureq 2 has no multipart builder).
+pub fn multipart(fields: &[(&str, &str)], files: &[Evidence]) -> Vec<u8> {
+    use std::io::Write;
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        write!(
+            body,
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        )
+        .unwrap();
+    }
+    for file in files {
+        write!(
+            body,
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"evidence\"; \
+             filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+            file.name, file.content_type
+        )
+        .unwrap();
+        body.extend_from_slice(file.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    write!(body, "--{BOUNDARY}--\r\n").unwrap();
+    body
+}
+
 /// Every regular file under `dir`, recursively.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
