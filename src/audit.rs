@@ -28,6 +28,8 @@ pub enum Action {
     InvestigatorAdded,
     InvestigatorDisabled,
     InvestigatorRemoved,
+    /// An evidence file fetched (by the desk, to decrypt it on the investigator's machine).
+    EvidenceFetched,
 }
 
 /// One audit entry. Investigator actions carry a full timestamp (unlike reporter actions,

@@ -710,9 +710,17 @@ impl Investigating {
     ) -> Result<std::path::PathBuf> {
         let (id, _, _) = self.accessible(who, case)?;
         let blob = crate::store::BlobId::parse(blob).ok_or(InvestigatingError::NoSuchCase)?;
-        self.store
+        let path = self
+            .store
             .blob_path(id, blob)?
-            .ok_or(InvestigatingError::NoSuchCase)
+            .ok_or(InvestigatingError::NoSuchCase)?;
+        self.audit(
+            &who.name,
+            Action::EvidenceFetched,
+            Some(id),
+            &blob.to_string(),
+        )?;
+        Ok(path)
     }
 
     /// The caller's wrap and the holders of a case, without opening it.

@@ -158,6 +158,20 @@ fn a_photo_loses_its_gps_and_is_stored_encrypted_under_a_random_name() {
     // A blob of another case, or a made-up one, is not served.
     let (status, _) = server.inv_get(&inv, &format!("/cases/{id}/attachments/{}", "0".repeat(32)));
     assert_eq!(status, 404);
+
+    // The fetch is in the audit trail, with the case and the file's id.
+    server.stop();
+    let store = quietline::store::SledStore::open(deployment.data_dir()).unwrap();
+    let entries = quietline::store::Store::audit_entries(&store).unwrap();
+    let fetched: Vec<quietline::audit::Sealed> = entries
+        .iter()
+        .map(|(_, bytes)| postcard::from_bytes::<quietline::audit::Sealed>(bytes).unwrap())
+        .filter(|e| e.entry.action == quietline::audit::Action::EvidenceFetched)
+        .collect();
+    assert_eq!(fetched.len(), 1);
+    assert_eq!(fetched[0].entry.actor, "hana");
+    assert_eq!(fetched[0].entry.case.as_deref(), Some(id.as_str()));
+    assert_eq!(fetched[0].entry.detail, blob);
 }
 
 #[test]
