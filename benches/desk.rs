@@ -8,12 +8,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use quietline::case::{Category, Day, DeadlinePolicy, Status};
+use quietline::case::{Author, CaseRecord, Category, Day, DeadlinePolicy, Role, Status};
 use quietline::crypto::{CaseToken, DeploymentSalt, KdfParams, KdfSettings, PasswordHash, Wrap};
 use quietline::investigating::{CaseFilter, Investigating, SessionLimits};
 use quietline::store::{
-    Author, CaseId, CaseRecord, Credentials, Holder, InvestigatorRecord, NewCase, Role, SledStore,
-    Store, ThreadEntry,
+    CaseId, Credentials, Holder, InvestigatorRecord, NewCase, SledStore, Store, ThreadEntry,
 };
 
 const CASES: usize = 100_000;

@@ -8,10 +8,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use quietline::case::Role;
 use quietline::case::{Category, Day, DeadlinePolicy};
 use quietline::crypto::{CaseToken, DeploymentSalt, InvestigatorIdentity, KdfParams, KdfSettings};
-use quietline::reporting::{MessageContent, MessageLimits, NewReport, Reporting, ReportingError};
-use quietline::store::{InvestigatorRecord, Role, SledStore, Store};
+use quietline::message::MessageContent;
+use quietline::reporting::{MessageLimits, NewReport, Reporting, ReportingError};
+use quietline::store::{InvestigatorRecord, SledStore, Store};
 
 const RUNS: usize = 30;
 

@@ -151,6 +151,35 @@ pub enum Outcome {
     InsufficientInformation,
 }
 
+impl Outcome {
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Substantiated,
+        Outcome::Unsubstantiated,
+        Outcome::Referred,
+        Outcome::InsufficientInformation,
+    ];
+
+    /// The wire and form name, also the suffix of its translation key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Substantiated => "substantiated",
+            Outcome::Unsubstantiated => "unsubstantiated",
+            Outcome::Referred => "referred",
+            Outcome::InsufficientInformation => "insufficient_information",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where a case is in its life: `new` → `acknowledged` → `investigating` → `closed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -168,7 +197,29 @@ pub struct TransitionError {
     pub to: &'static str,
 }
 
+/// Why a status named on the wire (a status word and, for `closed`, an outcome word) is
+/// not one a case can be set to.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum StatusWordError {
+    #[error("unknown status; use acknowledged, investigating or closed")]
+    UnknownStatus,
+    #[error(
+        "unknown outcome; use substantiated, unsubstantiated, referred or insufficient_information"
+    )]
+    UnknownOutcome,
+    #[error(
+        "closing a case needs an outcome: substantiated, unsubstantiated, referred or insufficient_information"
+    )]
+    OutcomeNeeded,
+    #[error("only a closed case has an outcome")]
+    OutcomeWithoutClosing,
+    #[error("a case cannot be set back to new")]
+    NotATarget,
+}
+
 impl Status {
+    /// The status word on the wire and in forms; a closed case's outcome is a word of its
+    /// own ([`Status::outcome`]).
     pub fn as_str(self) -> &'static str {
         match self {
             Status::New => "new",
@@ -177,6 +228,44 @@ impl Status {
             Status::Closed(_) => "closed",
         }
     }
+
+    pub fn outcome(self) -> Option<Outcome> {
+        match self {
+            Status::Closed(outcome) => Some(outcome),
+            _ => None,
+        }
+    }
+
+    /// Reads a status as the wire carries it: a status word and, for `closed`, an outcome
+    /// word. `new` is a status too: a case list shows it, even if no change leads to it.
+    pub fn parse(status: &str, outcome: Option<&str>) -> Result<Status, StatusWordError> {
+        let outcome = outcome
+            .map(|o| Outcome::parse(o).ok_or(StatusWordError::UnknownOutcome))
+            .transpose()?;
+        match (status, outcome) {
+            ("new", None) => Ok(Status::New),
+            ("acknowledged", None) => Ok(Status::Acknowledged),
+            ("investigating", None) => Ok(Status::Investigating),
+            ("closed", Some(outcome)) => Ok(Status::Closed(outcome)),
+            ("closed", None) => Err(StatusWordError::OutcomeNeeded),
+            ("new" | "acknowledged" | "investigating", Some(_)) => {
+                Err(StatusWordError::OutcomeWithoutClosing)
+            }
+            _ => Err(StatusWordError::UnknownStatus),
+        }
+    }
+
+    /// Reads a status a case is to be set to: any status but `new`, which only a report
+    /// starts.
+    pub fn parse_change(status: &str, outcome: Option<&str>) -> Result<Status, StatusWordError> {
+        match Status::parse(status, outcome)? {
+            Status::New => Err(StatusWordError::NotATarget),
+            to => Ok(to),
+        }
+    }
+
+    /// The status words of the case list's filter, in the order of case life.
+    pub const WORDS: [&'static str; 4] = ["new", "acknowledged", "investigating", "closed"];
 
     /// Cases move forward only, except that a closed case may be reopened for
     /// investigation when the reporter brings new material.
@@ -201,6 +290,67 @@ impl Status {
             })
         }
     }
+}
+
+/// `acknowledged`, or `closed: referred`: how the audit log records a status change.
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Status::Closed(outcome) => write!(f, "closed: {outcome}"),
+            other => f.write_str(other.as_str()),
+        }
+    }
+}
+
+/// Who wrote a thread entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Author {
+    Reporter,
+    Investigator,
+}
+
+impl Author {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Author::Reporter => "reporter",
+            Author::Investigator => "investigator",
+        }
+    }
+}
+
+/// What an investigator account may do: admins also manage accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Investigator,
+    Admin,
+}
+
+impl Role {
+    /// The wire and command-line name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Investigator => "investigator",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Role::Investigator, Role::Admin]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+    }
+}
+
+/// The rule for investigator names, which appear in the audit log, in assignments and in
+/// the store's keys: 1 to 64 ASCII letters, digits, '.', '_' or '-'.
+pub fn is_valid_investigator_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// How long an integrity unit has, from the day a report is received.
@@ -235,6 +385,106 @@ impl DeadlinePolicy {
         }
     }
 }
+
+/// What the service knows about a case in clear: what triage, deadlines and statistics
+/// need, and nothing the reporter wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseRecord {
+    pub status: Status,
+    pub category: Category,
+    pub urgent: bool,
+    pub received: Day,
+    pub deadlines: Deadlines,
+    pub acknowledged: Option<Day>,
+    /// Day the reporter was first given feedback: a reply after acknowledgement, or the
+    /// closing of the case.
+    pub first_feedback: Option<Day>,
+    pub assignees: Vec<String>,
+    /// Investigators holding a wrap of the case key.
+    pub holders: Vec<String>,
+    /// Entries in the thread; the next entry's sequence number.
+    pub entries: u64,
+    /// Sequence number of the reporter's latest message, for "unread" marks.
+    pub last_reporter_entry: u64,
+    /// Internal notes; the next note's sequence number.
+    pub notes: u64,
+}
+
+impl CaseRecord {
+    /// Updates the record for a new thread entry. An investigator's first reply to a new
+    /// case acknowledges it; a reply to an acknowledged case is feedback.
+    pub fn record_entry(&mut self, seq: u64, author: Author, day: Day) {
+        self.entries = seq + 1;
+        match author {
+            Author::Reporter => self.last_reporter_entry = seq,
+            Author::Investigator if self.status == Status::New => {
+                self.status = Status::Acknowledged;
+                self.acknowledged.get_or_insert(day);
+            }
+            Author::Investigator => {
+                self.first_feedback.get_or_insert(day);
+            }
+        }
+    }
+
+    /// Moves the case to `to`, recording the days the deadlines are measured by.
+    pub fn change_status(&mut self, to: Status, day: Day) -> Result<(), TransitionError> {
+        // Setting the status a case already has changes nothing (a first reply may have
+        // acknowledged it a moment before the investigator pressed "acknowledge").
+        if self.status == to {
+            return Ok(());
+        }
+        self.status = self.status.transition(to)?;
+        self.acknowledged.get_or_insert(day);
+        if matches!(to, Status::Closed(_)) {
+            self.first_feedback.get_or_insert(day);
+        }
+        Ok(())
+    }
+
+    /// Days left until the next deadline this case still has to meet (negative when it
+    /// is overdue), or none when it has met both or is closed.
+    pub fn days_left(&self, today: Day) -> Option<i64> {
+        if matches!(self.status, Status::Closed(_)) {
+            return None;
+        }
+        if self.acknowledged.is_none() {
+            return Some(today.days_until(self.deadlines.acknowledge_by));
+        }
+        if self.first_feedback.is_none() {
+            return Some(today.days_until(self.deadlines.feedback_by));
+        }
+        None
+    }
+
+    /// Triage order: open urgent cases first, then other open cases, each by the date
+    /// of the next deadline they still have to meet (oldest report first on a tie);
+    /// closed cases last, newest first. It depends on dates only, not on today, so an
+    /// index kept in this order stays valid from one day to the next.
+    pub fn triage_key(&self) -> TriageKey {
+        let received = self.received.julian();
+        match self.status {
+            Status::Closed(_) => (2, 0, -received),
+            _ => {
+                let next = if self.acknowledged.is_none() {
+                    Some(self.deadlines.acknowledge_by)
+                } else if self.first_feedback.is_none() {
+                    Some(self.deadlines.feedback_by)
+                } else {
+                    None
+                };
+                (
+                    u8::from(!self.urgent),
+                    next.map_or(i32::MAX, Day::julian),
+                    received,
+                )
+            }
+        }
+    }
+}
+
+/// See [`CaseRecord::triage_key`].
+pub type TriageKey = (u8, i32, i32);
 
 #[cfg(test)]
 mod tests {
@@ -297,6 +547,64 @@ mod tests {
                 .is_err()
         );
         assert!(closed.transition(Status::Acknowledged).is_err());
+    }
+
+    #[test]
+    fn statuses_parse_with_outcomes_only_when_closed() {
+        assert_eq!(
+            Status::parse_change("acknowledged", None),
+            Ok(Status::Acknowledged)
+        );
+        assert_eq!(
+            Status::parse_change("closed", Some("referred")),
+            Ok(Status::Closed(Outcome::Referred))
+        );
+        assert_eq!(
+            Status::parse_change("closed", None),
+            Err(StatusWordError::OutcomeNeeded)
+        );
+        assert_eq!(
+            Status::parse_change("investigating", Some("referred")),
+            Err(StatusWordError::OutcomeWithoutClosing)
+        );
+        assert_eq!(
+            Status::parse_change("closed", Some("dropped")),
+            Err(StatusWordError::UnknownOutcome)
+        );
+        assert_eq!(
+            Status::parse_change("new", None),
+            Err(StatusWordError::NotATarget)
+        );
+        assert_eq!(Status::parse("new", None), Ok(Status::New));
+        assert_eq!(
+            Status::parse("reopened", None),
+            Err(StatusWordError::UnknownStatus)
+        );
+        for outcome in Outcome::ALL {
+            let closed = Status::Closed(outcome);
+            assert_eq!(
+                Status::parse(closed.as_str(), Some(outcome.as_str())),
+                Ok(closed)
+            );
+        }
+        assert_eq!(
+            Status::Closed(Outcome::InsufficientInformation).to_string(),
+            "closed: insufficient_information"
+        );
+    }
+
+    #[test]
+    fn names_and_roles_follow_one_rule() {
+        assert!(is_valid_investigator_name("ana.m-2_b"));
+        assert!(!is_valid_investigator_name(""));
+        assert!(!is_valid_investigator_name("ana maria"));
+        assert!(!is_valid_investigator_name(&"a".repeat(65)));
+        assert_eq!(Role::parse("admin"), Some(Role::Admin));
+        assert_eq!(
+            Role::parse(Role::Investigator.as_str()),
+            Some(Role::Investigator)
+        );
+        assert_eq!(Role::parse("root"), None);
     }
 
     #[test]

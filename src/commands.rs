@@ -7,13 +7,14 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use zeroize::Zeroizing;
 
+use crate::case::Role;
 use crate::cli::{AdminCommand, RoleArg};
 use crate::config::ServeConfig;
 use crate::crypto::{DeploymentSalt, InvestigatorIdentity, KdfParams, KdfSettings};
 use crate::http::{self, AppState};
 use crate::investigating::{Investigating, SessionLimits};
 use crate::reporting::Reporting;
-use crate::store::{Role, SledStore, Store};
+use crate::store::{SledStore, Store};
 
 /// Name under which `serve --demo` registers its throwaway investigator.
 const DEMO_INVESTIGATOR: &str = "demo";
@@ -273,7 +274,7 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
                 println!(
                     "{}\t{}\t{state}, {enrolled}{demo}\t{}\tsince {}",
                     i.name,
-                    crate::investigating::role_name(i.role),
+                    i.role.as_str(),
                     i.recipient,
                     i.added
                 );

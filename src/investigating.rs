@@ -19,13 +19,16 @@ use crate::api::{
     MonthCategoryCount, NoteWire, Stats, ThreadEntryWire,
 };
 use crate::audit::{self, Action};
-use crate::case::{Day, Outcome, Status, TransitionError};
+use crate::case::{
+    Author, CaseRecord, Day, Role, Status, StatusWordError, TransitionError,
+    is_valid_investigator_name,
+};
 use crate::crypto::{
     InvestigatorRecipient, KdfError, KdfParams, MIN_PASSWORD_CHARS, PasswordHash, SessionId, Wrap,
 };
 use crate::store::{
-    Author, CaseId, CaseRecord, Credentials, Holder, InvestigatorRecord, InvestigatorSession,
-    NoteEntry, Role, Store, StoreError, ThreadEntry,
+    CaseId, Credentials, Holder, InvestigatorRecord, InvestigatorSession, NoteEntry, Store,
+    StoreError, ThreadEntry,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +50,8 @@ pub enum InvestigatingError {
     Invalid(String),
     #[error(transparent)]
     Conflict(#[from] TransitionError),
+    #[error(transparent)]
+    Status(#[from] StatusWordError),
     #[error("{0} already holds access to this case")]
     AlreadyHolds(String),
     #[error(transparent)]
@@ -195,56 +200,6 @@ fn base32_rfc4648(bytes: &[u8]) -> String {
     out
 }
 
-pub fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Investigator => "investigator",
-        Role::Admin => "admin",
-    }
-}
-
-fn outcome_name(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Substantiated => "substantiated",
-        Outcome::Unsubstantiated => "unsubstantiated",
-        Outcome::Referred => "referred",
-        Outcome::InsufficientInformation => "insufficient_information",
-    }
-}
-
-fn parse_status(status: &str, outcome: Option<&str>) -> Result<Status> {
-    let outcome = match outcome {
-        None => None,
-        Some("substantiated") => Some(Outcome::Substantiated),
-        Some("unsubstantiated") => Some(Outcome::Unsubstantiated),
-        Some("referred") => Some(Outcome::Referred),
-        Some("insufficient_information") => Some(Outcome::InsufficientInformation),
-        Some(other) => {
-            return Err(InvestigatingError::Invalid(format!(
-                "unknown outcome {other:?}"
-            )));
-        }
-    };
-    match (status, outcome) {
-        ("acknowledged", None) => Ok(Status::Acknowledged),
-        ("investigating", None) => Ok(Status::Investigating),
-        ("closed", Some(outcome)) => Ok(Status::Closed(outcome)),
-        ("closed", None) => Err(InvestigatingError::Invalid(
-            "closing a case needs an outcome: substantiated, unsubstantiated, referred or insufficient_information".into(),
-        )),
-        (_, Some(_)) => Err(InvestigatingError::Invalid("only a closed case has an outcome".into())),
-        (other, None) => Err(InvestigatingError::Invalid(format!(
-            "unknown status {other:?}; use acknowledged, investigating or closed"
-        ))),
-    }
-}
-
-fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-}
-
 /// Refuses anything that is not an age file, so that nobody stores plaintext by mistake
 /// through the investigator API.
 fn check_sealed(bytes: &[u8]) -> Result<()> {
@@ -323,7 +278,7 @@ impl Investigating {
         role: Role,
         demo: bool,
     ) -> Result<Zeroizing<String>> {
-        if !valid_name(name) {
+        if !is_valid_investigator_name(name) {
             return Err(InvestigatingError::Invalid(
                 "a name is 1 to 64 letters, digits, '.', '_' or '-'".into(),
             ));
@@ -562,7 +517,7 @@ impl Investigating {
             .investigators()?
             .into_iter()
             .map(|i| InvestigatorWire {
-                role: role_name(i.role).to_owned(),
+                role: i.role.as_str().to_owned(),
                 name: i.name,
                 recipient: i.recipient,
                 enabled: i.enabled,
@@ -584,10 +539,7 @@ impl Investigating {
         Ok(CaseSummary {
             id: id.to_string(),
             status: record.status.as_str().to_owned(),
-            outcome: match record.status {
-                Status::Closed(o) => Some(outcome_name(o).to_owned()),
-                _ => None,
-            },
+            outcome: record.status.outcome().map(|o| o.as_str().to_owned()),
             category: record.category.as_str().to_owned(),
             urgent: record.urgent,
             received: record.received.to_string(),
@@ -669,11 +621,7 @@ impl Investigating {
             .enumerate()
             .map(|(seq, e)| ThreadEntryWire {
                 seq: seq as u64,
-                author: match e.author {
-                    Author::Reporter => "reporter",
-                    Author::Investigator => "investigator",
-                }
-                .to_owned(),
+                author: e.author.as_str().to_owned(),
                 day: e.day.to_string(),
                 ciphertext: e.ciphertext,
             })
@@ -781,15 +729,12 @@ impl Investigating {
         outcome: Option<&str>,
         today: Day,
     ) -> Result<CaseSummary> {
-        let to = parse_status(status, outcome)?;
+        let to = Status::parse_change(status, outcome)?;
         let (id, _, _) = self.accessible(who, case)?;
         let record = self
             .store
             .update_case(id, &mut |r| r.change_status(to, today))?;
-        let detail = match to {
-            Status::Closed(o) => format!("closed: {}", outcome_name(o)),
-            other => other.as_str().to_owned(),
-        };
+        let detail = to.to_string();
         self.audit(&who.name, Action::StatusChanged, Some(id), &detail)?;
         self.summary(who, id, &record, today)
     }
@@ -954,21 +899,6 @@ mod tests {
         );
         throttle.succeeded("ana");
         assert!(throttle.wait_needed("ana").is_none());
-    }
-
-    #[test]
-    fn statuses_parse_with_outcomes_only_when_closed() {
-        assert_eq!(
-            parse_status("acknowledged", None).unwrap(),
-            Status::Acknowledged
-        );
-        assert_eq!(
-            parse_status("closed", Some("referred")).unwrap(),
-            Status::Closed(Outcome::Referred)
-        );
-        assert!(parse_status("closed", None).is_err());
-        assert!(parse_status("investigating", Some("referred")).is_err());
-        assert!(parse_status("new", None).is_err());
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub mod evidence;
 pub mod http;
 /// The investigator side: accounts, sessions, triage, replies, notes, access, stats.
 pub mod investigating;
+/// The plaintext schema of a thread entry, shared by the service and the desk.
+pub mod message;
 /// The reporter's side of a case, shared by the API and the pages.
 pub mod reporting;
 /// Security headers and graceful stop, shared by the service and the desk.

@@ -7,17 +7,14 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::Zeroizing;
 
-use crate::case::{Category, Day, DeadlinePolicy, Status};
+use crate::case::{Author, CaseRecord, Category, Day, DeadlinePolicy, Status};
 use crate::crypto::{
     CaseKey, CaseRecipient, CaseToken, CryptoError, InvestigatorRecipient, KdfError, KdfSettings,
 };
-use crate::store::{
-    Author, BlobId, CaseId, CaseRecord, Holder, NewCase, PendingBlob, Store, StoreError,
-    ThreadEntry,
-};
+use crate::message::MessageContent;
+use crate::store::{BlobId, CaseId, Holder, NewCase, PendingBlob, Store, StoreError, ThreadEntry};
 
 /// Limits on what a reporter may write, so that a single request cannot fill the disk.
 #[derive(Debug, Clone, Copy)]
@@ -46,40 +43,6 @@ pub enum ReportingError {
     Kdf(#[from] KdfError),
     #[error("stored content is not readable: {0}")]
     Content(serde_json::Error),
-}
-
-/// What a message says: the encrypted payload of one thread entry. The first entry of a
-/// case (the report) may carry the optional fields; follow-ups carry a body only.
-#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
-pub struct MessageContent {
-    pub body: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub where_when: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub people: Option<String>,
-    /// Evidence files sent with this message. Their names and types live only here,
-    /// encrypted with the message; on disk a file is a random id.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub attachments: Vec<Attachment>,
-}
-
-/// One evidence file, as the (encrypted) message that carries it describes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
-pub struct Attachment {
-    /// The blob id: 32 hex digits, the file name under `blobs/` in the data directory.
-    pub blob: String,
-    /// The file name the reporter's device gave it.
-    pub name: String,
-    /// The content type the reporter's browser declared (not trusted for anything).
-    pub content_type: String,
-    /// Size in bytes after cleaning, before encryption.
-    pub size: u64,
-    /// What the service recognised from the first bytes: `jpeg`, `png`, `pdf` or `other`.
-    pub format: String,
-    /// Whether identifying metadata was removed (false: stored as it came).
-    pub cleaned: bool,
-    /// Which kinds of metadata were removed ("EXIF", "XMP", ...).
-    pub removed: Vec<String>,
 }
 
 /// A report as a reporter submits it.

@@ -31,12 +31,13 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::client::{BlobRef, CaseQuery, CaseRef, ClientError, Session};
 use super::download;
-use super::views::{self, OUTCOMES, OpenError, Pages, RenderError, STATUSES};
+use super::views::{self, OpenError, Pages, RenderError};
 use crate::api::{AssignRequest, GrantRequest, StatusRequest};
+use crate::case::{Status, is_valid_investigator_name};
 use crate::crypto::{
     CryptoError, InvestigatorIdentity, InvestigatorRecipient, seal_to_investigators,
 };
-use crate::reporting::MessageContent;
+use crate::message::MessageContent;
 
 /// Largest page size the desk asks the server for.
 const MAX_PER_PAGE: u32 = 200;
@@ -358,21 +359,16 @@ impl ListParams {
             status: self
                 .status
                 .clone()
-                .filter(|s| STATUSES.contains(&s.as_str())),
-            assignee: self.assignee.clone().filter(|a| valid_name(a)),
+                .filter(|s| Status::WORDS.contains(&s.as_str())),
+            assignee: self
+                .assignee
+                .clone()
+                .filter(|a| is_valid_investigator_name(a)),
             // The desk's links count pages from 1, the API from 0.
             page: number(&self.page).and_then(|p| p.checked_sub(1)),
             per_page: number(&self.per_page).map(|n| n.clamp(1, MAX_PER_PAGE)),
         }
     }
-}
-
-/// Investigator names as the service allows them: letters, digits, '.', '_' or '-'.
-fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 async fn case_list(
@@ -513,25 +509,11 @@ async fn set_status(
     Form(form): Form<StatusForm>,
 ) -> Result<Redirect, DeskError> {
     let id = case_ref(&id)?;
-    if !STATUSES.contains(&form.status.as_str()) || form.status == "new" {
-        return Err(DeskError::Invalid(format!(
-            "{:?} is not a status a case can be moved to",
-            form.status
-        )));
-    }
     let outcome = form.outcome.filter(|o| !o.is_empty());
-    let outcome = if form.status == "closed" {
-        match outcome {
-            Some(o) if OUTCOMES.iter().any(|(code, _)| *code == o) => Some(o),
-            _ => {
-                return Err(DeskError::Invalid(
-                    "closing a case needs an outcome; choose one".into(),
-                ));
-            }
-        }
-    } else {
-        None
-    };
+    // The same words the service reads, so that the desk refuses what it would refuse.
+    if let Err(e) = Status::parse_change(&form.status, outcome.as_deref()) {
+        return Err(DeskError::Invalid(e.to_string()));
+    }
     let request = StatusRequest {
         status: form.status,
         outcome,
@@ -554,7 +536,7 @@ async fn assign(
         .filter(|(name, _)| name == "assignee")
         .map(|(_, value)| value)
         .collect();
-    if let Some(bad) = assignees.iter().find(|a| !valid_name(a)) {
+    if let Some(bad) = assignees.iter().find(|a| !is_valid_investigator_name(a)) {
         return Err(DeskError::Invalid(format!(
             "{bad:?} is not an investigator"
         )));

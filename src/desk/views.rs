@@ -17,7 +17,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use crate::api::{CaseDetail, CaseList, CaseSummary, InvestigatorWire, Stats, ThreadEntryWire};
 use crate::case::{Outcome, Status};
 use crate::crypto::{CaseKey, InvestigatorIdentity, InvestigatorRecipient, Wrap};
-use crate::reporting::{Attachment, MessageContent};
+use crate::message::{Attachment, MessageContent, human_size};
 
 use super::client::BlobRef;
 
@@ -52,16 +52,15 @@ const TEMPLATES: &[(&str, &str)] = &[
 /// The desk's stylesheet, its only static asset.
 pub const STYLESHEET: &str = include_str!("../../web/static/desk.css");
 
-/// The statuses a case list can be filtered by, in case-life order.
-pub const STATUSES: [&str; 4] = ["new", "acknowledged", "investigating", "closed"];
-
-/// How a case can end, as the API spells it, with the words the desk shows.
-pub const OUTCOMES: [(&str, &str); 4] = [
-    ("substantiated", "Substantiated"),
-    ("unsubstantiated", "Unsubstantiated"),
-    ("referred", "Referred to another authority"),
-    ("insufficient_information", "Insufficient information"),
-];
+/// The words the desk shows for how a case can end.
+fn outcome_label(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Substantiated => "Substantiated",
+        Outcome::Unsubstantiated => "Unsubstantiated",
+        Outcome::Referred => "Referred to another authority",
+        Outcome::InsufficientInformation => "Insufficient information",
+    }
+}
 
 /// A template failure, by page and kind only: minijinja's detail text can quote values,
 /// and values here are case content.
@@ -166,7 +165,7 @@ pub fn case_list(
         last_page => last_page,
         prev => (page > 1).then(|| link(page - 1)),
         next => (page < last_page).then(|| link(page + 1)),
-        statuses => STATUSES,
+        statuses => Status::WORDS,
         investigators => names(investigators),
         status => status,
         assignee => assignee,
@@ -296,8 +295,13 @@ pub fn case_page(
         holders => detail.holders,
         assignable => assignable,
         grantable => grantable,
-        next_statuses => next_statuses(&summary.status),
-        outcomes => OUTCOMES.iter().map(|(code, label)| context! { code, label }).collect::<Vec<_>>(),
+        next_statuses => Status::parse(&summary.status, summary.outcome.as_deref())
+            .map(next_statuses)
+            .unwrap_or_default(),
+        outcomes => Outcome::ALL
+            .into_iter()
+            .map(|o| context! { code => o.as_str(), label => outcome_label(o) })
+            .collect::<Vec<_>>(),
         notice => notice.and_then(notice_text),
     }
 }
@@ -349,25 +353,6 @@ fn format_words(format: &str) -> &'static str {
     }
 }
 
-/// Sizes as people read them: bytes below 1 KiB, then KiB, MiB, GiB with one decimal.
-fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 3] = ["KiB", "MiB", "GiB"];
-    if bytes == 1 {
-        return "1 byte".into();
-    }
-    if bytes < 1024 {
-        return format!("{bytes} bytes");
-    }
-    // Exactness does not matter past the first decimal.
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
 /// The evidence file `blob` of a case, if one of the case's messages lists it. The desk
 /// downloads only files the case's own (decrypted) messages name, so that no link or
 /// typed address can make it fetch and decrypt something the case does not reference.
@@ -400,10 +385,7 @@ fn notice_text(done: &str) -> Option<&'static str> {
 
 /// The statuses a case can move to from `current`, as the service's case life allows
 /// (`case::Status::transition`), so that the form offers no change the server refuses.
-fn next_statuses(current: &str) -> Vec<&'static str> {
-    let Some(from) = status_from_wire(current) else {
-        return Vec::new();
-    };
+fn next_statuses(current: Status) -> Vec<&'static str> {
     let candidates = [
         Status::Acknowledged,
         Status::Investigating,
@@ -412,19 +394,9 @@ fn next_statuses(current: &str) -> Vec<&'static str> {
     ];
     candidates
         .into_iter()
-        .filter(|to| from.transition(*to).is_ok())
+        .filter(|to| current.transition(*to).is_ok())
         .map(Status::as_str)
         .collect()
-}
-
-fn status_from_wire(status: &str) -> Option<Status> {
-    Some(match status {
-        "new" => Status::New,
-        "acknowledged" => Status::Acknowledged,
-        "investigating" => Status::Investigating,
-        "closed" => Status::Closed(Outcome::Referred),
-        _ => return None,
-    })
 }
 
 /// Everyone with a wrap of the case who can still read notes: the recipients a new note
@@ -498,12 +470,17 @@ mod tests {
     #[test]
     fn the_status_form_offers_only_allowed_changes() {
         assert_eq!(
-            next_statuses("new"),
+            next_statuses(Status::New),
             ["acknowledged", "investigating", "closed"]
         );
-        assert_eq!(next_statuses("acknowledged"), ["investigating", "closed"]);
-        assert_eq!(next_statuses("closed"), ["investigating"]);
-        assert!(next_statuses("unknown").is_empty());
+        assert_eq!(
+            next_statuses(Status::Acknowledged),
+            ["investigating", "closed"]
+        );
+        assert_eq!(
+            next_statuses(Status::Closed(Outcome::Substantiated)),
+            ["investigating"]
+        );
     }
 
     fn wire(name: &str, identity: &InvestigatorIdentity) -> InvestigatorWire {
@@ -638,17 +615,6 @@ mod tests {
             )
             .is_none()
         );
-    }
-
-    #[test]
-    fn sizes_read_as_words() {
-        assert_eq!(human_size(0), "0 bytes");
-        assert_eq!(human_size(1), "1 byte");
-        assert_eq!(human_size(1023), "1023 bytes");
-        assert_eq!(human_size(1024), "1.0 KiB");
-        assert_eq!(human_size(1_572_864), "1.5 MiB");
-        assert_eq!(human_size(500 * 1024 * 1024), "500.0 MiB");
-        assert_eq!(human_size(3 << 40), "3072.0 GiB");
     }
 
     fn seal_to(who: &[&InvestigatorIdentity], body: &str) -> Vec<u8> {

@@ -35,6 +35,8 @@ pub enum Error {
     UnsupportedMediaType(String),
     #[error("{0}")]
     Unprocessable(String),
+    #[error("unknown role; use investigator or admin")]
+    UnknownRole,
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -67,7 +69,7 @@ impl Error {
             Error::TooLarge | Error::FileTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Unprocessable(_) | Error::UnknownRole => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Busy | Error::NotAccepting => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -85,7 +87,7 @@ impl Error {
             Error::TooLarge => "error-too-large",
             Error::FileTooLarge { .. } => "error-file-too-large",
             Error::StorageFull => "error-internal",
-            Error::Unprocessable(_) => "error-invalid",
+            Error::Unprocessable(_) | Error::UnknownRole => "error-invalid",
             Error::Busy => "error-busy",
             Error::NotAccepting => "error-not-accepting",
             Error::Internal => "error-internal",
@@ -144,7 +146,9 @@ impl From<InvestigatingError> for Error {
             },
             InvestigatingError::Forbidden => Error::Forbidden(message),
             InvestigatingError::NoSuchCase => Error::NotFound(message),
-            InvestigatingError::Invalid(_) => Error::Unprocessable(message),
+            InvestigatingError::Invalid(_) | InvestigatingError::Status(_) => {
+                Error::Unprocessable(message)
+            }
             InvestigatingError::Conflict(_) | InvestigatingError::AlreadyHolds(_) => {
                 Error::Conflict(message)
             }

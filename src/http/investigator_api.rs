@@ -23,8 +23,8 @@ use crate::api::{
     NewInvestigator, SealedBody, Stats, StatusRequest,
 };
 use crate::case::Day;
-use crate::investigating::{CaseFilter, Investigator, role_name};
-use crate::store::Role;
+use crate::case::Role;
+use crate::investigating::{CaseFilter, Investigator};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -154,7 +154,7 @@ async fn login(
     Ok(Json(LoginResponse {
         session: session.encoded().as_str().to_owned(),
         name: who.name,
-        role: role_name(who.role).to_owned(),
+        role: who.role.as_str().to_owned(),
     }))
 }
 
@@ -309,9 +309,8 @@ async fn admin_add(
     ApiJson(request): ApiJson<NewInvestigator>,
 ) -> Result<(StatusCode, Json<EnrolmentSecret>), Error> {
     let role = match request.role.as_deref() {
-        None | Some("investigator") => Role::Investigator,
-        Some("admin") => Role::Admin,
-        Some(other) => return Err(Error::Unprocessable(format!("unknown role {other:?}"))),
+        None => Role::Investigator,
+        Some(word) => Role::parse(word).ok_or(Error::UnknownRole)?,
     };
     let accounts = state.investigating.clone();
     let secret =

@@ -18,7 +18,8 @@ use super::{ApiJson, AppState};
 use crate::case::{Category, Day};
 use crate::crypto::CaseKey;
 use crate::crypto::{CaseToken, SessionId};
-use crate::reporting::{Attachment, MessageContent, NewReport, OpenCase};
+use crate::message::{Attachment, MessageContent};
+use crate::reporting::{NewReport, OpenCase};
 
 pub fn routes(upload_body_bytes: usize) -> Router<Arc<AppState>> {
     // Routes that take evidence files accept bodies up to the evidence limits (the
@@ -224,7 +225,7 @@ async fn end_session(State(state): State<Arc<AppState>>, session: ReporterSessio
 
 #[derive(Serialize)]
 struct MessageJson {
-    from: crate::store::Author,
+    from: crate::case::Author,
     body: String,
     day: String,
     #[serde(skip_serializing_if = "Option::is_none")]

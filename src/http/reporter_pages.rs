@@ -22,7 +22,8 @@ use super::uploads::{self, Submission};
 use crate::case::Category;
 use crate::crypto::SessionId;
 use crate::crypto::{CaseKey, CaseRecipient};
-use crate::reporting::{Attachment, MessageContent, NewReport, OpenCase};
+use crate::message::{Attachment, MessageContent, human_size};
+use crate::reporting::{NewReport, OpenCase};
 
 pub fn routes(upload_body_bytes: usize) -> Router<Arc<AppState>> {
     use axum::handler::Handler;
@@ -212,21 +213,6 @@ fn attachment_values(attachments: &[Attachment]) -> Vec<Value> {
         .collect()
 }
 
-fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} bytes")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 #[derive(Deserialize, Default)]
 struct LoginForm {
     #[serde(default)]
@@ -386,10 +372,7 @@ async fn render_case(
         .iter()
         .map(|m| {
             context! {
-                from => match m.from {
-                    crate::store::Author::Reporter => "reporter",
-                    crate::store::Author::Investigator => "investigator",
-                },
+                from => m.from.as_str(),
                 day => m.day.to_string(),
                 body => &m.content.body,
                 where_when => &m.content.where_when,

@@ -21,7 +21,8 @@ use super::AppState;
 use super::error::Error;
 use crate::crypto::CaseRecipient;
 use crate::evidence::{self, Format};
-use crate::reporting::{Attachment, Reporting};
+use crate::message::Attachment;
+use crate::reporting::Reporting;
 use crate::store::{BlobId, PendingBlob};
 
 /// Limits on what one request may upload.

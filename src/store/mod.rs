@@ -15,7 +15,7 @@ pub use sled_store::SledStore;
 use serde::{Deserialize, Serialize};
 
 use crate::audit;
-use crate::case::{Category, Day, Deadlines, Status, TransitionError};
+use crate::case::{Author, CaseRecord, Day, Role, TransitionError};
 use crate::crypto::{KdfSettings, LookupId, PasswordHash, Wrap};
 
 /// A case's id inside the service: random, unrelated to the token, and what investigators
@@ -74,114 +74,6 @@ impl Holder {
     }
 }
 
-/// Who wrote a thread entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Author {
-    Reporter,
-    Investigator,
-}
-
-/// What the service knows about a case in clear: what triage, deadlines and statistics
-/// need, and nothing the reporter wrote.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseRecord {
-    pub status: Status,
-    pub category: Category,
-    pub urgent: bool,
-    pub received: Day,
-    pub deadlines: Deadlines,
-    pub acknowledged: Option<Day>,
-    /// Day the reporter was first given feedback: a reply after acknowledgement, or the
-    /// closing of the case.
-    pub first_feedback: Option<Day>,
-    pub assignees: Vec<String>,
-    /// Investigators holding a wrap of the case key.
-    pub holders: Vec<String>,
-    /// Entries in the thread; the next entry's sequence number.
-    pub entries: u64,
-    /// Sequence number of the reporter's latest message, for "unread" marks.
-    pub last_reporter_entry: u64,
-    /// Internal notes; the next note's sequence number.
-    pub notes: u64,
-}
-
-impl CaseRecord {
-    /// Updates the record for a new thread entry. An investigator's first reply to a new
-    /// case acknowledges it; a reply to an acknowledged case is feedback.
-    pub fn record_entry(&mut self, seq: u64, author: Author, day: Day) {
-        self.entries = seq + 1;
-        match author {
-            Author::Reporter => self.last_reporter_entry = seq,
-            Author::Investigator if self.status == Status::New => {
-                self.status = Status::Acknowledged;
-                self.acknowledged.get_or_insert(day);
-            }
-            Author::Investigator => {
-                self.first_feedback.get_or_insert(day);
-            }
-        }
-    }
-
-    /// Moves the case to `to`, recording the days the deadlines are measured by.
-    pub fn change_status(&mut self, to: Status, day: Day) -> Result<(), TransitionError> {
-        // Setting the status a case already has changes nothing (a first reply may have
-        // acknowledged it a moment before the investigator pressed "acknowledge").
-        if self.status == to {
-            return Ok(());
-        }
-        self.status = self.status.transition(to)?;
-        self.acknowledged.get_or_insert(day);
-        if matches!(to, Status::Closed(_)) {
-            self.first_feedback.get_or_insert(day);
-        }
-        Ok(())
-    }
-
-    /// Days left until the next deadline this case still has to meet (negative when it
-    /// is overdue), or none when it has met both or is closed.
-    pub fn days_left(&self, today: Day) -> Option<i64> {
-        if matches!(self.status, Status::Closed(_)) {
-            return None;
-        }
-        if self.acknowledged.is_none() {
-            return Some(today.days_until(self.deadlines.acknowledge_by));
-        }
-        if self.first_feedback.is_none() {
-            return Some(today.days_until(self.deadlines.feedback_by));
-        }
-        None
-    }
-
-    /// Triage order: open urgent cases first, then other open cases, each by the date
-    /// of the next deadline they still have to meet (oldest report first on a tie);
-    /// closed cases last, newest first. It depends on dates only, not on today, so an
-    /// index kept in this order stays valid from one day to the next.
-    pub fn triage_key(&self) -> TriageKey {
-        let received = self.received.julian();
-        match self.status {
-            Status::Closed(_) => (2, 0, -received),
-            _ => {
-                let next = if self.acknowledged.is_none() {
-                    Some(self.deadlines.acknowledge_by)
-                } else if self.first_feedback.is_none() {
-                    Some(self.deadlines.feedback_by)
-                } else {
-                    None
-                };
-                (
-                    u8::from(!self.urgent),
-                    next.map_or(i32::MAX, Day::julian),
-                    received,
-                )
-            }
-        }
-    }
-}
-
-/// See [`CaseRecord::triage_key`].
-pub type TriageKey = (u8, i32, i32);
-
 /// One message of a case thread, encrypted to the case key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThreadEntry {
@@ -199,13 +91,6 @@ pub struct NewCase {
     pub report: ThreadEntry,
     /// Evidence files the report carries, already complete on disk.
     pub blobs: Vec<BlobId>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Investigator,
-    Admin,
 }
 
 /// An investigator as the server knows them: a name, a public age recipient, and the

@@ -17,11 +17,11 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::{
-    BlobId, Blobs, CaseId, CaseRecord, Holder, InvestigatorRecord, InvestigatorSession, NewCase,
-    NoteEntry, Store, StoreError, StoreResult, ThreadEntry, TriageKey,
+    BlobId, Blobs, CaseId, Holder, InvestigatorRecord, InvestigatorSession, NewCase, NoteEntry,
+    Store, StoreError, StoreResult, ThreadEntry,
 };
 use crate::audit;
-use crate::case::TransitionError;
+use crate::case::{CaseRecord, TransitionError, TriageKey};
 use crate::crypto::{KdfSettings, LookupId, Wrap};
 
 const SCHEMA_VERSION: &[u8] = b"1";
@@ -640,8 +640,8 @@ impl Store for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::case::{Author, Role};
     use crate::case::{Category, Day, DeadlinePolicy, Status};
-    use crate::store::{Author, Role};
 
     fn record(day: Day) -> CaseRecord {
         CaseRecord {
