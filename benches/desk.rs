@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use quietline::case::{Author, CaseRecord, Category, Day, DeadlinePolicy, Role, Status};
 use quietline::crypto::{CaseToken, DeploymentSalt, KdfParams, KdfSettings, PasswordHash, Wrap};
-use quietline::investigating::{CaseFilter, Investigating, SessionLimits};
+use quietline::service::{Accounts, CaseFilter, Cases, SessionLimits, clock};
 use quietline::store::{
     CaseId, Credentials, Holder, InvestigatorRecord, NewCase, SledStore, Store, ThreadEntry,
 };
@@ -121,15 +121,17 @@ fn main() {
         seeding.elapsed().as_secs_f64()
     );
 
-    let accounts = Investigating::new(
+    let accounts = Accounts::new(
         store.clone(),
         SMALL,
         SessionLimits {
             idle: Duration::from_secs(600),
             max: Duration::from_secs(3600),
         },
+        clock::system(),
     )
     .unwrap();
+    let cases = Cases::new(store.clone(), clock::system());
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -150,26 +152,26 @@ fn main() {
     });
     let all = CaseFilter::default();
     median("list, first page of 50", || {
-        accounts.list(&ana, &all, 0, 50, today).unwrap();
+        cases.list(&ana, &all, 0, 50, today).unwrap();
     });
     median("list, page 1000 of 50", || {
-        accounts.list(&ana, &all, 1000, 50, today).unwrap();
+        cases.list(&ana, &all, 1000, 50, today).unwrap();
     });
     let new_only = CaseFilter {
         status: Some("new".into()),
         assignee: None,
     };
     median("list, status = new, first page", || {
-        accounts.list(&ana, &new_only, 0, 50, today).unwrap();
+        cases.list(&ana, &new_only, 0, 50, today).unwrap();
     });
     let mine = CaseFilter {
         status: None,
         assignee: Some("ana".into()),
     };
     median("list, assignee = ana, first page", || {
-        accounts.list(&ana, &mine, 0, 50, today).unwrap();
+        cases.list(&ana, &mine, 0, 50, today).unwrap();
     });
     median("statistics over all cases", || {
-        accounts.stats(today).unwrap();
+        cases.stats(today).unwrap();
     });
 }

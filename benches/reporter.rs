@@ -12,7 +12,7 @@ use quietline::case::Role;
 use quietline::case::{Category, Day, DeadlinePolicy};
 use quietline::crypto::{CaseToken, DeploymentSalt, InvestigatorIdentity, KdfParams, KdfSettings};
 use quietline::message::MessageContent;
-use quietline::reporting::{MessageLimits, NewReport, Reporting, ReportingError};
+use quietline::service::{Error, MessageLimits, NewReport, Reporting};
 use quietline::store::{InvestigatorRecord, SledStore, Store};
 
 const RUNS: usize = 30;
@@ -44,14 +44,15 @@ fn text(body: String) -> MessageContent {
     }
 }
 
-fn report(body: &str) -> NewReport {
+fn report(reporting: &Reporting, body: &str) -> NewReport {
+    let content = MessageContent {
+        body: body.to_owned(),
+        where_when: None,
+        people: None,
+        attachments: Vec::new(),
+    };
     NewReport {
-        content: MessageContent {
-            body: body.to_owned(),
-            where_when: None,
-            people: None,
-            attachments: Vec::new(),
-        },
+        content: reporting.check(content).unwrap(),
         category: Category::CoercionOrThreat,
         urgent: false,
         key: quietline::crypto::CaseKey::generate(),
@@ -106,7 +107,11 @@ fn main() {
     let mut tokens = Vec::new();
     let mut submits = Vec::new();
     for _ in 0..RUNS {
-        let (token, took) = timed(|| reporting.submit(report(&body), Day::today()).unwrap());
+        let (token, took) = timed(|| {
+            reporting
+                .submit(report(&reporting, &body), Day::today())
+                .unwrap()
+        });
         tokens.push(token);
         submits.push(took);
     }
@@ -118,7 +123,7 @@ fn main() {
         right.push(timed(|| reporting.open(token).unwrap()).1);
         let stranger = CaseToken::generate();
         let (result, took) = timed(|| reporting.open(&stranger));
-        assert!(matches!(result, Err(ReportingError::UnknownToken)));
+        assert!(matches!(result, Err(Error::UnknownToken)));
         wrong.push(took);
     }
     summary("open with the right token", right);
@@ -131,7 +136,12 @@ fn main() {
             .map(|_| {
                 timed(|| {
                     reporting
-                        .follow_up(&case, text("y".repeat(200)), &[], Day::today())
+                        .follow_up(
+                            &case,
+                            reporting.check(text("y".repeat(200))).unwrap(),
+                            &[],
+                            Day::today(),
+                        )
                         .unwrap()
                 })
                 .1

@@ -17,6 +17,12 @@ impl Day {
         Day(OffsetDateTime::now_utc().date())
     }
 
+    /// The day (UTC) of a time in seconds since the Unix epoch.
+    pub fn from_unix(seconds: u64) -> Self {
+        let at = i64::try_from(seconds).unwrap_or(i64::MAX);
+        OffsetDateTime::from_unix_timestamp(at).map_or_else(|_| Day::today(), |t| Day(t.date()))
+    }
+
     pub fn from_ymd(year: i32, month: u8, day: u8) -> Option<Self> {
         let month = Month::try_from(month).ok()?;
         Date::from_calendar_date(year, month, day).ok().map(Day)
@@ -516,6 +522,8 @@ mod tests {
         assert_eq!(Day::parse("2027-03-04"), Some(d));
         assert_eq!(Day::parse("2027-02-30"), None);
         assert_eq!(day(2026, 11, 25).days_until(day(2026, 12, 2)), 7);
+        assert_eq!(Day::from_unix(1_795_651_199), day(2026, 11, 25));
+        assert_eq!(Day::from_unix(1_795_651_200), day(2026, 11, 26));
     }
 
     #[test]

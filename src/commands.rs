@@ -11,9 +11,8 @@ use crate::case::Role;
 use crate::cli::{AdminCommand, RoleArg};
 use crate::config::ServeConfig;
 use crate::crypto::{DeploymentSalt, InvestigatorIdentity, KdfParams, KdfSettings};
-use crate::http::{self, AppState};
-use crate::investigating::{Investigating, SessionLimits};
-use crate::reporting::Reporting;
+use crate::http::{self, AppState, Services};
+use crate::service::{Accounts, Cases, Reporting, SessionLimits, clock};
 use crate::store::{SledStore, Store};
 
 /// Name under which `serve --demo` registers its throwaway investigator.
@@ -45,13 +44,19 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     }
     check_investigators(&store, &config)?;
 
-    let investigating = Investigating::new(
-        store.clone(),
-        KdfParams::default(),
-        config.investigator_sessions(),
-    )?;
-    let reporting = Reporting::new(store, kdf, config.deadlines(), config.message_limits());
-    let state = Arc::new(AppState::new(reporting, investigating, &config));
+    let clock = clock::system();
+    let services = Services {
+        accounts: Accounts::new(
+            store.clone(),
+            KdfParams::default(),
+            config.investigator_sessions(),
+            clock.clone(),
+        )?,
+        cases: Cases::new(store.clone(), clock.clone()),
+        reporting: Reporting::new(store, kdf, config.deadlines(), config.message_limits()),
+        clock,
+    };
+    let state = Arc::new(AppState::new(services, &config));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -126,7 +131,7 @@ fn register_demo_investigator(store: Arc<dyn Store>, path: &Path) -> anyhow::Res
     // A throwaway passphrase, printed once: the desk only reads protected identities.
     let passphrase = crate::crypto::CaseToken::generate().grouped();
     write_protected_identity(path, &identity, &passphrase)?;
-    let accounts = Investigating::new(store, KdfParams::default(), DESK_SESSIONS_FOR_CLI)?;
+    let accounts = cli_accounts(store)?;
     let secret = accounts.add_investigator(
         ADMIN_CLI,
         DEMO_INVESTIGATOR,
@@ -215,13 +220,18 @@ pub fn keygen(out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn open_accounts(data_dir: &Path) -> anyhow::Result<Investigating> {
-    let store: Arc<dyn Store> = Arc::new(SledStore::open(data_dir)?);
-    Ok(Investigating::new(
+/// The accounts service as administrator commands use it: no sessions, the system clock.
+fn cli_accounts(store: Arc<dyn Store>) -> anyhow::Result<Accounts> {
+    Ok(Accounts::new(
         store,
         KdfParams::default(),
         DESK_SESSIONS_FOR_CLI,
+        clock::system(),
     )?)
+}
+
+fn open_accounts(data_dir: &Path) -> anyhow::Result<Accounts> {
+    cli_accounts(Arc::new(SledStore::open(data_dir)?))
 }
 
 pub fn admin(command: AdminCommand) -> anyhow::Result<()> {

@@ -10,7 +10,7 @@ use clap::Args;
 
 use crate::case::DeadlinePolicy;
 use crate::crypto::KdfParams;
-use crate::reporting::MessageLimits;
+use crate::service::{MessageLimits, SessionLimits};
 
 /// Where the store lives; shared by every command that opens it.
 #[derive(Debug, Clone, Args)]
@@ -107,6 +107,19 @@ pub struct ServeConfig {
     pub quick_exit_url: String,
 }
 
+/// Limits on what one request may upload.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadLimits {
+    /// Largest single evidence file, in bytes.
+    pub file_bytes: u64,
+    /// Largest total of evidence files in one message, in bytes.
+    pub message_bytes: u64,
+    /// Largest text field, in bytes.
+    pub text_bytes: usize,
+    /// Most files in one message.
+    pub files: usize,
+}
+
 /// Longest optional report field (where and when, people involved), in bytes.
 const FIELD_BYTES: usize = 10_000;
 
@@ -133,15 +146,15 @@ impl ServeConfig {
         }
     }
 
-    pub fn investigator_sessions(&self) -> crate::investigating::SessionLimits {
-        crate::investigating::SessionLimits {
+    pub fn investigator_sessions(&self) -> SessionLimits {
+        SessionLimits {
             idle: Duration::from_secs(self.investigator_idle_seconds),
             max: Duration::from_secs(self.investigator_max_seconds),
         }
     }
 
-    pub fn upload_limits(&self) -> crate::http::UploadLimits {
-        crate::http::UploadLimits {
+    pub fn upload_limits(&self) -> UploadLimits {
+        UploadLimits {
             file_bytes: self.max_file_bytes,
             message_bytes: self.max_evidence_bytes,
             text_bytes: self.max_message_bytes,

@@ -27,12 +27,10 @@ pub mod desk;
 pub mod evidence;
 /// The HTTP service: router, reporter API and pages.
 pub mod http;
-/// The investigator side: accounts, sessions, triage, replies, notes, access, stats.
-pub mod investigating;
 /// The plaintext schema of a thread entry, shared by the service and the desk.
 pub mod message;
-/// The reporter's side of a case, shared by the API and the pages.
-pub mod reporting;
+/// The blocking core both HTTP faces call: reporters, accounts, cases, statistics.
+pub mod service;
 /// Security headers and graceful stop, shared by the service and the desk.
 pub mod serving;
 /// The `Store` trait and its sled implementation.

@@ -12,6 +12,7 @@ mod keys;
 mod password;
 mod session;
 mod token;
+mod totp;
 
 pub use kdf::{DeploymentSalt, KdfError, KdfParams, KdfSettings, LookupId, TokenSeed};
 pub use keys::{
@@ -21,3 +22,4 @@ pub use keys::{
 pub use password::{MIN_PASSWORD_CHARS, PasswordHash};
 pub use session::{SessionDigest, SessionId};
 pub use token::{CaseToken, TOKEN_BITS, TokenError};
+pub use totp::{TOTP_STEP_SECONDS, TotpSecret};

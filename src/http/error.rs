@@ -1,4 +1,6 @@
-//! The HTTP layer's one error type, and the one place where errors become status codes.
+//! The HTTP layer's one error type, and the one place where errors become status codes
+//! and page messages. Both matches are exhaustive, so a new meaning cannot go without a
+//! status or a translation.
 //!
 //! Internal failures are logged by kind and never described to the client; nothing logged
 //! here carries request content, tokens or addresses.
@@ -9,20 +11,43 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::case::Category;
 use crate::crypto::TokenError;
-use crate::investigating::InvestigatingError;
-use crate::reporting::ReportingError;
+use crate::evidence::EvidenceError;
+use crate::service;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{0}")]
-    BadRequest(String),
+    /// What the service layer refused, in its own words.
+    #[error(transparent)]
+    Service(service::Error),
     #[error("malformed case token: {0}")]
     MalformedToken(#[from] TokenError),
-    #[error("no case matches this token")]
-    UnknownToken,
     #[error("missing, malformed or expired session; open the case with its token again")]
     NoSession,
+    #[error("expected Content-Type: application/json")]
+    NotJson,
+    #[error("expected Content-Type: application/json, or multipart/form-data with files")]
+    NotJsonOrMultipart,
+    #[error("expected Content-Type: application/x-www-form-urlencoded")]
+    NotForm,
+    /// A body or query the parser could not read; the parser's description says where.
+    #[error("{0}")]
+    MalformedRequest(String),
+    /// A multipart body that broke off or does not parse.
+    #[error("the upload was broken or interrupted: {0}")]
+    BrokenUpload(String),
+    #[error("the field {field:?} is longer than {limit} bytes")]
+    FieldTooLong { field: String, limit: usize },
+    #[error("the field {0:?} is not UTF-8 text")]
+    FieldNotText(String),
+    /// An evidence file whose format claims to be one thing and breaks inside.
+    #[error("{name}: {why}")]
+    BrokenFile { name: String, why: EvidenceError },
+    #[error("unknown category; use one of: {}", category_names())]
+    UnknownCategory,
+    #[error("unknown role; use investigator or admin")]
+    UnknownRole,
     #[error("the request body is too large")]
     TooLarge,
     #[error(
@@ -31,74 +56,119 @@ pub enum Error {
     FileTooLarge { file_bytes: u64, message_bytes: u64 },
     #[error("the service has no room to store this right now; nothing was stored")]
     StorageFull,
-    #[error("{0}")]
-    UnsupportedMediaType(String),
-    #[error("{0}")]
-    Unprocessable(String),
-    #[error("unknown role; use investigator or admin")]
-    UnknownRole,
-    #[error("{0}")]
-    Unauthorized(String),
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{message}")]
-    TooManyRequests { message: String, retry_after: u64 },
     #[error("the service is busy; try again in a moment")]
     Busy,
-    #[error("this service is not accepting reports yet: no investigator is registered")]
-    NotAccepting,
     #[error("the service could not complete this request")]
     Internal,
 }
 
+fn category_names() -> String {
+    let names: Vec<_> = Category::ALL.iter().map(|c| c.as_str()).collect();
+    names.join(", ")
+}
+
 impl Error {
     pub fn status(&self) -> StatusCode {
+        use service::Error as S;
         match self {
-            Error::BadRequest(_) | Error::MalformedToken(_) => StatusCode::BAD_REQUEST,
-            Error::UnknownToken | Error::NoSession | Error::Unauthorized(_) => {
-                StatusCode::UNAUTHORIZED
+            Error::Service(e) => match e {
+                S::UnknownToken | S::LoginFailed | S::EnrolmentFailed | S::NoSession => {
+                    StatusCode::UNAUTHORIZED
+                }
+                S::Forbidden => StatusCode::FORBIDDEN,
+                S::NoSuchCase => StatusCode::NOT_FOUND,
+                S::Transition(_) | S::AlreadyHolds(_) => StatusCode::CONFLICT,
+                S::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+                S::NoInvestigators => StatusCode::SERVICE_UNAVAILABLE,
+                S::EmptyMessage
+                | S::TooLong(_)
+                | S::BadName
+                | S::BadRecipient(_)
+                | S::WeakPassword
+                | S::InvestigatorExists(_)
+                | S::NoSuchInvestigator(_)
+                | S::NotEnabled(_)
+                | S::SealedTooLarge
+                | S::NotSealed
+                | S::BadStatusWord(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                S::Store(_) | S::Crypto(_) | S::Kdf(_) | S::UnreadableEntry => {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            },
+            Error::MalformedToken(_) | Error::MalformedRequest(_) | Error::BrokenUpload(_) => {
+                StatusCode::BAD_REQUEST
             }
-            Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Conflict(_) => StatusCode::CONFLICT,
-            Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::FieldNotText(_) => StatusCode::BAD_REQUEST,
+            Error::NoSession => StatusCode::UNAUTHORIZED,
+            Error::NotJson | Error::NotJsonOrMultipart | Error::NotForm => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            Error::FieldTooLong { .. }
+            | Error::BrokenFile { .. }
+            | Error::UnknownCategory
+            | Error::UnknownRole => StatusCode::UNPROCESSABLE_ENTITY,
             Error::TooLarge | Error::FileTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
-            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::Unprocessable(_) | Error::UnknownRole => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::Busy | Error::NotAccepting => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// The translation key of the message shown on HTML pages.
     pub fn message_key(&self) -> &'static str {
+        use service::Error as S;
         match self {
-            Error::BadRequest(_) | Error::UnsupportedMediaType(_) => "error-bad-request",
+            Error::Service(e) => match e {
+                S::UnknownToken | S::LoginFailed | S::EnrolmentFailed => "error-unknown-token",
+                S::NoSession => "error-no-session",
+                S::NoInvestigators => "error-not-accepting",
+                S::Throttled(_) => "error-busy",
+                S::Forbidden | S::NoSuchCase | S::Transition(_) | S::AlreadyHolds(_) => {
+                    "error-bad-request"
+                }
+                S::EmptyMessage
+                | S::TooLong(_)
+                | S::BadName
+                | S::BadRecipient(_)
+                | S::WeakPassword
+                | S::InvestigatorExists(_)
+                | S::NoSuchInvestigator(_)
+                | S::NotEnabled(_)
+                | S::SealedTooLarge
+                | S::NotSealed
+                | S::BadStatusWord(_) => "error-invalid",
+                S::Store(_) | S::Crypto(_) | S::Kdf(_) | S::UnreadableEntry => "error-internal",
+            },
             Error::MalformedToken(_) => "error-malformed-token",
-            Error::UnknownToken | Error::Unauthorized(_) => "error-unknown-token",
             Error::NoSession => "error-no-session",
-            Error::Forbidden(_) | Error::NotFound(_) | Error::Conflict(_) => "error-bad-request",
-            Error::TooManyRequests { .. } => "error-busy",
+            Error::NotJson
+            | Error::NotJsonOrMultipart
+            | Error::NotForm
+            | Error::MalformedRequest(_)
+            | Error::BrokenUpload(_)
+            | Error::FieldNotText(_) => "error-bad-request",
+            Error::FieldTooLong { .. }
+            | Error::BrokenFile { .. }
+            | Error::UnknownCategory
+            | Error::UnknownRole => "error-invalid",
             Error::TooLarge => "error-too-large",
             Error::FileTooLarge { .. } => "error-file-too-large",
-            Error::StorageFull => "error-internal",
-            Error::Unprocessable(_) | Error::UnknownRole => "error-invalid",
+            Error::StorageFull | Error::Internal => "error-internal",
             Error::Busy => "error-busy",
-            Error::NotAccepting => "error-not-accepting",
-            Error::Internal => "error-internal",
         }
+    }
+
+    /// Whether the reporter can fix this by changing what they typed: a page then shows
+    /// the form again with their text in it.
+    pub fn is_fixable_input(&self) -> bool {
+        self.status() == StatusCode::UNPROCESSABLE_ENTITY
     }
 
     /// Adds what a client needs to act on the error (Retry-After when busy).
     pub fn decorate(&self, response: &mut Response) {
         let retry_after = match self {
-            Error::Busy | Error::NotAccepting => 5,
-            Error::TooManyRequests { retry_after, .. } => *retry_after,
+            Error::Busy | Error::Service(service::Error::NoInvestigators) => 5,
+            Error::Service(service::Error::Throttled(retry_after)) => *retry_after,
             _ => return,
         };
         response
@@ -116,46 +186,16 @@ impl IntoResponse for Error {
     }
 }
 
-impl From<ReportingError> for Error {
-    fn from(e: ReportingError) -> Self {
+impl From<service::Error> for Error {
+    fn from(e: service::Error) -> Self {
+        use service::Error as S;
         match e {
-            ReportingError::Invalid(why) => Error::Unprocessable(why.to_owned()),
-            ReportingError::TooLong(_) => Error::Unprocessable(e.to_string()),
-            ReportingError::UnknownToken => Error::UnknownToken,
-            ReportingError::NoInvestigators => Error::NotAccepting,
-            other => {
-                // Store, crypto and KDF errors carry no content, only their kind.
-                tracing::error!(error = %other, "request failed");
+            S::Store(_) | S::Crypto(_) | S::Kdf(_) | S::UnreadableEntry => {
+                // These carry no content, only their kind.
+                tracing::error!(error = %e, "request failed");
                 Error::Internal
             }
-        }
-    }
-}
-
-impl From<InvestigatingError> for Error {
-    fn from(e: InvestigatingError) -> Self {
-        let message = e.to_string();
-        match e {
-            InvestigatingError::LoginFailed | InvestigatingError::EnrolmentFailed => {
-                Error::Unauthorized(message)
-            }
-            InvestigatingError::NoSession => Error::NoSession,
-            InvestigatingError::Throttled(retry_after) => Error::TooManyRequests {
-                message,
-                retry_after,
-            },
-            InvestigatingError::Forbidden => Error::Forbidden(message),
-            InvestigatingError::NoSuchCase => Error::NotFound(message),
-            InvestigatingError::Invalid(_) | InvestigatingError::Status(_) => {
-                Error::Unprocessable(message)
-            }
-            InvestigatingError::Conflict(_) | InvestigatingError::AlreadyHolds(_) => {
-                Error::Conflict(message)
-            }
-            InvestigatingError::Store(_) | InvestigatingError::Kdf(_) => {
-                tracing::error!(error = %e, "investigator request failed");
-                Error::Internal
-            }
+            other => Error::Service(other),
         }
     }
 }
@@ -163,15 +203,13 @@ impl From<InvestigatingError> for Error {
 impl From<JsonRejection> for Error {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            JsonRejection::MissingJsonContentType(_) => {
-                Error::UnsupportedMediaType("expected Content-Type: application/json".into())
-            }
+            JsonRejection::MissingJsonContentType(_) => Error::NotJson,
             JsonRejection::BytesRejection(_)
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
             {
                 Error::TooLarge
             }
-            other => Error::BadRequest(other.body_text()),
+            other => Error::MalformedRequest(other.body_text()),
         }
     }
 }
@@ -180,10 +218,8 @@ impl From<FormRejection> for Error {
     fn from(rejection: FormRejection) -> Self {
         match rejection.status() {
             StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType(
-                "expected Content-Type: application/x-www-form-urlencoded".into(),
-            ),
-            _ => Error::BadRequest(rejection.body_text()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::NotForm,
+            _ => Error::MalformedRequest(rejection.body_text()),
         }
     }
 }

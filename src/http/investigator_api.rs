@@ -1,6 +1,6 @@
 //! The investigator API under `/api/v1/investigator` (contract: `crate::api`). The desk is
-//! its client. Handlers only translate HTTP to `crate::investigating` and back; access
-//! rules live there. A reporter session is a different kind of id in a different table,
+//! its client. Handlers only translate HTTP to `crate::service` (`accounts`,
+//! `cases`) and back; access rules live there. A reporter session is a different kind of id in a different table,
 //! so it can never pass the [`Session`] extractor here.
 
 use std::sync::Arc;
@@ -22,9 +22,8 @@ use crate::api::{
     EnrolResponse, EnrolmentSecret, GrantRequest, InvestigatorWire, LoginRequest, LoginResponse,
     NewInvestigator, SealedBody, Stats, StatusRequest,
 };
-use crate::case::Day;
 use crate::case::Role;
-use crate::investigating::{CaseFilter, Investigator};
+use crate::service::{CaseFilter, Investigator};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -70,8 +69,8 @@ async fn attachment(
     Session(who): Session,
     Path((id, blob)): Path<(String, String)>,
 ) -> Result<Response, Error> {
-    let accounts = state.investigating.clone();
-    let path = blocking::run(move || accounts.attachment_path(&who, &id, &blob)).await??;
+    let cases = state.cases.clone();
+    let path = blocking::run(move || cases.attachment_path(&who, &id, &blob)).await??;
     let file = tokio::fs::File::open(&path).await.map_err(|e| {
         tracing::error!(error = %e, "an evidence file listed in the store cannot be opened");
         Error::Internal
@@ -112,7 +111,7 @@ impl FromRequestParts<Arc<AppState>> for Session {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Error> {
         let id = super::bearer_session(parts)?;
-        let accounts = state.investigating.clone();
+        let accounts = state.accounts.clone();
         let who = blocking::run(move || accounts.session(&id)).await??;
         Ok(Session(who))
     }
@@ -122,7 +121,7 @@ async fn enrol(
     State(state): State<Arc<AppState>>,
     ApiJson(request): ApiJson<EnrolRequest>,
 ) -> Result<Json<EnrolResponse>, Error> {
-    let accounts = state.investigating.clone();
+    let accounts = state.accounts.clone();
     let response = state
         .kdf_pool
         .run(move || accounts.enrol(&request.name, &request.enrolment_secret, &request.password))
@@ -134,7 +133,7 @@ async fn confirm(
     State(state): State<Arc<AppState>>,
     ApiJson(request): ApiJson<EnrolConfirm>,
 ) -> Result<StatusCode, Error> {
-    let accounts = state.investigating.clone();
+    let accounts = state.accounts.clone();
     blocking::run(move || {
         accounts.confirm_enrolment(&request.name, &request.enrolment_secret, &request.code)
     })
@@ -146,7 +145,7 @@ async fn login(
     State(state): State<Arc<AppState>>,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, Error> {
-    let accounts = state.investigating.clone();
+    let accounts = state.accounts.clone();
     let (session, who) = state
         .kdf_pool
         .run(move || accounts.login(&request.name, &request.password, &request.code))
@@ -162,7 +161,7 @@ async fn logout(
     State(state): State<Arc<AppState>>,
     Session(who): Session,
 ) -> Result<StatusCode, Error> {
-    let accounts = state.investigating.clone();
+    let accounts = state.accounts.clone();
     blocking::run(move || accounts.logout(&who)).await??;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -181,16 +180,16 @@ async fn list(
     Session(who): Session,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<CaseList>, Error> {
-    let Query(query) = query.map_err(|e| Error::BadRequest(e.body_text()))?;
+    let today = state.clock.today();
+    let Query(query) = query.map_err(|e| Error::MalformedRequest(e.body_text()))?;
     let filter = CaseFilter {
         status: query.status.filter(|s| !s.is_empty()),
         assignee: query.assignee.filter(|s| !s.is_empty()),
     };
-    let accounts = state.investigating.clone();
+    let cases = state.cases.clone();
     let per_page = query.per_page.unwrap_or(50);
     Ok(Json(
-        blocking::run(move || accounts.list(&who, &filter, query.page, per_page, Day::today()))
-            .await??,
+        blocking::run(move || cases.list(&who, &filter, query.page, per_page, today)).await??,
     ))
 }
 
@@ -199,9 +198,10 @@ async fn open(
     Session(who): Session,
     Path(id): Path<String>,
 ) -> Result<Json<CaseDetail>, Error> {
-    let accounts = state.investigating.clone();
+    let today = state.clock.today();
+    let cases = state.cases.clone();
     Ok(Json(
-        blocking::run(move || accounts.open(&who, &id, Day::today())).await??,
+        blocking::run(move || cases.open(&who, &id, today)).await??,
     ))
 }
 
@@ -211,8 +211,9 @@ async fn reply(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SealedBody>,
 ) -> Result<StatusCode, Error> {
-    let accounts = state.investigating.clone();
-    blocking::run(move || accounts.reply(&who, &id, body.ciphertext, Day::today())).await??;
+    let today = state.clock.today();
+    let cases = state.cases.clone();
+    blocking::run(move || cases.reply(&who, &id, body.ciphertext, today)).await??;
     Ok(StatusCode::CREATED)
 }
 
@@ -222,8 +223,9 @@ async fn note(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SealedBody>,
 ) -> Result<StatusCode, Error> {
-    let accounts = state.investigating.clone();
-    blocking::run(move || accounts.note(&who, &id, body.ciphertext, Day::today())).await??;
+    let today = state.clock.today();
+    let cases = state.cases.clone();
+    blocking::run(move || cases.note(&who, &id, body.ciphertext, today)).await??;
     Ok(StatusCode::CREATED)
 }
 
@@ -233,15 +235,16 @@ async fn status(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<StatusRequest>,
 ) -> Result<Json<CaseSummary>, Error> {
-    let accounts = state.investigating.clone();
+    let today = state.clock.today();
+    let cases = state.cases.clone();
     Ok(Json(
         blocking::run(move || {
-            accounts.set_status(
+            cases.set_status(
                 &who,
                 &id,
                 &request.status,
                 request.outcome.as_deref(),
-                Day::today(),
+                today,
             )
         })
         .await??,
@@ -254,10 +257,10 @@ async fn assign(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<AssignRequest>,
 ) -> Result<Json<CaseSummary>, Error> {
-    let accounts = state.investigating.clone();
+    let today = state.clock.today();
+    let cases = state.cases.clone();
     Ok(Json(
-        blocking::run(move || accounts.assign(&who, &id, request.assignees, Day::today()))
-            .await??,
+        blocking::run(move || cases.assign(&who, &id, request.assignees, today)).await??,
     ))
 }
 
@@ -266,10 +269,8 @@ async fn access(
     Session(who): Session,
     Path(id): Path<String>,
 ) -> Result<Json<CaseAccess>, Error> {
-    let accounts = state.investigating.clone();
-    Ok(Json(
-        blocking::run(move || accounts.access(&who, &id)).await??,
-    ))
+    let cases = state.cases.clone();
+    Ok(Json(blocking::run(move || cases.access(&who, &id)).await??))
 }
 
 async fn grant(
@@ -278,8 +279,8 @@ async fn grant(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<GrantRequest>,
 ) -> Result<StatusCode, Error> {
-    let accounts = state.investigating.clone();
-    blocking::run(move || accounts.grant(&who, &id, &request.investigator, request.wrap)).await??;
+    let cases = state.cases.clone();
+    blocking::run(move || cases.grant(&who, &id, &request.investigator, request.wrap)).await??;
     Ok(StatusCode::CREATED)
 }
 
@@ -287,7 +288,7 @@ async fn investigators(
     State(state): State<Arc<AppState>>,
     Session(_): Session,
 ) -> Result<Json<Vec<InvestigatorWire>>, Error> {
-    let accounts = state.investigating.clone();
+    let accounts = state.accounts.clone();
     Ok(Json(
         blocking::run(move || accounts.investigators()).await??,
     ))
@@ -297,10 +298,9 @@ async fn stats(
     State(state): State<Arc<AppState>>,
     Session(_): Session,
 ) -> Result<Json<Stats>, Error> {
-    let accounts = state.investigating.clone();
-    Ok(Json(
-        blocking::run(move || accounts.stats(Day::today())).await??,
-    ))
+    let today = state.clock.today();
+    let cases = state.cases.clone();
+    Ok(Json(blocking::run(move || cases.stats(today)).await??))
 }
 
 async fn admin_add(
@@ -312,7 +312,7 @@ async fn admin_add(
         None => Role::Investigator,
         Some(word) => Role::parse(word).ok_or(Error::UnknownRole)?,
     };
-    let accounts = state.investigating.clone();
+    let accounts = state.accounts.clone();
     let secret =
         blocking::run(move || accounts.admin_add(&who, &request.name, &request.recipient, role))
             .await??;
@@ -329,7 +329,7 @@ async fn admin_disable(
     Session(who): Session,
     Path(name): Path<String>,
 ) -> Result<StatusCode, Error> {
-    let accounts = state.investigating.clone();
+    let accounts = state.accounts.clone();
     blocking::run(move || accounts.admin_disable(&who, &name)).await??;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -339,7 +339,7 @@ async fn admin_remove(
     Session(who): Session,
     Path(name): Path<String>,
 ) -> Result<StatusCode, Error> {
-    let accounts = state.investigating.clone();
+    let accounts = state.accounts.clone();
     blocking::run(move || accounts.admin_remove(&who, &name)).await??;
     Ok(StatusCode::NO_CONTENT)
 }

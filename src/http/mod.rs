@@ -1,6 +1,8 @@
 //! The HTTP service: shared state, the router, security headers and the serve loop.
 //!
-//! One file per area of the API: `reporter_api` (JSON), `reporter_pages` (HTML). Errors
+//! One file per area: `reporter_api` (JSON) and `reporter_pages` (HTML), which share
+//! `reporter` (what both reporter faces do, calling `crate::service`), `investigator_api`
+//! (JSON), and `uploads` (multipart streamed into `crate::service::evidence`). Errors
 //! become responses in `error` only. Nothing here logs requests: no addresses, user
 //! agents, paths with ids, or bodies ever reach a log line.
 
@@ -8,9 +10,9 @@ mod blocking;
 mod error;
 mod investigator_api;
 mod render;
+mod reporter;
 mod reporter_api;
 mod reporter_pages;
-mod sessions;
 mod uploads;
 
 use std::sync::Arc;
@@ -25,19 +27,26 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use error::Error;
-pub use uploads::UploadLimits;
 
-use crate::config::ServeConfig;
-use crate::investigating::Investigating;
-use crate::reporting::Reporting;
+use crate::config::{ServeConfig, UploadLimits};
+use crate::service::{Accounts, Cases, Clock, ReporterSessions, Reporting};
 use blocking::KdfPool;
 use render::Pages;
-use sessions::ReporterSessions;
+
+/// The service layer's parts, as `serve` builds them.
+pub struct Services {
+    pub reporting: Reporting,
+    pub accounts: Accounts,
+    pub cases: Cases,
+    pub clock: Arc<dyn Clock>,
+}
 
 /// What every handler shares. Each part documents its own locking.
 pub struct AppState {
     reporting: Arc<Reporting>,
-    investigating: Arc<Investigating>,
+    accounts: Arc<Accounts>,
+    cases: Arc<Cases>,
+    clock: Arc<dyn Clock>,
     kdf_pool: KdfPool,
     sessions: ReporterSessions,
     pages: Pages,
@@ -48,12 +57,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(reporting: Reporting, investigating: Investigating, config: &ServeConfig) -> Self {
+    pub fn new(services: Services, config: &ServeConfig) -> Self {
         AppState {
-            reporting: Arc::new(reporting),
-            investigating: Arc::new(investigating),
+            reporting: Arc::new(services.reporting),
+            accounts: Arc::new(services.accounts),
+            cases: Arc::new(services.cases),
             kdf_pool: KdfPool::new(config.kdf_workers, config.kdf_queue),
-            sessions: ReporterSessions::new(config.session_idle(), config.session_max()),
+            sessions: ReporterSessions::new(
+                config.session_idle(),
+                config.session_max(),
+                services.clock.clone(),
+            ),
+            clock: services.clock,
             pages: Pages::new(&config.quick_exit_url, config.session_idle_minutes),
             uploads: config.upload_limits(),
             max_body_bytes: config.max_body_bytes,

@@ -1,5 +1,5 @@
 //! The reporter's JSON API under `/api/v1`: submit a report, open a case with its token,
-//! read the thread, follow up. Same core as the pages (`crate::reporting`).
+//! read the thread, follow up. What it shares with the pages is in `super::reporter`.
 
 use std::sync::Arc;
 
@@ -13,13 +13,12 @@ use serde_json::json;
 
 use super::blocking;
 use super::error::Error;
+use super::reporter::{Report, add_follow_up, open_case, submit_report, truthy};
 use super::uploads::{self, Submission};
 use super::{ApiJson, AppState};
-use crate::case::{Category, Day};
-use crate::crypto::CaseKey;
-use crate::crypto::{CaseToken, SessionId};
-use crate::message::{Attachment, MessageContent};
-use crate::reporting::{NewReport, OpenCase};
+use crate::crypto::{CaseKey, SessionId};
+use crate::message::Attachment;
+use crate::service::OpenCase;
 
 pub fn routes(upload_body_bytes: usize) -> Router<Arc<AppState>> {
     // Routes that take evidence files accept bodies up to the evidence limits (the
@@ -70,32 +69,6 @@ struct SubmitRequest {
     people: Option<String>,
 }
 
-/// Turns an empty optional field into none, so that blank form fields store nothing.
-pub fn non_blank(field: Option<String>) -> Option<String> {
-    field.filter(|f| !f.trim().is_empty())
-}
-
-pub fn parse_category(text: &str) -> Result<Category, Error> {
-    Category::parse(text).ok_or_else(|| {
-        let names: Vec<_> = Category::ALL.iter().map(|c| c.as_str()).collect();
-        Error::Unprocessable(format!(
-            "unknown category; use one of: {}",
-            names.join(", ")
-        ))
-    })
-}
-
-/// Submits a report: validates, then derives a new token and stores the encrypted case.
-/// Shared with the report form.
-pub async fn submit_report(state: &AppState, report: NewReport) -> Result<CaseToken, Error> {
-    state.reporting.validate(&report.content)?;
-    let reporting = state.reporting.clone();
-    Ok(state
-        .kdf_pool
-        .run(move || reporting.submit(report, Day::today()))
-        .await??)
-}
-
 /// Reads a JSON body on a route whose body limit is sized for evidence files: JSON gets
 /// the ordinary limit, so it is never buffered beyond it.
 async fn json_within<T: serde::de::DeserializeOwned>(
@@ -112,15 +85,14 @@ async fn json_within<T: serde::de::DeserializeOwned>(
                 || (v.starts_with("application/") && v.contains("+json"))
         });
     if !is_json {
-        return Err(Error::UnsupportedMediaType(
-            "expected Content-Type: application/json, or multipart/form-data with files".into(),
-        ));
+        return Err(Error::NotJsonOrMultipart);
     }
     let bytes = axum::body::to_bytes(request.into_body(), limit)
         .await
         .map_err(|_| Error::TooLarge)?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Error::BadRequest(format!("Failed to parse the request body as JSON: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Error::MalformedRequest(format!("Failed to parse the request body as JSON: {e}"))
+    })
 }
 
 /// What the reporter is told about each evidence file: enough to decide whether a file
@@ -138,11 +110,6 @@ pub fn attachments_json(attachments: &[Attachment]) -> serde_json::Value {
             })
         })
         .collect()
-}
-
-/// A checkbox or JSON-ish truth value from a multipart field.
-pub fn truthy(value: Option<&str>) -> bool {
-    matches!(value, Some("on" | "true" | "1" | "yes"))
 }
 
 /// `POST /api/v1/reports`: JSON without files, or multipart/form-data with the same fields
@@ -172,21 +139,14 @@ async fn submit(
             Submission::default(),
         )
     };
-    let guard = submission.guard(state.reporting.clone());
-    let report = NewReport {
-        category: parse_category(&request.category)?,
+    let report = Report {
+        category: request.category,
         urgent: request.urgent,
-        content: MessageContent {
-            body: request.body,
-            where_when: non_blank(request.where_when),
-            people: non_blank(request.people),
-            attachments: submission.attachments.clone(),
-        },
-        key,
-        blobs: submission.blobs.clone(),
+        body: request.body,
+        where_when: request.where_when,
+        people: request.people,
     };
-    let token = submit_report(&state, report).await?;
-    guard.keep();
+    let token = submit_report(&state, report, key, &submission).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -202,19 +162,11 @@ struct SessionRequest {
     token: String,
 }
 
-/// Opens a case with its token and starts a session on it. Shared with the login form.
-pub async fn open_case(state: &AppState, typed_token: &str) -> Result<SessionId, Error> {
-    let token = CaseToken::parse(typed_token)?;
-    let reporting = state.reporting.clone();
-    let case = state.kdf_pool.run(move || reporting.open(&token)).await??;
-    state.sessions.create(case).ok_or(Error::Busy)
-}
-
 async fn open_session(
     State(state): State<Arc<AppState>>,
     ApiJson(request): ApiJson<SessionRequest>,
 ) -> Result<Json<serde_json::Value>, Error> {
-    let session = open_case(&state, &request.token).await?;
+    let (session, _) = open_case(&state, &request.token).await?;
     Ok(Json(json!({ "session": session.encoded().as_str() })))
 }
 
@@ -271,28 +223,6 @@ async fn read_case(
 #[serde(deny_unknown_fields)]
 struct FollowUpRequest {
     body: String,
-}
-
-/// Adds a follow-up, with the evidence files already written for it, to a session's
-/// case. Shared with the follow-up form. The files are deleted if it fails.
-pub async fn add_follow_up(
-    state: &AppState,
-    case: Arc<OpenCase>,
-    body: String,
-    submission: &Submission,
-) -> Result<(), Error> {
-    let guard = submission.guard(state.reporting.clone());
-    let reporting = state.reporting.clone();
-    let content = MessageContent {
-        body,
-        where_when: None,
-        people: None,
-        attachments: submission.attachments.clone(),
-    };
-    let blobs = submission.blobs.clone();
-    blocking::run(move || reporting.follow_up(&case, content, &blobs, Day::today())).await??;
-    guard.keep();
-    Ok(())
 }
 
 /// `POST /api/v1/case/messages`: JSON `{"body"}`, or multipart with `body` and `evidence`

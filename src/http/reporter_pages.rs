@@ -17,13 +17,12 @@ use super::AppState;
 use super::blocking;
 use super::error::Error;
 use super::render::{Lang, STYLESHEET};
-use super::reporter_api::{add_follow_up, non_blank, open_case, parse_category, submit_report};
+use super::reporter::{Report, add_follow_up, open_case, submit_report};
 use super::uploads::{self, Submission};
 use crate::case::Category;
-use crate::crypto::SessionId;
-use crate::crypto::{CaseKey, CaseRecipient};
-use crate::message::{Attachment, MessageContent, human_size};
-use crate::reporting::{NewReport, OpenCase};
+use crate::crypto::{CaseKey, CaseRecipient, SessionId};
+use crate::message::{Attachment, human_size};
+use crate::service::OpenCase;
 
 pub fn routes(upload_body_bytes: usize) -> Router<Arc<AppState>> {
     use axum::handler::Handler;
@@ -157,41 +156,32 @@ async fn report_submit(
     if let Err(e) = read {
         return problem_page(e);
     }
-    let guard = submission.guard(state.reporting.clone());
-    let Ok(category) = parse_category(&form.category) else {
-        let problem = lang.text("report-choose-category", None);
-        return render_report_form(
-            &state,
-            lang,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form,
-            Some(problem),
-        );
-    };
-    let report = NewReport {
-        category,
+    let report = Report {
+        category: form.category.clone(),
         urgent: form.urgent.is_some(),
-        content: MessageContent {
-            body: form.body.clone(),
-            where_when: non_blank(Some(form.where_when.clone())),
-            people: non_blank(Some(form.people.clone())),
-            attachments: submission.attachments.clone(),
-        },
-        key,
-        blobs: submission.blobs.clone(),
+        body: form.body.clone(),
+        where_when: Some(form.where_when.clone()),
+        people: Some(form.people.clone()),
     };
-    match submit_report(&state, report).await {
-        Ok(token) => {
-            guard.keep();
-            state.pages.render(
-                StatusCode::CREATED,
+    match submit_report(&state, report, key, &submission).await {
+        Ok(token) => state.pages.render(
+            StatusCode::CREATED,
+            lang,
+            "submitted.html",
+            context! {
+                path => "/report",
+                token => token.grouped().as_str(),
+                attachments => attachment_values(&submission.attachments),
+            },
+        ),
+        Err(Error::UnknownCategory) => {
+            let problem = lang.text("report-choose-category", None);
+            render_report_form(
+                &state,
                 lang,
-                "submitted.html",
-                context! {
-                    path => "/report",
-                    token => token.grouped().as_str(),
-                    attachments => attachment_values(&submission.attachments),
-                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form,
+                Some(problem),
             )
         }
         Err(e) => problem_page(e),
@@ -250,23 +240,12 @@ async fn login(
         Ok(Form(form)) => form,
         Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
     };
-    let session = match open_case(&state, &form.token).await {
-        Ok(session) => session,
-        Err(e @ (Error::UnknownToken | Error::MalformedToken(_))) => {
-            return render_login(&state, lang, e.status(), Some(e.message_key()), &form.draft);
-        }
-        Err(e) => return state.pages.error(lang, e, context! {}),
-    };
-    // Infallible unless the session expired within this request.
-    match state.sessions.get(&session) {
-        Some(case) => render_case(&state, lang, &session, case, None, &form.draft).await,
-        None => render_login(
-            &state,
-            lang,
-            StatusCode::UNAUTHORIZED,
-            Some("error-no-session"),
-            &form.draft,
-        ),
+    match open_case(&state, &form.token).await {
+        Ok((session, case)) => render_case(&state, lang, &session, case, None, &form.draft).await,
+        Err(
+            e @ (Error::Service(crate::service::Error::UnknownToken) | Error::MalformedToken(_)),
+        ) => render_login(&state, lang, e.status(), Some(e.message_key()), &form.draft),
+        Err(e) => state.pages.error(lang, e, context! {}),
     }
 }
 
@@ -278,9 +257,11 @@ struct SessionForm {
     body: String,
 }
 
-/// The live session of a page form, if any.
-fn session_of(state: &AppState, form: &SessionForm) -> Option<(SessionId, Arc<OpenCase>)> {
-    SessionId::parse(&form.session).and_then(|id| state.sessions.get(&id).map(|case| (id, case)))
+/// The live session named by a page form's `session` field, if any.
+fn session_of(state: &AppState, field: Option<&str>) -> Option<(SessionId, Arc<OpenCase>)> {
+    let id = SessionId::parse(field.unwrap_or_default())?;
+    let case = state.sessions.get(&id)?;
+    Some((id, case))
 }
 
 /// The login page after a session ended, keeping any unsent text.
@@ -303,7 +284,7 @@ async fn view(
         Ok(Form(form)) => form,
         Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
     };
-    match session_of(&state, &form) {
+    match session_of(&state, Some(&form.session)) {
         Some((id, case)) => render_case(&state, lang, &id, case, None, "").await,
         None => session_ended(&state, lang, &form),
     }
@@ -311,11 +292,14 @@ async fn view(
 
 async fn follow_up(State(state): State<Arc<AppState>>, lang: Lang, request: Request) -> Response {
     // The session field comes before the file fields in the form, so the case (and the
-    // key its files are encrypted to) is known when the first file arrives.
+    // key its files are encrypted to) is known when the first file arrives. The session
+    // is looked up once, then kept for the rest of the request.
+    let mut looked_up: Option<Option<(SessionId, Arc<OpenCase>)>> = None;
     let (submission, read) = read_page_form(&state, request, |fields| {
-        SessionId::parse(fields.field("session").unwrap_or_default())
-            .and_then(|id| state.sessions.get(&id))
-            .map(|case| case.recipient())
+        let found = looked_up.get_or_insert_with(|| session_of(&state, fields.field("session")));
+        found
+            .as_ref()
+            .map(|(_, case)| case.recipient())
             .ok_or(Error::NoSession)
     })
     .await;
@@ -323,7 +307,11 @@ async fn follow_up(State(state): State<Arc<AppState>>, lang: Lang, request: Requ
         session: submission.text("session"),
         body: submission.text("body"),
     };
-    let Some((id, case)) = session_of(&state, &form) else {
+    let found = match looked_up {
+        Some(found) => found,
+        None => session_of(&state, Some(&form.session)),
+    };
+    let Some((id, case)) = found else {
         return session_ended(&state, lang, &form);
     };
     if let Err(e) = read {
@@ -335,7 +323,7 @@ async fn follow_up(State(state): State<Arc<AppState>>, lang: Lang, request: Requ
     match add_follow_up(&state, case.clone(), form.body.clone(), &submission).await {
         Ok(()) => render_case(&state, lang, &id, case, Some("case-message-sent"), "").await,
         // The message is shown again in the form, so nothing typed is lost.
-        Err(e @ Error::Unprocessable(_)) => {
+        Err(e) if e.is_fixable_input() => {
             render_case(&state, lang, &id, case, Some(e.message_key()), &form.body).await
         }
         Err(e) => state.pages.error(lang, e, context! {}),

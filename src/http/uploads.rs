@@ -9,37 +9,21 @@
 //! behind, and nothing is acknowledged.
 
 use std::collections::HashMap;
-use std::io::{self, BufWriter, Read, Write};
+use std::io;
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
 use tokio::sync::mpsc;
 
 use super::AppState;
 use super::error::Error;
+use crate::config::UploadLimits;
 use crate::crypto::CaseRecipient;
-use crate::evidence::{self, Format};
 use crate::message::Attachment;
-use crate::reporting::Reporting;
-use crate::store::{BlobId, PendingBlob};
+use crate::service::{Chunk, Reporting, WriteError, write_evidence};
+use crate::store::BlobId;
 
-/// Limits on what one request may upload.
-#[derive(Debug, Clone, Copy)]
-pub struct UploadLimits {
-    /// Largest single evidence file, in bytes.
-    pub file_bytes: u64,
-    /// Largest total of evidence files in one message, in bytes.
-    pub message_bytes: u64,
-    /// Largest text field, in bytes.
-    pub text_bytes: usize,
-    /// Most files in one message.
-    pub files: usize,
-}
-
-/// Longest file name kept (in bytes); longer names are cut at a character boundary.
-const MAX_NAME_BYTES: usize = 200;
 /// Chunks in flight between the request and the blob writer: the memory bound.
 const CHANNEL_CHUNKS: usize = 8;
 
@@ -144,7 +128,7 @@ where
 {
     let mut multipart = Multipart::from_request(request, state)
         .await
-        .map_err(|e| Error::BadRequest(e.body_text()))?;
+        .map_err(|e| Error::MalformedRequest(e.body_text()))?;
     // Until the end, any early return drops this guard and deletes what was written.
     let mut guard = BlobGuard {
         reporting: state.reporting.clone(),
@@ -158,15 +142,14 @@ where
             let mut text = Vec::new();
             while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
                 if text.len() + chunk.len() > limits.text_bytes {
-                    return Err(Error::Unprocessable(format!(
-                        "the field {name:?} is longer than {} bytes",
-                        limits.text_bytes
-                    )));
+                    return Err(Error::FieldTooLong {
+                        field: name,
+                        limit: limits.text_bytes,
+                    });
                 }
                 text.extend_from_slice(&chunk);
             }
-            let text = String::from_utf8(text)
-                .map_err(|_| Error::BadRequest(format!("the field {name:?} is not UTF-8 text")))?;
+            let text = String::from_utf8(text).map_err(|_| Error::FieldNotText(name.clone()))?;
             submission.fields.insert(name, text);
             continue;
         };
@@ -182,9 +165,7 @@ where
         let content_type = field
             .content_type()
             .unwrap_or("application/octet-stream")
-            .chars()
-            .take(100)
-            .collect();
+            .to_owned();
         let pending = {
             let reporting = state.reporting.clone();
             super::blocking::run(move || reporting.new_blob()).await??
@@ -216,25 +197,22 @@ where
         drop(chunks);
         let written = writer.await?;
         streamed?;
-        let (blob, cleaning, plain_size) = written.map_err(|e| match e {
-            WriteError::Evidence(e) => Error::Unprocessable(format!("{file_name}: {e}")),
+        let stored = written.map_err(|e| match e {
+            WriteError::Evidence(why) => Error::BrokenFile {
+                name: file_name.clone(),
+                why,
+            },
             WriteError::Io(e) if e.kind() == io::ErrorKind::StorageFull => Error::StorageFull,
             WriteError::Io(e) => {
                 tracing::error!(error = %e, "writing an evidence file failed");
                 Error::Internal
             }
         })?;
-        guard.blobs.push(blob);
-        submission.blobs.push(blob);
-        submission.attachments.push(Attachment {
-            blob: blob.to_string(),
-            name: truncate(&file_name, MAX_NAME_BYTES),
-            content_type,
-            size: plain_size,
-            format: format_name(cleaning.format).to_owned(),
-            cleaned: cleaning.cleaned,
-            removed: cleaning.removed.iter().map(|r| (*r).to_owned()).collect(),
-        });
+        guard.blobs.push(stored.blob);
+        submission.blobs.push(stored.blob);
+        submission
+            .attachments
+            .push(stored.attachment(&file_name, &content_type));
     }
     // The caller takes over: it keeps the blobs once their message is committed.
     guard.keep();
@@ -245,125 +223,6 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> Error {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         Error::TooLarge
     } else {
-        Error::BadRequest(format!(
-            "the upload was broken or interrupted: {}",
-            e.body_text()
-        ))
+        Error::BrokenUpload(e.body_text())
     }
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    let mut end = text.len().min(max);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_owned()
-}
-
-pub fn format_name(format: Format) -> &'static str {
-    match format {
-        Format::Jpeg => "jpeg",
-        Format::Png => "png",
-        Format::Pdf => "pdf",
-        Format::Other => "other",
-    }
-}
-
-enum Chunk {
-    Data(Bytes),
-    /// The whole file was received; without it, a closed channel means an aborted upload.
-    End,
-}
-
-/// The file as the blob writer reads it, from the request's chunks.
-struct ChannelReader {
-    chunks: mpsc::Receiver<Chunk>,
-    current: Bytes,
-    ended: bool,
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        while self.current.is_empty() {
-            if self.ended {
-                return Ok(0);
-            }
-            match self.chunks.blocking_recv() {
-                Some(Chunk::Data(bytes)) => self.current = bytes,
-                Some(Chunk::End) => self.ended = true,
-                None => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the upload ended before the file was complete",
-                    ));
-                }
-            }
-        }
-        let n = out.len().min(self.current.len());
-        out[..n].copy_from_slice(&self.current[..n]);
-        self.current = self.current.slice(n..);
-        Ok(n)
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-enum WriteError {
-    #[error(transparent)]
-    Evidence(evidence::EvidenceError),
-    #[error(transparent)]
-    Io(#[from] io::Error),
-}
-
-/// Counts what passes through, to report the cleaned size.
-struct Counting<W> {
-    inner: W,
-    bytes: u64,
-}
-
-impl<W: Write> Write for Counting<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// Blocking: sniffs, cleans, encrypts and writes one evidence file, then makes it durable.
-fn write_evidence(
-    mut pending: PendingBlob,
-    recipient: &CaseRecipient,
-    chunks: mpsc::Receiver<Chunk>,
-) -> Result<(BlobId, evidence::Cleaning, u64), WriteError> {
-    let mut reader = ChannelReader {
-        chunks,
-        current: Bytes::new(),
-        ended: false,
-    };
-    let mut head = Vec::with_capacity(evidence::SNIFF_LEN);
-    (&mut reader)
-        .take(evidence::SNIFF_LEN as u64)
-        .read_to_end(&mut head)?;
-    let format = evidence::sniff(&head);
-    let (cleaning, size) = {
-        let file = BufWriter::with_capacity(64 * 1024, pending.file()?);
-        let sealed = recipient.seal_stream(file).map_err(io::Error::other)?;
-        let mut counting = Counting {
-            inner: sealed,
-            bytes: 0,
-        };
-        let cleaning = evidence::clean(format, io::Cursor::new(head).chain(reader), &mut counting)
-            .map_err(|e| match e {
-                evidence::EvidenceError::Io(io) => WriteError::Io(io),
-                other => WriteError::Evidence(other),
-            })?;
-        let size = counting.bytes;
-        counting.inner.finish()?.flush()?;
-        (cleaning, size)
-    };
-    let blob = pending.complete()?;
-    Ok((blob, cleaning, size))
 }

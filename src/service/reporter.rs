@@ -2,6 +2,9 @@
 //! thread, add a follow-up. The JSON API and the HTML pages both call these, so the two
 //! cannot drift apart.
 //!
+//! A message is checked once, into a [`CheckedMessage`], before any expensive work: bad
+//! input costs no argon2 run, and the store never sees an unchecked message.
+//!
 //! Every function here blocks (argon2, age, fsync): async callers run them off the
 //! runtime. Plaintext exists only in memory during a call and is zeroized after.
 
@@ -9,9 +12,10 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
+use super::error::{Error, Result};
 use crate::case::{Author, CaseRecord, Category, Day, DeadlinePolicy, Status};
 use crate::crypto::{
-    CaseKey, CaseRecipient, CaseToken, CryptoError, InvestigatorRecipient, KdfError, KdfSettings,
+    CaseKey, CaseRecipient, CaseToken, CryptoError, InvestigatorRecipient, KdfSettings,
 };
 use crate::message::MessageContent;
 use crate::store::{BlobId, CaseId, Holder, NewCase, PendingBlob, Store, StoreError, ThreadEntry};
@@ -25,29 +29,18 @@ pub struct MessageLimits {
     pub field_bytes: usize,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ReportingError {
-    #[error("{0}")]
-    Invalid(&'static str),
-    #[error("the message is longer than {0} bytes")]
-    TooLong(usize),
-    #[error("no case matches this token")]
-    UnknownToken,
-    #[error("no investigator is registered, so reports cannot be encrypted yet")]
-    NoInvestigators,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Crypto(#[from] CryptoError),
-    #[error(transparent)]
-    Kdf(#[from] KdfError),
-    #[error("stored content is not readable: {0}")]
-    Content(serde_json::Error),
+/// A message that passed [`Reporting::check`]: within the limits and not empty.
+pub struct CheckedMessage(MessageContent);
+
+impl CheckedMessage {
+    pub fn content(&self) -> &MessageContent {
+        &self.0
+    }
 }
 
 /// A report as a reporter submits it.
 pub struct NewReport {
-    pub content: MessageContent,
+    pub content: CheckedMessage,
     pub category: Category,
     pub urgent: bool,
     /// The new case's key, made before the report so that evidence files can be
@@ -65,6 +58,10 @@ pub struct OpenCase {
 }
 
 impl OpenCase {
+    pub(crate) fn new(id: CaseId, key: CaseKey) -> Self {
+        OpenCase { id, key }
+    }
+
     /// What evidence files for this case are encrypted to.
     pub fn recipient(&self) -> CaseRecipient {
         self.key.recipient()
@@ -111,34 +108,33 @@ impl Reporting {
     }
 
     /// Checks a message before any expensive work, so that bad input costs no argon2 run.
-    pub fn validate(&self, content: &MessageContent) -> Result<(), ReportingError> {
+    pub fn check(&self, content: MessageContent) -> Result<CheckedMessage> {
         if content.body.trim().is_empty() {
-            return Err(ReportingError::Invalid("the message is empty"));
+            return Err(Error::EmptyMessage);
         }
         if content.body.len() > self.limits.body_bytes {
-            return Err(ReportingError::TooLong(self.limits.body_bytes));
+            return Err(Error::TooLong(self.limits.body_bytes));
         }
         for field in [&content.where_when, &content.people].into_iter().flatten() {
             if field.len() > self.limits.field_bytes {
-                return Err(ReportingError::TooLong(self.limits.field_bytes));
+                return Err(Error::TooLong(self.limits.field_bytes));
             }
         }
-        Ok(())
+        Ok(CheckedMessage(content))
     }
 
     /// Stores a new, encrypted case and returns the token that opens it. Durable when it
     /// returns.
-    pub fn submit(&self, report: NewReport, today: Day) -> Result<CaseToken, ReportingError> {
-        self.validate(&report.content)?;
+    pub fn submit(&self, report: NewReport, today: Day) -> Result<CaseToken> {
         let investigators: Vec<(String, InvestigatorRecipient)> = self
             .store
             .investigators()?
             .into_iter()
             .filter(|i| i.enabled)
             .map(|i| Ok((i.name, InvestigatorRecipient::parse(&i.recipient)?)))
-            .collect::<Result<_, CryptoError>>()?;
+            .collect::<std::result::Result<_, CryptoError>>()?;
         if investigators.is_empty() {
-            return Err(ReportingError::NoInvestigators);
+            return Err(Error::NoInvestigators);
         }
 
         let key = &report.key;
@@ -153,8 +149,7 @@ impl Reporting {
                 key.wrap_to(recipient.as_age())?,
             ));
         }
-        let plaintext =
-            Zeroizing::new(serde_json::to_vec(&report.content).map_err(ReportingError::Content)?);
+        let plaintext = encode(report.content.content())?;
         let sealed = key.seal(&plaintext)?;
 
         // A fresh token colliding with an existing one has probability ~n/2^100; retrying
@@ -201,21 +196,21 @@ impl Reporting {
 
     /// Finds and unlocks a case from its token. Every unknown token costs the same argon2
     /// run and gets the same error, whether or not anything is near it in the store.
-    pub fn open(&self, token: &CaseToken) -> Result<OpenCase, ReportingError> {
+    pub fn open(&self, token: &CaseToken) -> Result<OpenCase> {
         let seed = self.kdf.derive_seed(token)?;
         let Some((id, _)) = self.store.case_by_lookup(&seed.lookup_id())? else {
-            return Err(ReportingError::UnknownToken);
+            return Err(Error::UnknownToken);
         };
         let wrap = self
             .store
             .wrap(id, &Holder::Reporter)?
-            .ok_or(ReportingError::UnknownToken)?;
+            .ok_or(Error::UnknownToken)?;
         let key = CaseKey::unwrap_with(&wrap, seed.reporter_identity().as_age())?;
-        Ok(OpenCase { id, key })
+        Ok(OpenCase::new(id, key))
     }
 
     /// Decrypts the whole thread of an open case.
-    pub fn read(&self, case: &OpenCase) -> Result<CaseView, ReportingError> {
+    pub fn read(&self, case: &OpenCase) -> Result<CaseView> {
         let record = self.record(case)?;
         let messages = self
             .store
@@ -224,14 +219,14 @@ impl Reporting {
             .map(|entry| {
                 let plaintext = case.key.open(&entry.ciphertext)?;
                 let content =
-                    serde_json::from_slice(&plaintext).map_err(ReportingError::Content)?;
+                    serde_json::from_slice(&plaintext).map_err(|_| Error::UnreadableEntry)?;
                 Ok(MessageView {
                     from: entry.author,
                     day: entry.day,
                     content,
                 })
             })
-            .collect::<Result<_, ReportingError>>()?;
+            .collect::<Result<_>>()?;
         Ok(CaseView {
             status: record.status,
             category: record.category,
@@ -241,9 +236,8 @@ impl Reporting {
         })
     }
 
-    /// Adds a reporter follow-up to an open case. Durable when it returns.
     /// Starts an evidence file in the store.
-    pub fn new_blob(&self) -> Result<PendingBlob, ReportingError> {
+    pub fn new_blob(&self) -> Result<PendingBlob> {
         Ok(self.store.new_blob()?)
     }
 
@@ -259,13 +253,11 @@ impl Reporting {
     pub fn follow_up(
         &self,
         case: &OpenCase,
-        content: MessageContent,
+        content: CheckedMessage,
         blobs: &[BlobId],
         today: Day,
-    ) -> Result<(), ReportingError> {
-        self.validate(&content)?;
-        let plaintext =
-            Zeroizing::new(serde_json::to_vec(&content).map_err(ReportingError::Content)?);
+    ) -> Result<()> {
+        let plaintext = encode(content.content())?;
         let entry = ThreadEntry {
             author: Author::Reporter,
             day: today,
@@ -275,9 +267,17 @@ impl Reporting {
         Ok(())
     }
 
-    fn record(&self, case: &OpenCase) -> Result<CaseRecord, ReportingError> {
+    fn record(&self, case: &OpenCase) -> Result<CaseRecord> {
         self.store
             .case(case.id)?
-            .ok_or(ReportingError::Store(StoreError::NoSuchCase))
+            .ok_or(Error::Store(StoreError::NoSuchCase))
     }
+}
+
+/// A message as it is sealed: JSON, in a buffer zeroized after use.
+fn encode(content: &MessageContent) -> Result<Zeroizing<Vec<u8>>> {
+    // Serialising plain strings and numbers to JSON cannot fail.
+    serde_json::to_vec(content)
+        .map(Zeroizing::new)
+        .map_err(|_| Error::UnreadableEntry)
 }

@@ -1,0 +1,107 @@
+//! What both reporter faces do, the JSON API and the pages alike: submit a report, open a
+//! case with its token, add a follow-up. Each runs the service's blocking work off the
+//! async workers (token derivations in the bounded KDF pool) and keeps or deletes the
+//! request's evidence files with the outcome.
+
+use std::sync::Arc;
+
+use super::AppState;
+use super::blocking;
+use super::error::Error;
+use super::uploads::Submission;
+use crate::case::Category;
+use crate::crypto::{CaseKey, CaseToken, SessionId};
+use crate::message::MessageContent;
+use crate::service::{NewReport, OpenCase};
+
+/// Turns an empty optional field into none, so that blank form fields store nothing.
+pub fn non_blank(field: Option<String>) -> Option<String> {
+    field.filter(|f| !f.trim().is_empty())
+}
+
+fn parse_category(text: &str) -> Result<Category, Error> {
+    Category::parse(text).ok_or(Error::UnknownCategory)
+}
+
+/// A checkbox or JSON-ish truth value from a form field.
+pub fn truthy(value: Option<&str>) -> bool {
+    matches!(value, Some("on" | "true" | "1" | "yes"))
+}
+
+/// What a reporter's report says, before it is checked.
+pub struct Report {
+    /// The category's wire name, as sent.
+    pub category: String,
+    pub urgent: bool,
+    pub body: String,
+    pub where_when: Option<String>,
+    pub people: Option<String>,
+}
+
+/// Checks a report, then derives a new token and stores the encrypted case with the
+/// evidence files of `submission` (encrypted to `key` as they arrived). The files are
+/// deleted unless the case is stored.
+pub async fn submit_report(
+    state: &AppState,
+    report: Report,
+    key: CaseKey,
+    submission: &Submission,
+) -> Result<CaseToken, Error> {
+    let guard = submission.guard(state.reporting.clone());
+    let category = parse_category(&report.category)?;
+    let content = state.reporting.check(MessageContent {
+        body: report.body,
+        where_when: non_blank(report.where_when),
+        people: non_blank(report.people),
+        attachments: submission.attachments.clone(),
+    })?;
+    let report = NewReport {
+        content,
+        category,
+        urgent: report.urgent,
+        key,
+        blobs: submission.blobs.clone(),
+    };
+    let reporting = state.reporting.clone();
+    let today = state.clock.today();
+    let token = state
+        .kdf_pool
+        .run(move || reporting.submit(report, today))
+        .await??;
+    guard.keep();
+    Ok(token)
+}
+
+/// Opens a case with its token and starts a session on it.
+pub async fn open_case(
+    state: &AppState,
+    typed_token: &str,
+) -> Result<(SessionId, Arc<OpenCase>), Error> {
+    let token = CaseToken::parse(typed_token)?;
+    let reporting = state.reporting.clone();
+    let case = state.kdf_pool.run(move || reporting.open(&token)).await??;
+    state.sessions.create(case).ok_or(Error::Busy)
+}
+
+/// Adds a follow-up, with the evidence files already written for it, to a session's
+/// case. The files are deleted if it fails.
+pub async fn add_follow_up(
+    state: &AppState,
+    case: Arc<OpenCase>,
+    body: String,
+    submission: &Submission,
+) -> Result<(), Error> {
+    let guard = submission.guard(state.reporting.clone());
+    let content = state.reporting.check(MessageContent {
+        body,
+        where_when: None,
+        people: None,
+        attachments: submission.attachments.clone(),
+    })?;
+    let reporting = state.reporting.clone();
+    let blobs = submission.blobs.clone();
+    let today = state.clock.today();
+    blocking::run(move || reporting.follow_up(&case, content, &blobs, today)).await??;
+    guard.keep();
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! The service layer: the blocking core that both HTTP faces (JSON API and pages) call.
+//! It decides; the store keeps. Case rules live in `crate::case`, so that every storage
+//! backend shares them.
+//!
+//! - [`reporter`]: submit a report, open a case with its token, read, follow up;
+//! - [`sessions`]: reporter sessions, in memory only;
+//! - [`evidence`]: clean, seal and store evidence files as they stream in;
+//! - [`accounts`]: investigator accounts, enrolment, login and sessions;
+//! - [`throttle`]: the login throttle;
+//! - [`cases`]: the investigator's view of cases and their actions on them;
+//! - [`stats`]: content-free figures;
+//! - [`clock`]: the one source of time, passed in so that tests need not sleep.
+//!
+//! Every function here may block (argon2, age, fsync): async callers run them off the
+//! runtime. Nothing here knows about HTTP.
+
+pub mod accounts;
+pub mod cases;
+pub mod clock;
+mod error;
+pub mod evidence;
+pub mod reporter;
+pub mod sessions;
+pub mod stats;
+mod throttle;
+
+pub use accounts::{Accounts, Investigator, SessionLimits};
+pub use cases::{CaseFilter, Cases};
+pub use clock::{Clock, SystemClock};
+pub use error::{Error, MAX_SEALED_BYTES, Result};
+pub use evidence::{Chunk, StoredFile, WriteError, write_evidence};
+pub use reporter::{
+    CaseView, CheckedMessage, MessageLimits, MessageView, NewReport, OpenCase, Reporting,
+};
+pub use sessions::ReporterSessions;
+
+use crate::audit::{self, Action};
+use crate::store::{CaseId, Store};
+
+/// Appends an investigator's action to the audit chain.
+fn record_audit(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &str,
+    action: Action,
+    case: Option<CaseId>,
+    detail: &str,
+) -> Result<()> {
+    store.append_audit(audit::Entry {
+        seq: 0,
+        at: clock.now(),
+        actor: actor.to_owned(),
+        action,
+        case: case.map(|c| c.to_string()),
+        detail: detail.to_owned(),
+        prev: audit::GENESIS,
+    })?;
+    Ok(())
+}
