@@ -20,7 +20,7 @@ impl Day {
     /// The day (UTC) of a time in seconds since the Unix epoch.
     pub fn from_unix(seconds: u64) -> Self {
         let at = i64::try_from(seconds).unwrap_or(i64::MAX);
-        OffsetDateTime::from_unix_timestamp(at).map_or_else(|_| Day::today(), |t| Day(t.date()))
+        OffsetDateTime::from_unix_timestamp(at).map_or(Day(Date::MAX), |t| Day(t.date()))
     }
 
     pub fn from_ymd(year: i32, month: u8, day: u8) -> Option<Self> {

@@ -5,6 +5,28 @@
 //! identities on their own machines, can read them. See DESIGN.md in the shared docs and
 //! SECURITY.md for the threat model.
 
+//! # Layout
+//!
+//! The modules are floors; each may import only from the floors below it.
+//!
+//! - **Pure floor**: [`case`] (case life, deadlines, and every word for a status, outcome,
+//!   role or name), [`message`] (the plaintext schema of a thread entry), [`crypto`]
+//!   (tokens, KDF, keys, wraps, TOTP, the identity file), [`evidence`] (metadata
+//!   removal), [`audit`] (the hash chain) and [`api`] (the investigator API's wire types).
+//!   They import nothing else of this crate and do no I/O of their own.
+//! - **Store**: [`store`] keeps and finds records (sled today) and the evidence blobs. It
+//!   never decides what a status change means: those rules are `case`'s, so that a
+//!   second backend cannot re-implement them.
+//! - **Service**: [`service`] is the blocking core both HTTP faces call: reporters,
+//!   accounts, cases, statistics. It decides; the store keeps. It knows nothing of HTTP,
+//!   and takes its time from a clock passed in.
+//! - **Faces**: [`http`] (the service's router, the reporter API and pages, the
+//!   investigator API) calls `service` and never the store directly; [`desk`] (the
+//!   investigator's console, on their own machine) calls the API over the network and
+//!   never imports `store`, `service` or `http`.
+//! - **Top**: [`config`], [`cli`], [`commands`] and `main` wire the floors together;
+//!   [`serving`] holds what both web faces share (security headers, the stop signal).
+
 #![forbid(unsafe_code)]
 
 /// Wire types of the investigator API, shared by the service and the desk.

@@ -21,8 +21,7 @@ use super::error::Error;
 use crate::config::UploadLimits;
 use crate::crypto::CaseRecipient;
 use crate::message::Attachment;
-use crate::service::{Chunk, Reporting, WriteError, write_evidence};
-use crate::store::BlobId;
+use crate::service::{BlobId, Chunk, Reporting, WriteError, write_evidence};
 
 /// Chunks in flight between the request and the blob writer: the memory bound.
 const CHANNEL_CHUNKS: usize = 8;

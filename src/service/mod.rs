@@ -33,6 +33,8 @@ pub use reporter::{
     CaseView, CheckedMessage, MessageLimits, MessageView, NewReport, OpenCase, Reporting,
 };
 pub use sessions::ReporterSessions;
+/// Evidence files are named by blob ids in requests that carry them.
+pub use crate::store::BlobId;
 
 use crate::audit::{self, Action};
 use crate::store::{CaseId, Store};
