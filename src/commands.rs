@@ -64,13 +64,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     // Tests and scripts read this line to find the port when --listen asks for port 0.
     println!("quietline listening on http://{address}");
     std::io::stdout().flush()?;
-    http::serve(
-        listener,
-        state,
-        config.max_body_bytes,
-        crate::serving::shutdown_signal(),
-    )
-    .await?;
+    http::serve(listener, state, &config, crate::serving::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

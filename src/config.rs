@@ -78,6 +78,16 @@ pub struct ServeConfig {
     #[arg(long, env = "QUIETLINE_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Connections served at once; past that, new ones are closed at once. Keep it below
+    /// the process's descriptor limit (LimitNOFILE), with room for the store's files.
+    #[arg(long, env = "QUIETLINE_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// Uploads with evidence files received at once; past that, 503 with Retry-After.
+    /// Each holds a blocking thread while its files are cleaned and encrypted.
+    #[arg(long, env = "QUIETLINE_MAX_UPLOADS", default_value_t = 16)]
+    pub max_uploads: usize,
+
     /// Largest evidence file, in bytes (default 500 MiB: a few minutes of phone video).
     #[arg(long, env = "QUIETLINE_MAX_FILE_BYTES", default_value_t = 500 * 1024 * 1024)]
     pub max_file_bytes: u64,
@@ -114,8 +124,10 @@ pub struct UploadLimits {
     pub file_bytes: u64,
     /// Largest total of evidence files in one message, in bytes.
     pub message_bytes: u64,
-    /// Largest text field, in bytes.
+    /// Largest message text (a report's or follow-up's body), in bytes.
     pub text_bytes: usize,
+    /// Largest optional report field (where and when, people involved), in bytes.
+    pub field_bytes: usize,
     /// Most files in one message.
     pub files: usize,
 }
@@ -158,6 +170,7 @@ impl ServeConfig {
             file_bytes: self.max_file_bytes,
             message_bytes: self.max_evidence_bytes,
             text_bytes: self.max_message_bytes,
+            field_bytes: FIELD_BYTES.min(self.max_message_bytes),
             files: 20,
         }
     }
@@ -182,6 +195,9 @@ impl ServeConfig {
             || self.investigator_max_seconds < self.investigator_idle_seconds
         {
             return Err("investigator sessions need 0 < idle <= max seconds".into());
+        }
+        if self.max_connections == 0 || self.max_uploads == 0 {
+            return Err("--max-connections and --max-uploads must be at least 1".into());
         }
         if self.max_body_bytes < 1024 {
             return Err("--max-body-bytes below 1024 would refuse every report".into());

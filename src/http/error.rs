@@ -41,6 +41,14 @@ pub enum Error {
     FieldTooLong { field: String, limit: usize },
     #[error("the field {0:?} is not UTF-8 text")]
     FieldNotText(String),
+    /// A form field this form does not have; forms accept only their own fields.
+    #[error("this form has no field {0:?}")]
+    UnexpectedField(String),
+    #[error("the field {0:?} was sent twice")]
+    DuplicateField(String),
+    /// A request body that stopped arriving (a stalled upload).
+    #[error("the request body stopped arriving; nothing was stored")]
+    BodyStalled,
     /// An evidence file whose format claims to be one thing and breaks inside.
     #[error("{name}: {why}")]
     BrokenFile { name: String, why: EvidenceError },
@@ -98,7 +106,10 @@ impl Error {
             Error::MalformedToken(_) | Error::MalformedRequest(_) | Error::BrokenUpload(_) => {
                 StatusCode::BAD_REQUEST
             }
-            Error::FieldNotText(_) => StatusCode::BAD_REQUEST,
+            Error::FieldNotText(_) | Error::UnexpectedField(_) | Error::DuplicateField(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Error::BodyStalled => StatusCode::REQUEST_TIMEOUT,
             Error::NoSession => StatusCode::UNAUTHORIZED,
             Error::NotJson | Error::NotJsonOrMultipart | Error::NotForm => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
@@ -146,7 +157,10 @@ impl Error {
             | Error::NotForm
             | Error::MalformedRequest(_)
             | Error::BrokenUpload(_)
-            | Error::FieldNotText(_) => "error-bad-request",
+            | Error::FieldNotText(_)
+            | Error::UnexpectedField(_)
+            | Error::DuplicateField(_)
+            | Error::BodyStalled => "error-bad-request",
             Error::FieldTooLong { .. }
             | Error::BrokenFile { .. }
             | Error::UnknownCategory
@@ -220,6 +234,17 @@ impl From<FormRejection> for Error {
             StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::NotForm,
             _ => Error::MalformedRequest(rejection.body_text()),
+        }
+    }
+}
+
+impl Error {
+    /// Why a request body could not be read: over `limit`, or stalled.
+    pub fn reading_body(e: axum::Error) -> Error {
+        if e.into_inner().is::<tower_http::timeout::TimeoutError>() {
+            Error::BodyStalled
+        } else {
+            Error::TooLarge
         }
     }
 }

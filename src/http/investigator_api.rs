@@ -146,10 +146,20 @@ async fn login(
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, Error> {
     let accounts = state.accounts.clone();
-    let (session, who) = state
+    let name = request.name.clone();
+    let result = state
         .kdf_pool
         .run(move || accounts.login(&request.name, &request.password, &request.code))
-        .await??;
+        .await?;
+    let (session, who) = match result {
+        Ok(logged_in) => logged_in,
+        Err(e) => {
+            // Guessing is slowed here, without holding a thread or a KDF worker.
+            let delay = state.accounts.failure_delay(&name);
+            tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
+            return Err(e.into());
+        }
+    };
     Ok(Json(LoginResponse {
         session: session.encoded().as_str().to_owned(),
         name: who.name,

@@ -13,6 +13,7 @@ mod render;
 mod reporter;
 mod reporter_api;
 mod reporter_pages;
+mod server;
 mod uploads;
 
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 pub use error::Error;
 
@@ -51,6 +52,8 @@ pub struct AppState {
     sessions: ReporterSessions,
     pages: Pages,
     uploads: UploadLimits,
+    /// One permit per upload with evidence files in progress (`--max-uploads`).
+    upload_slots: Arc<tokio::sync::Semaphore>,
     /// Largest body of requests without evidence files, including JSON sent to the routes
     /// that also take files.
     max_body_bytes: usize,
@@ -71,6 +74,7 @@ impl AppState {
             clock: services.clock,
             pages: Pages::new(&config.quick_exit_url, config.session_idle_minutes),
             uploads: config.upload_limits(),
+            upload_slots: Arc::new(tokio::sync::Semaphore::new(config.max_uploads)),
             max_body_bytes: config.max_body_bytes,
         }
     }
@@ -105,6 +109,10 @@ fn request_timeout() -> TimeoutLayer {
     TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT)
 }
 
+/// Longest pause between two chunks of a request body: an upload that stalls for longer
+/// is cut, so that stalled uploads cannot hold their slots for the whole transfer limit.
+const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 fn transfer_timeout() -> TimeoutLayer {
     TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, TRANSFER_TIMEOUT)
 }
@@ -123,7 +131,8 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
         .merge(reporter_pages::routes(upload_body_bytes))
         .merge(investigator_api::routes())
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
-        .layer(DefaultBodyLimit::max(max_body_bytes));
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT));
     for (name, value) in crate::serving::SECURITY_HEADERS {
         app = app.layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static(name),
@@ -137,11 +146,12 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
     .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then lets requests in flight finish.
+/// Serves until `shutdown` resolves, then lets requests in flight finish within a grace
+/// period (`server::GRACE`).
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
-    max_body_bytes: usize,
+    config: &ServeConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let sweeper = {
@@ -154,10 +164,8 @@ pub async fn serve(
             }
         })
     };
-    let app = router(state, max_body_bytes);
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let app = router(state, config.max_body_bytes);
+    let result = server::serve_connections(listener, app, config.max_connections, shutdown).await;
     sweeper.abort();
     result
 }

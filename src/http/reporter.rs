@@ -80,7 +80,7 @@ pub async fn open_case(
     let token = CaseToken::parse(typed_token)?;
     let reporting = state.reporting.clone();
     let case = state.kdf_pool.run(move || reporting.open(&token)).await??;
-    state.sessions.create(case).ok_or(Error::Busy)
+    Ok(state.sessions.create(case))
 }
 
 /// Adds a follow-up, with the evidence files already written for it, to a session's

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::blocking;
 use super::error::Error;
 use super::reporter::{Report, add_follow_up, open_case, submit_report, truthy};
-use super::uploads::{self, Submission};
+use super::uploads::{self, FormKind, Submission};
 use super::{ApiJson, AppState};
 use crate::crypto::{CaseKey, SessionId};
 use crate::message::Attachment;
@@ -89,7 +89,7 @@ async fn json_within<T: serde::de::DeserializeOwned>(
     }
     let bytes = axum::body::to_bytes(request.into_body(), limit)
         .await
-        .map_err(|_| Error::TooLarge)?;
+        .map_err(Error::reading_body)?;
     serde_json::from_slice(&bytes).map_err(|e| {
         Error::MalformedRequest(format!("Failed to parse the request body as JSON: {e}"))
     })
@@ -122,7 +122,7 @@ async fn submit(
     let (request, submission) = if uploads::is_multipart(&request) {
         let recipient = key.recipient();
         let (submission, read) =
-            uploads::read_multipart(&state, request, state.uploads, |_| Ok(recipient.clone()))
+            uploads::read_multipart(&state, request, FormKind::Report, |_| Ok(recipient.clone()))
                 .await;
         read?;
         let fields = SubmitRequest {
@@ -235,8 +235,10 @@ async fn follow_up(
     let (body, submission) = if uploads::is_multipart(&request) {
         let recipient = session.case.recipient();
         let (submission, read) =
-            uploads::read_multipart(&state, request, state.uploads, |_| Ok(recipient.clone()))
-                .await;
+            uploads::read_multipart(&state, request, FormKind::FollowUp, |_| {
+                Ok(recipient.clone())
+            })
+            .await;
         read?;
         (submission.text("body"), submission)
     } else {

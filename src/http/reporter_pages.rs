@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,7 +18,7 @@ use super::blocking;
 use super::error::Error;
 use super::render::{Lang, STYLESHEET};
 use super::reporter::{Report, add_follow_up, open_case, submit_report};
-use super::uploads::{self, Submission};
+use super::uploads::{self, FormKind, Submission};
 use crate::case::Category;
 use crate::crypto::{CaseKey, CaseRecipient, SessionId};
 use crate::message::{Attachment, human_size};
@@ -117,17 +117,18 @@ async fn report_form(State(state): State<Arc<AppState>>, lang: Lang) -> Response
 async fn read_page_form<F>(
     state: &Arc<AppState>,
     request: Request,
+    form: FormKind,
     recipient: F,
 ) -> (Submission, Result<(), Error>)
 where
     F: FnMut(&Submission) -> Result<CaseRecipient, Error>,
 {
     if uploads::is_multipart(&request) {
-        return uploads::read_multipart(state, request, state.uploads, recipient).await;
+        return uploads::read_multipart(state, request, form, recipient).await;
     }
-    match Form::<std::collections::HashMap<String, String>>::from_request(request, state).await {
-        Ok(Form(fields)) => (Submission::from_fields(fields), Ok(())),
-        Err(rejection) => (Submission::default(), Err(rejection.into())),
+    match uploads::read_url_encoded(state, request).await {
+        Ok(submission) => (submission, Ok(())),
+        Err(e) => (Submission::default(), Err(e)),
     }
 }
 
@@ -138,7 +139,8 @@ async fn report_submit(
 ) -> Response {
     let key = CaseKey::generate();
     let recipient = key.recipient();
-    let (submission, read) = read_page_form(&state, request, |_| Ok(recipient.clone())).await;
+    let (submission, read) =
+        read_page_form(&state, request, FormKind::Report, |_| Ok(recipient.clone())).await;
     let form = ReportForm {
         body: submission.text("body"),
         category: submission.text("category"),
@@ -295,7 +297,7 @@ async fn follow_up(State(state): State<Arc<AppState>>, lang: Lang, request: Requ
     // key its files are encrypted to) is known when the first file arrives. The session
     // is looked up once, then kept for the rest of the request.
     let mut looked_up: Option<Option<(SessionId, Arc<OpenCase>)>> = None;
-    let (submission, read) = read_page_form(&state, request, |fields| {
+    let (submission, read) = read_page_form(&state, request, FormKind::FollowUp, |fields| {
         let found = looked_up.get_or_insert_with(|| session_of(&state, fields.field("session")));
         found
             .as_ref()

@@ -23,6 +23,34 @@ use crate::crypto::CaseRecipient;
 use crate::message::Attachment;
 use crate::service::{BlobId, Chunk, Reporting, WriteError, write_evidence};
 
+/// The name of the file fields of every reporter form.
+const EVIDENCE_FIELD: &str = "evidence";
+/// Longest value of a short field (a category, a checkbox, a session id), in bytes.
+const SHORT_FIELD_BYTES: usize = 128;
+
+/// Which form a request carries, and so which text fields it may have.
+#[derive(Debug, Clone, Copy)]
+pub enum FormKind {
+    /// A new report: the API's and the page's.
+    Report,
+    /// A follow-up: the API's (body only) and the page's (with its session field).
+    FollowUp,
+}
+
+impl FormKind {
+    /// The largest value a text field of this form may have; `None` for a field the form
+    /// does not have, which is refused.
+    fn field_limit(self, name: &str, limits: &UploadLimits) -> Option<usize> {
+        match (self, name) {
+            (_, "body") => Some(limits.text_bytes),
+            (FormKind::Report, "where_when" | "people") => Some(limits.field_bytes),
+            (FormKind::Report, "category" | "urgent") => Some(SHORT_FIELD_BYTES),
+            (FormKind::FollowUp, "session") => Some(SHORT_FIELD_BYTES),
+            _ => None,
+        }
+    }
+}
+
 /// Chunks in flight between the request and the blob writer: the memory bound.
 const CHANNEL_CHUNKS: usize = 8;
 
@@ -100,14 +128,20 @@ pub fn is_multipart(request: &Request) -> bool {
 pub async fn read_multipart<F>(
     state: &Arc<AppState>,
     request: Request,
-    limits: UploadLimits,
+    form: FormKind,
     recipient: F,
 ) -> (Submission, Result<(), Error>)
 where
     F: FnMut(&Submission) -> Result<CaseRecipient, Error>,
 {
     let mut submission = Submission::default();
-    let result = read_parts(state, request, limits, recipient, &mut submission).await;
+    // Each upload may hold a blocking thread while its files are cleaned and sealed: a
+    // fixed number at once, so that stalled uploads cannot exhaust threads or starve
+    // token derivation. Past it the client is told to come back.
+    let Ok(_slot) = state.upload_slots.clone().try_acquire_owned() else {
+        return (submission, Err(Error::Busy));
+    };
+    let result = read_parts(state, request, form, recipient, &mut submission).await;
     if result.is_err() {
         submission.attachments.clear();
         submission.blobs.clear();
@@ -118,7 +152,7 @@ where
 async fn read_parts<F>(
     state: &Arc<AppState>,
     request: Request,
-    limits: UploadLimits,
+    form: FormKind,
     mut recipient: F,
     submission: &mut Submission,
 ) -> Result<(), Error>
@@ -134,17 +168,21 @@ where
         blobs: Vec::new(),
         keep: false,
     };
+    let limits = state.uploads;
     let mut total: u64 = 0;
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_owned();
         let Some(file_name) = field.file_name().map(str::to_owned) else {
+            let limit = form
+                .field_limit(&name, &limits)
+                .ok_or_else(|| Error::UnexpectedField(name.clone()))?;
+            if submission.fields.contains_key(&name) {
+                return Err(Error::DuplicateField(name));
+            }
             let mut text = Vec::new();
             while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-                if text.len() + chunk.len() > limits.text_bytes {
-                    return Err(Error::FieldTooLong {
-                        field: name,
-                        limit: limits.text_bytes,
-                    });
+                if text.len() + chunk.len() > limit {
+                    return Err(Error::FieldTooLong { field: name, limit });
                 }
                 text.extend_from_slice(&chunk);
             }
@@ -152,6 +190,9 @@ where
             submission.fields.insert(name, text);
             continue;
         };
+        if name != EVIDENCE_FIELD {
+            return Err(Error::UnexpectedField(name));
+        }
         // Browsers send an empty, nameless file part when no file was chosen.
         if file_name.is_empty() {
             while field.chunk().await.map_err(multipart_error)?.is_some() {}
@@ -221,7 +262,43 @@ where
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> Error {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         Error::TooLarge
+    } else if stalled(&e) {
+        Error::BodyStalled
     } else {
         Error::BrokenUpload(e.body_text())
     }
+}
+
+/// Whether an error was caused by the body idle timeout (`super::BODY_IDLE_TIMEOUT`).
+fn stalled(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(error) = cause {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
+}
+
+/// Reads a URL-encoded form (a page form without files) within the ordinary body limit,
+/// even on routes whose limit is sized for evidence files.
+pub async fn read_url_encoded(state: &AppState, request: Request) -> Result<Submission, Error> {
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(Error::NotForm);
+    }
+    let bytes = axum::body::to_bytes(request.into_body(), state.max_body_bytes)
+        .await
+        .map_err(Error::reading_body)?;
+    let fields = serde_urlencoded::from_bytes(&bytes)
+        .map_err(|e| Error::MalformedRequest(format!("Failed to deserialize form body: {e}")))?;
+    Ok(Submission::from_fields(fields))
 }

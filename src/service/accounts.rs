@@ -193,7 +193,9 @@ impl Accounts {
     }
 
     /// Password and TOTP login. Every failure looks the same and costs the same argon2
-    /// run, whether or not the name exists.
+    /// run, whether or not the name exists. A correct password and code are never
+    /// refused, however many attempts failed before in this name: failures are slowed
+    /// down instead ([`Accounts::failure_delay`]), so nobody can lock an investigator out.
     pub fn login(
         &self,
         name: &str,
@@ -201,9 +203,6 @@ impl Accounts {
         code: &str,
     ) -> Result<(SessionId, Investigator)> {
         let now = self.clock.now();
-        if let Some(wait) = self.throttle.wait_needed(name, now) {
-            return Err(Error::Throttled(wait));
-        }
         let record = self.store.investigator(name)?;
         let hash = record
             .as_ref()
@@ -215,15 +214,21 @@ impl Accounts {
             .filter(|r| r.can_log_in() && password_ok)
             .and_then(|r| totp_step(&r.credentials, code, now));
         let (Some(record), Some(step)) = (record, step) else {
-            self.throttle.failed(name, now);
-            if self.store.investigator(name)?.is_some() {
-                self.audit(name, Action::LoginFailed, "")?;
-            }
-            return Err(Error::LoginFailed);
+            return self.login_failed(name, now);
         };
+        // The step is taken atomically: of several logins with the same code at once,
+        // only the first moves the account's last step forward; the others fail.
+        let mut taken = false;
+        self.store.update_investigator(name, &mut |r| {
+            taken = r.credentials.last_totp_step < step;
+            if taken {
+                r.credentials.last_totp_step = step;
+            }
+        })?;
+        if !taken {
+            return self.login_failed(name, now);
+        }
         self.throttle.succeeded(name);
-        self.store
-            .update_investigator(name, &mut |r| r.credentials.last_totp_step = step)?;
         let id = SessionId::generate();
         let digest = *id.digest().as_bytes();
         self.store.put_session(
@@ -243,6 +248,20 @@ impl Accounts {
                 digest,
             },
         ))
+    }
+
+    fn login_failed<T>(&self, name: &str, now: u64) -> Result<T> {
+        self.throttle.failed(name, now);
+        if self.store.investigator(name)?.is_some() {
+            self.audit(name, Action::LoginFailed, "")?;
+        }
+        Err(Error::LoginFailed)
+    }
+
+    /// Seconds to hold back the answer to a failed login in `name`, so that guessing is
+    /// slow. The caller waits without holding a thread.
+    pub fn failure_delay(&self, name: &str) -> u64 {
+        self.throttle.failure_delay(name, self.clock.now())
     }
 
     /// The investigator behind a session id, if the session is live and they may still
@@ -435,21 +454,20 @@ mod tests {
     }
 
     #[test]
-    fn failed_logins_are_slowed_down_and_the_wait_passes_with_time() {
+    fn failed_logins_are_slowed_down_but_never_lock_the_right_credentials_out() {
         let f = enrolled();
-        for _ in 0..5 {
+        for _ in 0..10 {
             assert!(matches!(
                 f.accounts.login("ana", "wrong password", "000000"),
                 Err(Error::LoginFailed)
             ));
         }
-        assert!(matches!(
-            f.accounts.login("ana", PASSWORD, "000000"),
-            Err(Error::Throttled(1))
-        ));
-        assert!(
-            f.login().is_ok(),
-            "after the wait, the right credentials work"
+        assert!(f.accounts.failure_delay("ana") > 0);
+        assert!(f.login().is_ok(), "the right password and code at once");
+        assert_eq!(
+            f.accounts.failure_delay("ana"),
+            0,
+            "success clears the record"
         );
     }
 

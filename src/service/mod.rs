@@ -24,6 +24,8 @@ pub mod sessions;
 pub mod stats;
 mod throttle;
 
+/// Evidence files are named by blob ids in requests that carry them.
+pub use crate::store::BlobId;
 pub use accounts::{Accounts, Investigator, SessionLimits};
 pub use cases::{CaseFilter, Cases};
 pub use clock::{Clock, SystemClock};
@@ -33,8 +35,6 @@ pub use reporter::{
     CaseView, CheckedMessage, MessageLimits, MessageView, NewReport, OpenCase, Reporting,
 };
 pub use sessions::ReporterSessions;
-/// Evidence files are named by blob ids in requests that carry them.
-pub use crate::store::BlobId;
 
 use crate::audit::{self, Action};
 use crate::store::{CaseId, Store};

@@ -62,6 +62,10 @@ impl OpenCase {
         OpenCase { id, key }
     }
 
+    pub(crate) fn id(&self) -> CaseId {
+        self.id
+    }
+
     /// What evidence files for this case are encrypted to.
     pub fn recipient(&self) -> CaseRecipient {
         self.key.recipient()

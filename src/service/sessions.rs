@@ -13,9 +13,11 @@ use std::time::Duration;
 use super::clock::Clock;
 use super::reporter::OpenCase;
 use crate::crypto::{SessionDigest, SessionId};
+use crate::store::CaseId;
 
-/// Most sessions held at once. Each costs an argon2 run to create, so reaching this takes
-/// sustained work; beyond it new logins get 503 rather than memory growing without bound.
+/// Most sessions held at once. Each costs an argon2 run to create; past this the least
+/// recently used session ends, so that a flood of logins can never shut a real reporter
+/// out, and a case has one session at most, so that one token cannot fill the table.
 const MAX_SESSIONS: usize = 20_000;
 
 struct Entry {
@@ -25,9 +27,36 @@ struct Entry {
     last_used: u64,
 }
 
+/// The sessions, and the one session of each case.
+#[derive(Default)]
+struct Table {
+    entries: HashMap<SessionDigest, Entry>,
+    by_case: HashMap<CaseId, SessionDigest>,
+}
+
+impl Table {
+    fn remove(&mut self, digest: &SessionDigest) {
+        if let Some(entry) = self.entries.remove(digest) {
+            self.by_case.remove(&entry.case.id());
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&Entry) -> bool) {
+        let by_case = &mut self.by_case;
+        self.entries.retain(|_, entry| {
+            let kept = keep(entry);
+            if !kept {
+                by_case.remove(&entry.case.id());
+            }
+            kept
+        });
+    }
+}
+
 pub struct ReporterSessions {
-    /// One lock around a small map; every critical section is a lookup or an insert.
-    entries: Mutex<HashMap<SessionDigest, Entry>>,
+    /// One lock around two small maps; every critical section is a lookup, an insert or
+    /// a removal, except eviction when full (a scan, paid for by an argon2 run).
+    table: Mutex<Table>,
     idle: Duration,
     max: Duration,
     clock: Arc<dyn Clock>,
@@ -36,7 +65,7 @@ pub struct ReporterSessions {
 impl ReporterSessions {
     pub fn new(idle: Duration, max: Duration, clock: Arc<dyn Clock>) -> Self {
         ReporterSessions {
-            entries: Mutex::new(HashMap::new()),
+            table: Mutex::new(Table::default()),
             idle,
             max,
             clock,
@@ -48,25 +77,37 @@ impl ReporterSessions {
             && now.saturating_sub(entry.created) < self.max.as_secs()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SessionDigest, Entry>> {
-        // A panic while holding this lock cannot leave the map half-updated (every update
-        // is a single insert or remove), so a poisoned lock is safe to keep using.
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
+        // Every update keeps the two maps in step before it returns, and none of them can
+        // panic half-way, so a poisoned lock is safe to keep using.
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Starts a session for an opened case. `None` when the session table is full.
-    pub fn create(&self, case: OpenCase) -> Option<(SessionId, Arc<OpenCase>)> {
+    /// Starts a session for an opened case, ending any session the case already had: a
+    /// token opens one session at a time.
+    pub fn create(&self, case: OpenCase) -> (SessionId, Arc<OpenCase>) {
         let now = self.clock.now();
-        let mut entries = self.lock();
-        if entries.len() >= MAX_SESSIONS {
-            entries.retain(|_, e| self.live(e, now));
-            if entries.len() >= MAX_SESSIONS {
-                return None;
+        let mut table = self.lock();
+        if let Some(old) = table.by_case.get(&case.id()).copied() {
+            table.remove(&old);
+        }
+        if table.entries.len() >= MAX_SESSIONS {
+            table.retain(|e| self.live(e, now));
+        }
+        if table.entries.len() >= MAX_SESSIONS {
+            let oldest = table
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.last_used)
+                .map(|(digest, _)| *digest);
+            if let Some(oldest) = oldest {
+                table.remove(&oldest);
             }
         }
         let id = SessionId::generate();
         let case = Arc::new(case);
-        entries.insert(
+        table.by_case.insert(case.id(), id.digest());
+        table.entries.insert(
             id.digest(),
             Entry {
                 case: case.clone(),
@@ -74,17 +115,17 @@ impl ReporterSessions {
                 last_used: now,
             },
         );
-        Some((id, case))
+        (id, case)
     }
 
     /// The open case of a live session, which counts as a use of it.
     pub fn get(&self, id: &SessionId) -> Option<Arc<OpenCase>> {
         let now = self.clock.now();
         let digest = id.digest();
-        let mut entries = self.lock();
-        let entry = entries.get_mut(&digest)?;
+        let mut table = self.lock();
+        let entry = table.entries.get_mut(&digest)?;
         if !self.live(entry, now) {
-            entries.remove(&digest);
+            table.remove(&digest);
             return None;
         }
         entry.last_used = now;
@@ -99,7 +140,13 @@ impl ReporterSessions {
     /// sessions do not wait in memory for a lookup that never comes.
     pub fn sweep(&self) {
         let now = self.clock.now();
-        self.lock().retain(|_, e| self.live(e, now));
+        self.lock().retain(|e| self.live(e, now));
+    }
+
+    /// Sessions held now.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lock().entries.len()
     }
 }
 
@@ -126,7 +173,7 @@ mod tests {
     fn a_session_ends_after_the_idle_limit_without_use() {
         let clock = ManualClock::at(1_000_000);
         let sessions = sessions(&clock);
-        let (id, _) = sessions.create(case()).unwrap();
+        let (id, _) = sessions.create(case());
         clock.advance(14 * 60);
         assert!(sessions.get(&id).is_some(), "used within the idle limit");
         clock.advance(14 * 60);
@@ -142,7 +189,7 @@ mod tests {
     fn a_session_ends_at_the_absolute_limit_however_often_it_is_used() {
         let clock = ManualClock::at(1_000_000);
         let sessions = sessions(&clock);
-        let (id, _) = sessions.create(case()).unwrap();
+        let (id, _) = sessions.create(case());
         for _ in 0..5 {
             clock.advance(10 * 60);
             assert!(sessions.get(&id).is_some());
@@ -152,10 +199,44 @@ mod tests {
     }
 
     #[test]
+    fn a_new_login_to_a_case_ends_its_old_session() {
+        let clock = ManualClock::at(1_000_000);
+        let sessions = sessions(&clock);
+        let id = CaseId::generate();
+        let (first, _) = sessions.create(OpenCase::new(id, CaseKey::generate()));
+        let (second, _) = sessions.create(OpenCase::new(id, CaseKey::generate()));
+        assert!(sessions.get(&first).is_none());
+        assert!(sessions.get(&second).is_some());
+        assert_eq!(sessions.len(), 1);
+    }
+
+    #[test]
+    fn a_full_table_ends_the_least_recently_used_session() {
+        let clock = ManualClock::at(1_000_000);
+        let sessions = sessions(&clock);
+        let ids: Vec<_> = (0..MAX_SESSIONS)
+            .map(|n| {
+                clock.advance(u64::from(n == 2));
+                sessions.create(case()).0
+            })
+            .collect();
+        clock.advance(1);
+        assert!(sessions.get(&ids[0]).is_some(), "the first is now recent");
+        let (newest, _) = sessions.create(case());
+        assert!(sessions.get(&newest).is_some());
+        assert!(sessions.get(&ids[0]).is_some());
+        assert!(
+            sessions.get(&ids[1]).is_none(),
+            "the least recently used ended"
+        );
+        assert_eq!(sessions.len(), MAX_SESSIONS);
+    }
+
+    #[test]
     fn an_ended_session_is_gone() {
         let clock = ManualClock::at(1_000_000);
         let sessions = sessions(&clock);
-        let (id, _) = sessions.create(case()).unwrap();
+        let (id, _) = sessions.create(case());
         sessions.end(&id);
         assert!(sessions.get(&id).is_none());
     }

@@ -1,6 +1,8 @@
 //! The investigator login throttle: in memory, keyed by the name typed (whether or not it
-//! exists), so that a guesser gets a handful of tries per hour while the real user, typing
-//! carefully, is never locked out for long.
+//! exists). It slows failures down; it never refuses an attempt, so that nobody can lock
+//! an investigator out by failing in their name. A guesser waits longer and longer for
+//! each wrong answer, and the TOTP code (30-second steps, each usable once) keeps the
+//! number of useful guesses tiny whatever the rate.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -9,6 +11,11 @@ use std::sync::Mutex;
 /// [`MAX_WAIT_SECONDS`].
 const FREE_FAILURES: u32 = 5;
 const MAX_WAIT_SECONDS: u64 = 300;
+/// Longest hold on the answer to a failed login: long enough to make guessing slow, short
+/// enough that a person who mistyped is not punished for long.
+const MAX_FAILURE_DELAY_SECONDS: u64 = 8;
+/// Failures across all names in a minute above which every failure is held back longer.
+const GLOBAL_FAILURES_PER_MINUTE: u64 = 100;
 /// Names tracked at once; beyond that, entries older than the longest wait are forgotten.
 const MAX_TRACKED_NAMES: usize = 10_000;
 
@@ -56,6 +63,24 @@ impl Throttle {
         entry.last = now;
     }
 
+    /// How long to hold back the answer to a failed attempt in `name` (after recording
+    /// it): per name, and more for everyone while many attempts fail at once.
+    pub fn failure_delay(&self, name: &str, now: u64) -> u64 {
+        let names = self.names();
+        let per_name = names.get(name).map_or(0, |f| {
+            f.count.checked_sub(FREE_FAILURES).map_or(0, |over| {
+                (1u64 << over.min(9)).min(MAX_FAILURE_DELAY_SECONDS)
+            })
+        });
+        let recent = names
+            .values()
+            .filter(|f| now.saturating_sub(f.last) < 60)
+            .map(|f| u64::from(f.count))
+            .sum::<u64>();
+        let global = u64::from(recent > GLOBAL_FAILURES_PER_MINUTE);
+        (per_name + global).min(MAX_FAILURE_DELAY_SECONDS)
+    }
+
     pub fn succeeded(&self, name: &str) {
         self.names().remove(name);
     }
@@ -88,6 +113,30 @@ mod tests {
         );
         throttle.succeeded("ana");
         assert_eq!(throttle.wait_needed("ana", now + 1), None);
+    }
+
+    #[test]
+    fn failures_are_held_back_longer_per_name_up_to_a_bound() {
+        let throttle = Throttle::default();
+        for _ in 0..FREE_FAILURES {
+            throttle.failed("ana", 0);
+        }
+        assert_eq!(throttle.failure_delay("ana", 0), 1);
+        throttle.failed("ana", 0);
+        assert_eq!(throttle.failure_delay("ana", 0), 2);
+        for _ in 0..20 {
+            throttle.failed("ana", 0);
+        }
+        assert_eq!(throttle.failure_delay("ana", 0), MAX_FAILURE_DELAY_SECONDS);
+        assert_eq!(throttle.failure_delay("bruno", 0), 0);
+        for n in 0..=GLOBAL_FAILURES_PER_MINUTE {
+            throttle.failed(&format!("guess-{n}"), 0);
+        }
+        assert_eq!(
+            throttle.failure_delay("bruno", 0),
+            1,
+            "a flood slows everyone's failures"
+        );
     }
 
     #[test]
