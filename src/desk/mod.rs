@@ -32,7 +32,7 @@ use zeroize::Zeroize;
 use crate::api::{EnrolConfirm, EnrolRequest, LoginRequest};
 use client::{ApiClient, ClientError, Session};
 use prompt::Prompter;
-use unlock::LockedIdentity;
+use unlock::LockedIdentityFile;
 
 /// How to reach the service; shared by `enrol` and `desk`.
 #[derive(Debug, Clone, Args)]
@@ -162,7 +162,7 @@ pub fn run(args: DeskArgs) -> anyhow::Result<()> {
         );
     }
     let api = ApiClient::new(&args.server.server, args.server.socks_proxy.as_deref())?;
-    let locked = LockedIdentity::read(&args.identity)?;
+    let locked = LockedIdentityFile::read(&args.identity)?;
     let prompter = Prompter::new();
     let identity = {
         let passphrase = prompter.secret(

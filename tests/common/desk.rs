@@ -11,6 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use quietline::crypto::InvestigatorIdentity;
+use quietline::crypto::identity_file::{self, ScryptWork};
 
 use super::{BIN, Server, agent, json, read};
 
@@ -18,21 +19,10 @@ pub const PASSPHRASE: &str = "identity passphrase for tests";
 pub const PASSWORD: &str = "a long desk password";
 const STEP: u64 = 30;
 
-/// Writes `identity` as `quietline keygen` would: age scrypt-encrypted identity file text.
-/// The scrypt work factor is the smallest, to keep tests quick; keygen uses age's own.
+/// Writes `identity` as `quietline keygen` would (`crypto::identity_file`), with the
+/// smallest scrypt work factor to keep tests quick; keygen uses age's calibration.
 pub fn write_identity_file(identity: &InvestigatorIdentity, passphrase: &str, path: &Path) {
-    let mut recipient =
-        age::scrypt::Recipient::new(age::secrecy::SecretString::from(passphrase.to_owned()));
-    recipient.set_work_factor(2);
-    let encryptor =
-        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-            .unwrap();
-    let mut sealed = Vec::new();
-    let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
-    writer
-        .write_all(identity.to_file_text().as_bytes())
-        .unwrap();
-    writer.finish().unwrap();
+    let sealed = identity_file::seal(identity, passphrase, ScryptWork::LogN(2)).unwrap();
     std::fs::write(path, sealed).unwrap();
 }
 
