@@ -7,14 +7,23 @@
 //! process's memory: the desk writes nothing to disk and logs no content.
 //!
 //! - `client`: the API client (blocking, ureq).
-//! - `download`: evidence files, decrypted and streamed to the browser as downloads.
 //! - `prompt`: asking for passphrase, password and authenticator code.
 //! - `unlock`: opening the passphrase-protected identity file.
-//! - `views`: decryption and what each page shows.
-//! - `ui`: the loopback web UI, its access gate and form handlers.
+//! - `crypto`: every use of a key: decrypting cases, notes and evidence, sealing replies
+//!   and notes, wrapping the case key for a colleague.
+//! - `ui`: the loopback web UI's shared state and router;
+//!   - `gate`: the access key, its cookie and the origin checks in front of every route;
+//!   - `handlers`: what each route does;
+//!   - `views`: the templates and what each page shows;
+//!   - `download`: evidence files streamed to the browser as downloads;
+//!   - `error`: what can go wrong, and the status and page each failure becomes.
 
 mod client;
+mod crypto;
 mod download;
+mod error;
+mod gate;
+mod handlers;
 mod prompt;
 mod ui;
 mod unlock;
