@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 use crate::case::Role;
 use crate::cli::{AdminCommand, RoleArg};
 use crate::config::ServeConfig;
+use crate::crypto::identity_file::{self, ScryptWork};
 use crate::crypto::{DeploymentSalt, InvestigatorIdentity, KdfParams, KdfSettings};
 use crate::http::{self, AppState, Services};
 use crate::service::{Accounts, Cases, Reporting, SessionLimits, clock};
@@ -169,20 +170,14 @@ fn read_passphrase(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
 /// stolen laptop gives an attacker unlimited offline guesses.
 const MIN_PASSPHRASE_CHARS: usize = 12;
 
-/// Writes an identity file as `quietline desk` reads it: the age identity text, encrypted
-/// with a passphrase (age's scrypt recipient), readable by its owner only.
+/// Writes an identity file as `quietline desk` reads it (`crypto::identity_file`),
+/// readable by its owner only.
 fn write_protected_identity(
     path: &Path,
     identity: &InvestigatorIdentity,
     passphrase: &str,
 ) -> anyhow::Result<()> {
-    let encryptor = age::Encryptor::with_user_passphrase(age::secrecy::SecretString::from(
-        passphrase.to_owned(),
-    ));
-    let mut sealed = Vec::new();
-    let mut writer = encryptor.wrap_output(&mut sealed)?;
-    writer.write_all(identity.to_file_text().as_bytes())?;
-    writer.finish()?;
+    let sealed = identity_file::seal(identity, passphrase, ScryptWork::Calibrated)?;
     write_private_file(path, &sealed).with_context(|| format!("cannot write {}", path.display()))
 }
 

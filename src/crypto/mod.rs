@@ -5,8 +5,12 @@
 //! identity, and per-case age keys stored only as wraps. Secret types have no
 //! `Debug`/`Display`, are zeroized on drop and are compared in constant time, so that the
 //! type system is the first line of the "nothing in logs" promise.
+//!
+//! `identity_file` is the passphrase-protected file that holds an investigator's
+//! identity on their own machine: written by keygen, opened by the desk.
 
 mod base32;
+pub mod identity_file;
 mod kdf;
 mod keys;
 mod password;

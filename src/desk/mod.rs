@@ -7,14 +7,23 @@
 //! process's memory: the desk writes nothing to disk and logs no content.
 //!
 //! - `client`: the API client (blocking, ureq).
-//! - `download`: evidence files, decrypted and streamed to the browser as downloads.
 //! - `prompt`: asking for passphrase, password and authenticator code.
 //! - `unlock`: opening the passphrase-protected identity file.
-//! - `views`: decryption and what each page shows.
-//! - `ui`: the loopback web UI, its access gate and form handlers.
+//! - `crypto`: every use of a key: decrypting cases, notes and evidence, sealing replies
+//!   and notes, wrapping the case key for a colleague.
+//! - `ui`: the loopback web UI's shared state and router;
+//!   - `gate`: the access key, its cookie and the origin checks in front of every route;
+//!   - `handlers`: what each route does;
+//!   - `views`: the templates and what each page shows;
+//!   - `download`: evidence files streamed to the browser as downloads;
+//!   - `error`: what can go wrong, and the status and page each failure becomes.
 
 mod client;
+mod crypto;
 mod download;
+mod error;
+mod gate;
+mod handlers;
 mod prompt;
 mod ui;
 mod unlock;
@@ -32,7 +41,7 @@ use zeroize::Zeroize;
 use crate::api::{EnrolConfirm, EnrolRequest, LoginRequest};
 use client::{ApiClient, ClientError, Session};
 use prompt::Prompter;
-use unlock::LockedIdentity;
+use unlock::LockedIdentityFile;
 
 /// How to reach the service; shared by `enrol` and `desk`.
 #[derive(Debug, Clone, Args)]
@@ -162,7 +171,7 @@ pub fn run(args: DeskArgs) -> anyhow::Result<()> {
         );
     }
     let api = ApiClient::new(&args.server.server, args.server.socks_proxy.as_deref())?;
-    let locked = LockedIdentity::read(&args.identity)?;
+    let locked = LockedIdentityFile::read(&args.identity)?;
     let prompter = Prompter::new();
     let identity = {
         let passphrase = prompter.secret(

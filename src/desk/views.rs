@@ -1,6 +1,6 @@
-//! What the desk's pages show, built from API answers: case rows with their deadlines,
-//! the decrypted case page, statistics. Decryption happens here, on the investigator's
-//! machine, with the identity unlocked at start.
+//! What the desk's pages show: the templates, and the context each page is drawn from,
+//! built from API answers and from what `crypto` decrypted: case rows with their
+//! deadlines, the case page, statistics. Nothing here holds a key.
 //!
 //! The desk UI is English-only for now: reporter pages are translated through
 //! web/i18n, whose three languages a test keeps in step, and the desk's words are not
@@ -12,14 +12,16 @@
 
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::api::{CaseDetail, CaseList, CaseSummary, InvestigatorWire, Stats, ThreadEntryWire};
+use crate::api::{
+    CaseDetail, CaseList, CaseSummary, InvestigatorWire, NoteWire, Stats, ThreadEntryWire,
+};
 use crate::case::{Outcome, Status};
-use crate::crypto::{CaseKey, InvestigatorIdentity, InvestigatorRecipient, Wrap};
 use crate::message::{Attachment, MessageContent, human_size};
 
 use super::client::BlobRef;
+use super::crypto::OpenedCase;
 
 /// Every desk template, compiled in, so that the binary is the whole desk.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -217,55 +219,25 @@ struct NoteView {
     body: String,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum OpenError {
-    #[error("your key does not open this case's key: is --identity the file registered for you?")]
-    Wrap,
-}
-
-/// Opens the case key from this investigator's wrap.
-pub fn case_key(wrap: &[u8], identity: &InvestigatorIdentity) -> Result<CaseKey, OpenError> {
-    CaseKey::unwrap_with(&Wrap(wrap.to_vec()), identity.as_age()).map_err(|_| OpenError::Wrap)
-}
-
-/// Decrypts a thread entry or a note into its content, if it is one.
-fn parse_content(plaintext: Option<Zeroizing<Vec<u8>>>) -> Option<MessageContent> {
-    serde_json::from_slice(&plaintext?).ok()
-}
-
-/// The case page: the decrypted report and conversation, notes, and the forms.
+/// The case page: the report and conversation and the notes as `opened` decrypted them,
+/// and the forms.
 pub fn case_page(
     detail: &CaseDetail,
-    key: &CaseKey,
-    identity: &InvestigatorIdentity,
+    opened: OpenedCase,
     investigators: &[InvestigatorWire],
     notice: Option<&str>,
 ) -> Value {
     let messages: Vec<MessageView> = detail
         .thread
         .iter()
-        .map(|entry| {
-            let content = parse_content(key.open(&entry.ciphertext).ok());
-            message_view(entry, content)
-        })
+        .zip(opened.thread)
+        .map(|(entry, content)| message_view(entry, content))
         .collect();
     let notes: Vec<NoteView> = detail
         .notes
         .iter()
-        .map(|note| {
-            let content = parse_content(identity.open(&note.ciphertext).ok());
-            let (readable, body) = match content {
-                Some(mut c) => (true, std::mem::take(&mut c.body)),
-                None => (false, String::new()),
-            };
-            NoteView {
-                seq: note.seq,
-                author: note.author.clone(),
-                day: note.day.clone(),
-                readable,
-                body,
-            }
-        })
+        .zip(opened.notes)
+        .map(|(note, content)| note_view(note, content))
         .collect();
     let summary = &detail.summary;
     let enabled: Vec<&InvestigatorWire> = investigators.iter().filter(|i| i.enabled).collect();
@@ -303,6 +275,20 @@ pub fn case_page(
             .map(|o| context! { code => o.as_str(), label => outcome_label(o) })
             .collect::<Vec<_>>(),
         notice => notice.and_then(notice_text),
+    }
+}
+
+fn note_view(note: &NoteWire, content: Option<MessageContent>) -> NoteView {
+    let (readable, body) = match content {
+        Some(mut c) => (true, std::mem::take(&mut c.body)),
+        None => (false, String::new()),
+    };
+    NoteView {
+        seq: note.seq,
+        author: note.author.clone(),
+        day: note.day.clone(),
+        readable,
+        body,
     }
 }
 
@@ -353,24 +339,6 @@ fn format_words(format: &str) -> &'static str {
     }
 }
 
-/// The evidence file `blob` of a case, if one of the case's messages lists it. The desk
-/// downloads only files the case's own (decrypted) messages name, so that no link or
-/// typed address can make it fetch and decrypt something the case does not reference.
-pub fn find_attachment(
-    detail: &CaseDetail,
-    key: &CaseKey,
-    blob: &BlobRef,
-) -> Option<Zeroizing<Attachment>> {
-    detail.thread.iter().find_map(|entry| {
-        let content = parse_content(key.open(&entry.ciphertext).ok())?;
-        content
-            .attachments
-            .iter()
-            .find(|a| BlobRef::parse(&a.blob).as_ref() == Some(blob))
-            .map(|a| Zeroizing::new(a.clone()))
-    })
-}
-
 /// What a finished form says at the top of the case page (`?done=`).
 fn notice_text(done: &str) -> Option<&'static str> {
     Some(match done {
@@ -399,19 +367,6 @@ fn next_statuses(current: Status) -> Vec<&'static str> {
         .collect()
 }
 
-/// Everyone with a wrap of the case who can still read notes: the recipients a new note
-/// is sealed to. Holders the server no longer lists (removed) are left out.
-pub fn note_recipients(
-    holders: &[String],
-    investigators: &[InvestigatorWire],
-) -> Vec<InvestigatorRecipient> {
-    investigators
-        .iter()
-        .filter(|i| i.enabled && holders.contains(&i.name))
-        .filter_map(|i| InvestigatorRecipient::parse(&i.recipient).ok())
-        .collect()
-}
-
 /// The statistics page.
 pub fn stats_page(stats: &Stats) -> Value {
     context! {
@@ -425,6 +380,8 @@ pub fn stats_page(stats: &Stats) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::{CaseKey, InvestigatorIdentity};
+    use crate::desk::crypto::{case_key, open_case};
 
     fn summary(days_left: Option<i64>, acknowledged: Option<&str>) -> CaseSummary {
         CaseSummary {
@@ -534,8 +491,9 @@ mod tests {
             holders: vec!["ana".into(), "bruno".into()],
         };
         let investigators = [wire("ana", &ana), wire("bruno", &bruno)];
-        let opened = case_key(&detail.wrap, &ana).unwrap();
-        let ctx = case_page(&detail, &opened, &ana, &investigators, Some("reply"));
+        let key = case_key(&detail.wrap, &ana).unwrap();
+        let opened = open_case(&detail.thread, &detail.notes, &key, &ana);
+        let ctx = case_page(&detail, opened, &investigators, Some("reply"));
         let html = Pages::new("ana", "https://q.example")
             .render("case.html", ctx)
             .unwrap();
@@ -547,11 +505,10 @@ mod tests {
         assert!(html.contains("Not readable with your key"));
         assert!(html.contains("Your reply was encrypted and sent"));
         assert!(html.contains("2 days left to acknowledge"));
-        assert!(case_key(&detail.wrap, &bruno).is_err());
     }
 
     #[test]
-    fn evidence_files_are_listed_and_only_listed_ones_are_found() {
+    fn evidence_files_are_listed_with_their_words_and_links() {
         let ana = InvestigatorIdentity::generate();
         let key = CaseKey::generate();
         let photo = "0123456789abcdef0123456789abcdef";
@@ -581,7 +538,8 @@ mod tests {
             holders: vec!["ana".into()],
         };
         detail.summary.id = "ab".repeat(16);
-        let ctx = case_page(&detail, &key, &ana, &[wire("ana", &ana)], None);
+        let opened = open_case(&detail.thread, &detail.notes, &key, &ana);
+        let ctx = case_page(&detail, opened, &[wire("ana", &ana)], None);
         let html = Pages::new("ana", "https://q.example")
             .render("case.html", ctx)
             .unwrap();
@@ -602,19 +560,6 @@ mod tests {
             "{html}"
         );
         assert_eq!(html.matches("class=\"download\"").count(), 2);
-
-        let found = |blob: &str| find_attachment(&detail, &key, &BlobRef::parse(blob).unwrap());
-        assert_eq!(found(&video.to_uppercase()).unwrap().name, "meeting.mp4");
-        assert_eq!(found(photo).unwrap().size, 1_572_864);
-        assert!(found(&"0".repeat(32)).is_none());
-        assert!(
-            find_attachment(
-                &detail,
-                &CaseKey::generate(),
-                &BlobRef::parse(photo).unwrap()
-            )
-            .is_none()
-        );
     }
 
     fn seal_to(who: &[&InvestigatorIdentity], body: &str) -> Vec<u8> {
@@ -658,20 +603,5 @@ mod tests {
         for page in ["error.html", "stopped.html"] {
             pages.render(page, context! { message => "m" }).unwrap();
         }
-    }
-
-    #[test]
-    fn notes_go_to_enabled_holders_only() {
-        let wire = |name: &str, enabled: bool| InvestigatorWire {
-            name: name.into(),
-            recipient: InvestigatorIdentity::generate().recipient().to_string(),
-            role: "investigator".into(),
-            enabled,
-        };
-        let all = [wire("ana", true), wire("bruno", true), wire("carla", false)];
-        let holders = ["ana".to_owned(), "carla".to_owned()];
-        let recipients = note_recipients(&holders, &all);
-        assert_eq!(recipients.len(), 1);
-        assert_eq!(recipients[0].to_string(), all[0].recipient);
     }
 }

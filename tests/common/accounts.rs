@@ -1,6 +1,8 @@
 //! Investigator accounts for tests: register, enrol with a TOTP secret, log in with codes
-//! computed the way an authenticator app would, and call the investigator API.
+//! computed the way an authenticator app would (`Authenticator`, also the desk harness's),
+//! and call the investigator API.
 
+use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use quietline::crypto::InvestigatorIdentity;
@@ -10,13 +12,94 @@ use super::{Deployment, Server, agent, json, read};
 
 pub const PASSWORD: &str = "a long investigator passphrase";
 
-/// An enrolled investigator as their own machine knows them.
+/// An enrolled investigator as their own machine knows them. It derefs to its
+/// authenticator app, so that a test asks the account itself for a code
+/// (`account.next_code()`).
 pub struct Account {
     pub name: String,
     pub identity: InvestigatorIdentity,
-    pub totp_secret: Vec<u8>,
-    /// Last TOTP step used, so that each login uses a fresh code.
+    pub authenticator: Authenticator,
+}
+
+impl Deref for Account {
+    type Target = Authenticator;
+    fn deref(&self) -> &Authenticator {
+        &self.authenticator
+    }
+}
+
+impl DerefMut for Account {
+    fn deref_mut(&mut self) -> &mut Authenticator {
+        &mut self.authenticator
+    }
+}
+
+/// An authenticator app for one account: the TOTP secret and the last step used, since
+/// the server accepts each step's code once. Both the API harness (`Account`) and the
+/// desk's (`desk::enrol`) use it.
+pub struct Authenticator {
+    secret: Vec<u8>,
+    /// Last TOTP step used, so that each login uses a fresh code. A test that knows a code
+    /// was refused unused may step this back to use it again.
     pub last_step: u64,
+}
+
+/// TOTP as the server configures it: SHA-1, 6 digits, 30-second steps.
+const STEP: u64 = 30;
+
+impl Authenticator {
+    /// From the base32 secret the server shows at enrolment.
+    pub fn new(encoded_secret: &str) -> Self {
+        let secret = totp_rs::Secret::Encoded(encoded_secret.to_owned())
+            .to_bytes()
+            .unwrap();
+        Authenticator {
+            secret,
+            last_step: 0,
+        }
+    }
+
+    /// A code to use at once: the earliest step the server accepts (now ± one step) that
+    /// has not been used yet, waiting (bounded) for the clock if all are used.
+    pub fn next_code(&mut self) -> String {
+        self.unused_code(1)
+    }
+
+    /// A code that stays valid for at least 30 s, for a process that logs in only after
+    /// it has started (the desk decrypts its identity first): the current step's or the
+    /// next one's, never one used before.
+    pub fn fresh_code(&mut self) -> String {
+        self.unused_code(0)
+    }
+
+    /// The code of the earliest unused step from `back` steps before the current one to
+    /// the next one (the server accepts one step either side); polls (at most 70 s) until
+    /// the clock reaches an unused step.
+    fn unused_code(&mut self, back: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(70);
+        loop {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            let current = now / STEP;
+            if let Some(step) =
+                (current.saturating_sub(back)..=current + 1).find(|&s| s > self.last_step)
+            {
+                self.last_step = step;
+                return totp_rs::TOTP::new_unchecked(
+                    totp_rs::Algorithm::SHA1,
+                    6,
+                    1,
+                    STEP,
+                    self.secret.clone(),
+                )
+                .generate(step * STEP);
+            }
+            assert!(Instant::now() < deadline, "no fresh TOTP step within 70 s");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
 }
 
 /// Registers an investigator with the command line (server stopped or not yet started)
@@ -43,37 +126,7 @@ pub fn register(deployment: &Deployment, name: &str, role: &str) -> (Investigato
     (identity, secret)
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn code_at(secret: &[u8], step: u64) -> String {
-    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, secret.to_vec())
-        .generate(step * 30)
-}
-
 impl Account {
-    /// A fresh code: the earliest step the server accepts (now ± one step) that this
-    /// account has not used yet, waiting (bounded) for the clock if all are used.
-    pub fn next_code(&mut self) -> String {
-        let deadline = Instant::now() + Duration::from_secs(70);
-        loop {
-            let current = now() / 30;
-            if let Some(step) = [current.saturating_sub(1), current, current + 1]
-                .into_iter()
-                .find(|&s| s > self.last_step)
-            {
-                self.last_step = step;
-                return code_at(&self.totp_secret, step);
-            }
-            assert!(Instant::now() < deadline, "no fresh TOTP step within 70 s");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
     /// Enrols through the API: sets the password, receives the TOTP secret, confirms it.
     pub fn enrol(
         server: &Server,
@@ -88,12 +141,10 @@ impl Account {
         assert_eq!(status, 200, "{reply}");
         let encoded = reply["totp_secret"].as_str().unwrap().to_owned();
         assert!(reply["otpauth_uri"].as_str().unwrap().contains(&encoded));
-        let totp_secret = totp_rs::Secret::Encoded(encoded).to_bytes().unwrap();
         let mut account = Account {
             name: name.to_owned(),
             identity,
-            totp_secret,
-            last_step: 0,
+            authenticator: Authenticator::new(&encoded),
         };
         let code = account.next_code();
         let (status, reply) = server.post_json(

@@ -1,6 +1,6 @@
 //! The investigator's side of the harness: a passphrase-protected identity file, the real
-//! `quietline enrol` and `quietline desk` processes fed on standard input, TOTP codes
-//! computed as an authenticator app would, an HTTP client of the desk that holds its
+//! `quietline enrol` and `quietline desk` processes fed on standard input (with codes from
+//! `accounts::Authenticator`), an HTTP client of the desk that holds its
 //! access cookie like a browser, and reports carrying evidence files for the desk to list.
 
 use std::fs::File;
@@ -8,81 +8,22 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use quietline::crypto::InvestigatorIdentity;
+use quietline::crypto::identity_file::{self, ScryptWork};
 
+use super::accounts::Authenticator;
 use super::{BIN, Server, agent, json, read};
 
 pub const PASSPHRASE: &str = "identity passphrase for tests";
 pub const PASSWORD: &str = "a long desk password";
-const STEP: u64 = 30;
 
-/// Writes `identity` as `quietline keygen` would: age scrypt-encrypted identity file text.
-/// The scrypt work factor is the smallest, to keep tests quick; keygen uses age's own.
+/// Writes `identity` as `quietline keygen` would (`crypto::identity_file`), with the
+/// smallest scrypt work factor to keep tests quick; keygen uses age's calibration.
 pub fn write_identity_file(identity: &InvestigatorIdentity, passphrase: &str, path: &Path) {
-    let mut recipient =
-        age::scrypt::Recipient::new(age::secrecy::SecretString::from(passphrase.to_owned()));
-    recipient.set_work_factor(2);
-    let encryptor =
-        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-            .unwrap();
-    let mut sealed = Vec::new();
-    let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
-    writer
-        .write_all(identity.to_file_text().as_bytes())
-        .unwrap();
-    writer.finish().unwrap();
+    let sealed = identity_file::seal(identity, passphrase, ScryptWork::LogN(2)).unwrap();
     std::fs::write(path, sealed).unwrap();
-}
-
-/// An authenticator app for one account: the TOTP secret and the last step used, since
-/// the server accepts each step's code once.
-pub struct Authenticator {
-    secret: Vec<u8>,
-    last_step: u64,
-}
-
-impl Authenticator {
-    pub fn new(encoded_secret: &str) -> Self {
-        let secret = totp_rs::Secret::Encoded(encoded_secret.to_owned())
-            .to_bytes()
-            .unwrap();
-        Authenticator {
-            secret,
-            last_step: 0,
-        }
-    }
-
-    /// A code that stays valid for at least 30 s: the current step's or the next one's
-    /// (the server accepts one step either side), never one used before. When both are
-    /// used, polls until the clock reaches a fresh step.
-    pub fn fresh_code(&mut self) -> String {
-        let deadline = Instant::now() + Duration::from_secs(70);
-        loop {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_secs();
-            let current = now / STEP;
-            if let Some(step) = [current, current + 1]
-                .into_iter()
-                .find(|&s| s > self.last_step)
-            {
-                self.last_step = step;
-                return totp_rs::TOTP::new_unchecked(
-                    totp_rs::Algorithm::SHA1,
-                    6,
-                    1,
-                    STEP,
-                    self.secret.clone(),
-                )
-                .generate(step * STEP);
-            }
-            assert!(Instant::now() < deadline, "no fresh TOTP step within 70 s");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
 }
 
 /// Runs `quietline enrol` as a new investigator would, answering its prompts on standard
