@@ -314,7 +314,11 @@ async fn follow_up(State(state): State<Arc<AppState>>, lang: Lang, request: Requ
         None => session_of(&state, Some(&form.session)),
     };
     let Some((id, case)) = found else {
-        return session_ended(&state, lang, &form);
+        // A form that could not be read says why (too large, broken), whatever it held.
+        return match read {
+            Err(e) if !matches!(e, Error::NoSession) => state.pages.error(lang, e, context! {}),
+            _ => session_ended(&state, lang, &form),
+        };
     };
     if let Err(e) = read {
         let mut page =

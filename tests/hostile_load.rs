@@ -1,0 +1,182 @@
+//! What an attacker on the network can do for free, against the real binary on 127.0.0.1:
+//! half-sent requests, stalled uploads, oversized forms, and one token opening sessions in
+//! a loop. Each test is bounded in count and time and stops by itself.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::{Deployment, agent, read};
+use serde_json::json;
+
+/// The server's header-read timeout (`http::server::HEADER_TIMEOUT`), plus slack.
+const HEADER_TIMEOUT_BOUND: Duration = Duration::from_secs(25);
+
+fn connect(base: &str) -> TcpStream {
+    let address = base.trim_start_matches("http://");
+    let stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(40)))
+        .unwrap();
+    stream
+}
+
+/// Reads until the server closes the connection (or the read timeout), and returns how
+/// long that took.
+fn time_until_closed(mut stream: TcpStream) -> Duration {
+    let started = Instant::now();
+    let mut buffer = [0u8; 1024];
+    while let Ok(n) = stream.read(&mut buffer) {
+        if n == 0 {
+            break;
+        }
+    }
+    started.elapsed()
+}
+
+#[test]
+fn a_half_sent_request_is_closed_within_the_header_timeout() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&[]);
+    let mut stream = connect(&server.base);
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        .unwrap();
+    let took = time_until_closed(stream);
+    assert!(
+        took < HEADER_TIMEOUT_BOUND,
+        "a half-sent request held its connection for {took:?}"
+    );
+}
+
+#[test]
+fn an_idle_kept_alive_connection_is_closed() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&[]);
+    let mut stream = connect(&server.base);
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .unwrap();
+    let took = time_until_closed(stream);
+    assert!(
+        took < HEADER_TIMEOUT_BOUND,
+        "an idle connection stayed open for {took:?}"
+    );
+}
+
+/// Starts an upload with evidence files that sends 100 bytes of the file and stops.
+fn stalled_upload(base: &str) -> TcpStream {
+    let mut stream = connect(base);
+    let boundary = "stalledstalledstalled";
+    let head = format!(
+        "POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\n\
+         Content-Length: 10000000\r\n\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"a.jpg\"\r\n\
+         Content-Type: image/jpeg\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&[0xFF; 100]).unwrap();
+    stream
+}
+
+#[test]
+fn stalled_uploads_do_not_stop_a_normal_report() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&[]);
+    let stalled: Vec<TcpStream> = (0..300).map(|_| stalled_upload(&server.base)).collect();
+    let started = Instant::now();
+    let token = server.submit("a report sent while 300 uploads stall");
+    let session = server.session(&token);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "a report and a login took {:?} behind stalled uploads",
+        started.elapsed()
+    );
+    assert_eq!(server.case(&session).0, 200);
+    drop(stalled);
+}
+
+#[test]
+fn a_two_megabyte_url_encoded_form_is_refused() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&[]);
+    let body = format!("category=other&body={}", "x".repeat(2_000_000));
+    for path in ["/report", "/case/messages"] {
+        let (status, _) = read(
+            agent()
+                .post(&server.url(path))
+                .set("Content-Type", "application/x-www-form-urlencoded")
+                .send_string(&body),
+        );
+        assert_eq!(status, 413, "{path}");
+    }
+}
+
+#[test]
+fn multipart_forms_take_only_their_own_fields() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&[]);
+    let form = common::multipart(
+        &[("body", "text"), ("category", "other"), ("padding", "x")],
+        &[],
+    );
+    let (status, text) = read(
+        agent()
+            .post(&server.url("/api/v1/reports"))
+            .set("Content-Type", &common::multipart_type())
+            .send_bytes(&form),
+    );
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("no field \\\"padding\\\""), "{text}");
+    let form = common::multipart(&[("body", "text"), ("category", &"x".repeat(200))], &[]);
+    let (status, text) = read(
+        agent()
+            .post(&server.url("/api/v1/reports"))
+            .set("Content-Type", &common::multipart_type())
+            .send_bytes(&form),
+    );
+    assert_eq!(status, 422, "{text}");
+}
+
+#[test]
+fn a_token_has_one_session_and_a_login_loop_shuts_nobody_out() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&[]);
+    let token = server.submit("the attacker's own report");
+    let first = server.session(&token);
+    let second = server.session(&token);
+    assert_eq!(
+        server.case(&first).0,
+        401,
+        "a new login ends the old session"
+    );
+    assert_eq!(server.case(&second).0, 200);
+
+    for _ in 0..2_000 {
+        let (status, _) = server.post_json("/api/v1/case/session", &json!({ "token": token }));
+        assert_eq!(status, 200);
+    }
+    let other = server.submit("a real reporter's report");
+    let started = Instant::now();
+    let session = server.session(&other);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(server.case(&session).0, 200);
+}
+
+#[test]
+fn sigterm_ends_the_service_despite_a_half_sent_request() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&[]);
+    let mut stream = connect(&server.base);
+    stream
+        .write_all(
+            b"POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{",
+        )
+        .unwrap();
+    let _upload = stalled_upload(&server.base);
+    // `stop` fails the test if the process has not exited 20 s after SIGTERM.
+    server.stop();
+}
