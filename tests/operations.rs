@@ -215,9 +215,13 @@ fn slow_token_derivations_shed_load_and_never_stall_other_requests() {
         "1",
     ]);
     let url = server.url("/api/v1/case/session");
+    // Each request reports its answer here as soon as it has one, so the test can act on
+    // the first refusal instead of guessing how long the burst takes to arrive.
+    let (answered, answers) = std::sync::mpsc::channel();
     let burst: Vec<_> = (0..6)
         .map(|_| {
             let url = url.clone();
+            let answered = answered.clone();
             std::thread::spawn(move || {
                 let result = agent()
                     .post(&url)
@@ -227,12 +231,26 @@ fn slow_token_derivations_shed_load_and_never_stall_other_requests() {
                     Err(ureq::Error::Status(_, r)) => r.header("Retry-After").map(str::to_owned),
                     _ => None,
                 };
-                (read(result).0, retry_after, finished)
+                let status = read(result).0;
+                // The receiver may have stopped listening; the join below still counts us.
+                let _ = answered.send(status);
+                (status, retry_after, finished)
             })
         })
         .collect();
-    // While the burst is being hashed, the service still answers other requests.
-    std::thread::sleep(std::time::Duration::from_millis(50));
+    drop(answered);
+    // A 503 means the pool was full when it was refused: one derivation running and one
+    // waiting, each taking hundreds of milliseconds at these settings. That is the moment
+    // to check that the service still answers other requests.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut seen = Vec::new();
+    while !seen.contains(&503) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match answers.recv_timeout(left) {
+            Ok(status) => seen.push(status),
+            Err(e) => panic!("no request of the burst was refused ({e}); answers: {seen:?}"),
+        }
+    }
     let (health, _) = read(agent().get(&server.url("/healthz")).call());
     let health_done = std::time::Instant::now();
     assert_eq!(health, 200);

@@ -65,12 +65,22 @@ fn a_reporter_submits_comes_back_and_follows_up() {
 fn tokens_are_read_the_way_people_copy_them() {
     let deployment = Deployment::new();
     let server = deployment.start(&[]);
-    let token = server.submit("rota");
+    // Only 0 and 1 have look-alikes (O; I and L), and about one token in five lacks one of
+    // them: submit until a token has both, so the look-alike spellings always differ from
+    // the real one. 100 tries fail with a probability below 1e-10.
+    let token = (0..100)
+        .map(|_| server.submit("rota"))
+        .find(|t| t.contains('0') && t.contains('1'))
+        .expect("no token with both a 0 and a 1 in 100 reports");
     let sloppy = format!(" {} ", token.to_lowercase().replace('-', " "));
     let with_lookalikes = token.replace('0', "O").replace('1', "l");
+    let with_other_lookalikes = token.replace('0', "o").replace('1', "I");
+    assert_ne!(with_lookalikes, token);
+    assert_ne!(with_other_lookalikes, token);
     for typed in [
         sloppy.as_str(),
         with_lookalikes.as_str(),
+        with_other_lookalikes.as_str(),
         &token.replace('-', ""),
     ] {
         let (status, reply) = server.post_json("/api/v1/case/session", &json!({ "token": typed }));
