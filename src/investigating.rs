@@ -288,7 +288,7 @@ impl Investigating {
         let secret = crate::crypto::CaseToken::generate().grouped();
         self.store.add_investigator(InvestigatorRecord {
             name: name.to_owned(),
-            recipient: recipient.to_string(),
+            recipient,
             role,
             enabled: true,
             demo,
@@ -519,7 +519,7 @@ impl Investigating {
             .map(|i| InvestigatorWire {
                 role: i.role.as_str().to_owned(),
                 name: i.name,
-                recipient: i.recipient,
+                recipient: i.recipient.to_string(),
                 enabled: i.enabled,
             })
             .collect())

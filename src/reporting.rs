@@ -135,8 +135,8 @@ impl Reporting {
             .investigators()?
             .into_iter()
             .filter(|i| i.enabled)
-            .map(|i| Ok((i.name, InvestigatorRecipient::parse(&i.recipient)?)))
-            .collect::<Result<_, CryptoError>>()?;
+            .map(|i| (i.name, i.recipient))
+            .collect();
         if investigators.is_empty() {
             return Err(ReportingError::NoInvestigators);
         }
