@@ -51,9 +51,7 @@ fn main() {
     store
         .add_investigator(InvestigatorRecord {
             name: "ana".into(),
-            recipient: quietline::crypto::InvestigatorIdentity::generate()
-                .recipient()
-                .to_string(),
+            recipient: quietline::crypto::InvestigatorIdentity::generate().recipient(),
             role: Role::Investigator,
             enabled: true,
             demo: false,

@@ -72,7 +72,7 @@ fn main() {
         store
             .add_investigator(InvestigatorRecord {
                 name: format!("investigator-{n}"),
-                recipient: InvestigatorIdentity::generate().recipient().to_string(),
+                recipient: InvestigatorIdentity::generate().recipient(),
                 role: Role::Investigator,
                 enabled: true,
                 demo: false,

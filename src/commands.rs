@@ -29,7 +29,13 @@ const DESK_SESSIONS_FOR_CLI: SessionLimits = SessionLimits {
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
     let dir = config.data_dir.path.clone();
-    let store = tokio::task::spawn_blocking(move || SledStore::open(&dir)).await??;
+    // Only serve sweeps evidence files, once, before any upload can start.
+    let store = tokio::task::spawn_blocking(move || {
+        let store = SledStore::open(&dir)?;
+        store.sweep()?;
+        Ok::<_, crate::store::StoreError>(store)
+    })
+    .await??;
     let store: Arc<dyn Store> = Arc::new(store);
 
     let proposed = KdfSettings {

@@ -118,7 +118,7 @@ impl Accounts {
         let secret = CaseToken::generate().grouped();
         self.store.add_investigator(InvestigatorRecord {
             name: name.to_owned(),
-            recipient: recipient.to_string(),
+            recipient,
             role,
             enabled: true,
             demo,
@@ -348,7 +348,7 @@ impl Accounts {
             .map(|i| InvestigatorWire {
                 role: i.role.as_str().to_owned(),
                 name: i.name,
-                recipient: i.recipient,
+                recipient: i.recipient.to_string(),
                 enabled: i.enabled,
             })
             .collect())

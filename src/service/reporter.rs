@@ -14,9 +14,7 @@ use zeroize::Zeroizing;
 
 use super::error::{Error, Result};
 use crate::case::{Author, CaseRecord, Category, Day, DeadlinePolicy, Status};
-use crate::crypto::{
-    CaseKey, CaseRecipient, CaseToken, CryptoError, InvestigatorRecipient, KdfSettings,
-};
+use crate::crypto::{CaseKey, CaseRecipient, CaseToken, InvestigatorRecipient, KdfSettings};
 use crate::message::MessageContent;
 use crate::store::{BlobId, CaseId, Holder, NewCase, PendingBlob, Store, StoreError, ThreadEntry};
 
@@ -135,8 +133,8 @@ impl Reporting {
             .investigators()?
             .into_iter()
             .filter(|i| i.enabled)
-            .map(|i| Ok((i.name, InvestigatorRecipient::parse(&i.recipient)?)))
-            .collect::<std::result::Result<_, CryptoError>>()?;
+            .map(|i| (i.name, i.recipient))
+            .collect();
         if investigators.is_empty() {
             return Err(Error::NoInvestigators);
         }

@@ -3,13 +3,16 @@
 //!
 //! A file is written as `<id>.part` and becomes `<id>` only once it is complete and
 //! fsynced, and it counts only once the message that references it is committed to sled
-//! (the `blobs` tree). Anything else found at start-up (a `.part` left by a killed
-//! process, a complete file whose message never committed) is deleted, so an aborted
-//! upload leaves nothing behind.
+//! (the `blobs` tree). An aborted upload deletes its own file. What a killed process
+//! leaves behind is dealt with by [`Blobs::sweep`], which `serve` calls once the store has
+//! opened and looks whole: a `.part` is certainly garbage and is deleted; a complete file
+//! the store does not list is moved to `quarantine/`, never deleted, because "the store
+//! does not list it" is also what a damaged or lost store looks like.
 
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use rand::RngCore;
 
@@ -102,16 +105,7 @@ impl Drop for PendingBlob {
 impl Blobs {
     pub fn open(data_dir: &Path) -> io::Result<Self> {
         let dir = data_dir.join("blobs");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&dir)?;
-        }
-        #[cfg(not(unix))]
-        std::fs::create_dir_all(&dir)?;
+        super::disk::create_private_dir(&dir)?;
         Ok(Blobs { dir })
     }
 
@@ -136,28 +130,98 @@ impl Blobs {
         self.dir.join(id.to_string())
     }
 
+    /// How many complete evidence files there are.
+    pub fn count(&self) -> io::Result<usize> {
+        let mut count = 0;
+        for entry in std::fs::read_dir(&self.dir)? {
+            let name = entry?.file_name();
+            if name.to_str().and_then(BlobId::parse).is_some() {
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
     /// Deletes a completed blob whose message could not be committed.
     pub fn discard(&self, id: BlobId) {
         let _ = std::fs::remove_file(self.path(id));
     }
 
-    /// Deletes every file that `is_committed` does not claim; returns how many.
-    pub fn sweep(&self, is_committed: impl Fn(BlobId) -> bool) -> io::Result<usize> {
-        let mut removed = 0;
-        for entry in std::fs::read_dir(&self.dir)? {
-            let entry = entry?;
-            let name = entry.file_name();
-            let keep = name
-                .to_str()
-                .and_then(BlobId::parse)
-                .is_some_and(&is_committed);
-            if !keep {
-                std::fs::remove_file(entry.path())?;
-                removed += 1;
+    /// Deletes the `.part` files and quarantines the complete files that `is_committed`
+    /// does not claim, among those last modified before `older_than` (files of uploads in
+    /// progress are newer). Entries that are not regular files are left where they are
+    /// and reported.
+    pub fn sweep(
+        &self,
+        is_committed: impl Fn(BlobId) -> io::Result<bool>,
+        older_than: SystemTime,
+        quarantine: &Path,
+    ) -> io::Result<Sweep> {
+        let mut sweep = Sweep::default();
+        let named = |e: io::Error, path: &Path| {
+            io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+        };
+        for entry in std::fs::read_dir(&self.dir).map_err(|e| named(e, &self.dir))? {
+            let entry = entry.map_err(|e| named(e, &self.dir))?;
+            let path = entry.path();
+            let metadata = entry.metadata().map_err(|e| named(e, &path))?;
+            if !metadata.is_file() {
+                sweep.skipped.push(path);
+                continue;
             }
+            if metadata.modified().map_err(|e| named(e, &path))? >= older_than {
+                continue;
+            }
+            let name = entry.file_name();
+            let name = name.to_str().unwrap_or_default();
+            if name.strip_suffix(".part").and_then(BlobId::parse).is_some() {
+                std::fs::remove_file(&path).map_err(|e| named(e, &path))?;
+                sweep.parts_removed += 1;
+                continue;
+            }
+            if let Some(id) = BlobId::parse(name)
+                && is_committed(id)? {
+                    continue;
+                }
+            move_aside(&path, quarantine).map_err(|e| named(e, &path))?;
+            sweep.quarantined.push(path);
         }
-        Ok(removed)
+        Ok(sweep)
     }
+}
+
+/// What a sweep did.
+#[derive(Debug, Default)]
+pub struct Sweep {
+    pub parts_removed: usize,
+    /// Where the quarantined files were (they are now in the quarantine directory under
+    /// the same name).
+    pub quarantined: Vec<PathBuf>,
+    /// Entries that are not regular files, left in place.
+    pub skipped: Vec<PathBuf>,
+}
+
+/// Moves `path` into `quarantine` under its own name (or with a numbered suffix if that
+/// is taken), durably.
+fn move_aside(path: &Path, quarantine: &Path) -> io::Result<()> {
+    super::disk::create_private_dir(quarantine)?;
+    let name = path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let mut target = quarantine.join(&name);
+    let mut n = 1;
+    while target.exists() {
+        target = quarantine.join(format!("{name}.{n}"));
+        n += 1;
+    }
+    std::fs::rename(path, &target)?;
+    File::open(quarantine)?.sync_all()?;
+    if let Some(dir) = path.parent() {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -185,8 +249,21 @@ mod tests {
         let mut orphan = blobs.create().unwrap();
         orphan.file().unwrap().write_all(b"x").unwrap();
         let orphan = orphan.complete().unwrap();
-        assert_eq!(blobs.sweep(|b| b == id).unwrap(), 1);
+        let mut left = blobs.create().unwrap();
+        left.file().unwrap().write_all(b"half").unwrap();
+        std::mem::forget(left);
+        std::fs::create_dir(dir.path().join("blobs/stray")).unwrap();
+        let later = SystemTime::now() + std::time::Duration::from_secs(60);
+        let quarantine = dir.path().join("quarantine");
+        let sweep = blobs.sweep(|b| Ok(b == id), later, &quarantine).unwrap();
+        assert_eq!(sweep.parts_removed, 1);
+        assert_eq!(sweep.quarantined, vec![blobs.path(orphan)]);
+        assert_eq!(sweep.skipped, vec![dir.path().join("blobs/stray")]);
         assert!(!blobs.path(orphan).exists());
+        assert_eq!(
+            std::fs::read(quarantine.join(orphan.to_string())).unwrap(),
+            b"x"
+        );
         assert!(blobs.path(id).exists());
         assert_eq!(BlobId::parse(&id.to_string()), Some(id));
     }

@@ -3,20 +3,28 @@
 //! The trait is small on purpose, so that a second backend on a replicated database can
 //! serve deployments that outgrow one machine; sled stays the embedded default. Every
 //! method that writes returns only once the write is durable: callers may acknowledge it
-//! to a client as soon as the method returns. Methods block (sled's flush is an fsync), so
-//! async callers run them through `spawn_blocking`.
+//! to a client as soon as the method returns. Methods block (each write ends in fsyncs),
+//! so async callers run them through `spawn_blocking`.
+//!
+//! Nothing is deleted because the store does not list it, and a store that opens with
+//! less than it had acknowledged refuses to start: see `mark.rs` and [`SledStore::sweep`].
 
 mod blobs;
+mod disk;
+mod mark;
 mod sled_store;
 
-pub use blobs::{BlobId, Blobs, PendingBlob};
-pub use sled_store::SledStore;
+pub use blobs::{BlobId, Blobs, PendingBlob, Sweep};
+pub use mark::Counts;
+pub use sled_store::{Durability, OpenOptions, SledStore};
+
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 use crate::audit;
 use crate::case::{Author, CaseRecord, Day, Role, TransitionError};
-use crate::crypto::{KdfSettings, LookupId, PasswordHash, Wrap};
+use crate::crypto::{InvestigatorRecipient, KdfSettings, LookupId, PasswordHash, Wrap};
 
 /// A case's id inside the service: random, unrelated to the token, and what investigators
 /// refer to a case by.
@@ -98,14 +106,35 @@ pub struct NewCase {
 #[derive(Clone, Serialize, Deserialize)]
 pub struct InvestigatorRecord {
     pub name: String,
-    /// `age1...` text.
-    pub recipient: String,
+    /// Their public age recipient (stored as its `age1...` text).
+    #[serde(with = "recipient_text")]
+    pub recipient: InvestigatorRecipient,
     pub role: Role,
     pub enabled: bool,
     /// A throwaway identity made by `serve --demo`, never for real reports.
     pub demo: bool,
     pub added: Day,
     pub credentials: Credentials,
+}
+
+/// An investigator recipient in the store: its `age1...` text, so that records written
+/// when the field was a plain string read the same. Parsed once, when a record is read.
+mod recipient_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::crypto::InvestigatorRecipient;
+
+    pub fn serialize<S: Serializer>(
+        recipient: &InvestigatorRecipient,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_str(recipient)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<InvestigatorRecipient, D::Error> {
+        let text = String::deserialize(d)?;
+        InvestigatorRecipient::parse(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 /// How an investigator proves who they are. Until enrolment is confirmed they can only
@@ -155,6 +184,47 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("the store is corrupt or of another version: {0}")]
     Corrupt(String),
+    #[error(
+        "the store {} is damaged and cannot be read ({detail}). quietline will not start on \
+         it, and nothing was changed. Keep a copy of the whole data directory, then restore \
+         store/ from the newest backup taken before the damage",
+        store.display()
+    )]
+    Damaged { store: PathBuf, detail: String },
+    #[error(
+        "the store has format {found}, newer than this quietline knows (format {known}): a \
+         newer quietline wrote it. Run that version or a later one; do not restore an older \
+         backup over it"
+    )]
+    TooNew { found: u32, known: u32 },
+    #[error(
+        "the store {} holds {}, but it had acknowledged {} (last on {day}, as recorded in \
+         {}): data was lost (a damaged, deleted, truncated or older store). quietline will \
+         not start on it; nothing was changed and no evidence file was touched. Keep a copy \
+         of the whole data directory, then restore store/ from the newest backup taken \
+         before the loss, one that holds at least {} (the store was last known whole on \
+         {day})",
+        store.display(),
+        held.describe(),
+        mark.describe(),
+        mark_file.display(),
+        mark.describe()
+    )]
+    Shrunk {
+        store: PathBuf,
+        held: Counts,
+        mark: Counts,
+        day: Day,
+        mark_file: PathBuf,
+    },
+    #[error(
+        "the store {} is missing or empty, but blobs/ beside it holds {evidence} evidence \
+         file(s) of an earlier store: that store was lost. quietline will not start a new \
+         store over them. restore store/ from the newest backup, or use an empty data \
+         directory for a new deployment",
+        store.display()
+    )]
+    Lost { store: PathBuf, evidence: usize },
     #[error("a case with this lookup id already exists")]
     LookupTaken,
     #[error("no such case")]

@@ -4,30 +4,92 @@
 //! (case id → record), `wraps` (case id ‖ holder → wrapped case key), `thread` and `notes`
 //! (case id ‖ big-endian sequence → entry), `investigators` (name → record), `seen`
 //! (name ‖ 0 ‖ case id → entries seen), `sessions` (session digest → session), `audit`
-//! (big-endian sequence → sealed entry). Values are postcard. Each write is one sled
-//! transaction followed by a flush, so it is durable when the method returns.
+//! (big-endian sequence → sealed entry). Values are postcard.
+//!
+//! Each write is one sled transaction followed by [`SledStore::commit`]: sled's flush, an
+//! fsync of sled's files (see `disk.rs`: the flush alone does not survive a power cut) and
+//! a raise of the high-water mark (see `mark.rs`), so it is durable, and would be missed
+//! if lost, when the method returns.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
+use std::time::SystemTime;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::transaction::{
+    ConflictableTransactionError, ConflictableTransactionResult, TransactionError,
+    TransactionalTree,
+};
 
+use super::disk::{self, SledFiles};
+use super::mark::{Counts, MarkFile};
 use super::{
     BlobId, Blobs, CaseId, Holder, InvestigatorRecord, InvestigatorSession, NewCase, NoteEntry,
-    Store, StoreError, StoreResult, ThreadEntry,
+    Store, StoreError, StoreResult, Sweep, ThreadEntry,
 };
 use crate::audit;
 use crate::case::{CaseRecord, TransitionError, TriageKey};
 use crate::crypto::{KdfSettings, LookupId, Wrap};
 
-const SCHEMA_VERSION: &[u8] = b"1";
+/// The store format this build writes, kept in `meta` under `schema` as decimal text.
+/// Raise it with every change a previous build would misread, and add the migration
+/// from the previous format to [`MIGRATIONS`].
+const FORMAT_VERSION: u32 = 1;
+
+/// `MIGRATIONS[n]` turns a store of format `n + 1` into one of format `n + 2`, in place.
+/// Each must be safe to run again if interrupted (the version is raised after it).
+type Migration = fn(&SledStore) -> StoreResult<()>;
+const MIGRATIONS: [Migration; FORMAT_VERSION as usize - 1] = [];
+
+/// How far a write goes before the method returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// sled's flush, an fsync of its files and of the high-water mark: survives a power
+    /// cut. What the service uses.
+    Fsync,
+    /// sled's flush only (`sync_file_range`): survives a crash of the process, not of the
+    /// machine. Only for benchmarks and throwaway stores.
+    FlushOnly,
+}
+
+/// How to open a store.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenOptions {
+    pub durability: Durability,
+    /// Open a store that holds less than its high-water mark, and lower the mark to what
+    /// it holds. Only for an administrator who has no backup to restore and accepts the
+    /// loss; such a store is never swept.
+    pub accept_loss: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            durability: Durability::Fsync,
+            accept_loss: false,
+        }
+    }
+}
 
 pub struct SledStore {
     db: sled::Db,
+    data_dir: PathBuf,
+    durability: Durability,
+    /// sled's own files, fsynced after each flush.
+    sled_files: SledFiles,
+    /// The high-water mark beside the store.
+    mark: MarkFile,
+    /// Why this store must not be swept, if it must not (new, empty, or opened despite
+    /// a loss).
+    no_sweep: Option<&'static str>,
+    /// When this process opened the store: files older than this are not its uploads.
+    opened_at: SystemTime,
+    /// The next audit sequence number, for the high-water mark.
+    audit_next: AtomicU64,
     meta: sled::Tree,
     lookup: sled::Tree,
     cases: sled::Tree,
@@ -57,13 +119,20 @@ pub struct SledStore {
 struct CaseIndex {
     records: HashMap<CaseId, CaseRecord>,
     order: BTreeSet<(TriageKey, CaseId)>,
+    /// Sums over all records, for the high-water mark.
+    entries: u64,
+    notes: u64,
 }
 
 impl CaseIndex {
     fn put(&mut self, id: CaseId, record: CaseRecord) {
         if let Some(old) = self.records.get(&id) {
             self.order.remove(&(old.triage_key(), id));
+            self.entries -= old.entries;
+            self.notes -= old.notes;
         }
+        self.entries += record.entries;
+        self.notes += record.notes;
         self.order.insert((record.triage_key(), id));
         self.records.insert(id, record);
     }
@@ -115,13 +184,47 @@ fn wrap_key(case: CaseId, holder: &Holder) -> Vec<u8> {
     [case.as_bytes().as_slice(), &holder.key_part()].concat()
 }
 
+/// Reads the record of `case` inside a transaction, lets `change` modify it, writes it
+/// back and returns what `change` returned with the new record: the one read-modify-write
+/// of a case record. `change` may run more than once if the transaction is retried.
+fn change_record<R>(
+    cases: &TransactionalTree,
+    case: CaseId,
+    change: impl FnOnce(&mut CaseRecord) -> StoreResult<R>,
+) -> ConflictableTransactionResult<(R, CaseRecord), StoreError> {
+    let abort = ConflictableTransactionError::Abort;
+    let Some(bytes) = cases.get(case.as_bytes())? else {
+        return Err(abort(StoreError::NoSuchCase));
+    };
+    let mut record: CaseRecord = decode(&bytes).map_err(abort)?;
+    let result = change(&mut record).map_err(abort)?;
+    cases.insert(case.as_bytes().as_slice(), encode(&record).map_err(abort)?)?;
+    Ok((result, record))
+}
+
 impl SledStore {
-    /// Opens (creating if needed) the store in `dir`. The directory is made private to the
-    /// service user: its contents are ciphertext, but case metadata is not.
+    /// Opens (creating if needed) the store in `dir`, durable and refusing any sign of
+    /// loss. See [`SledStore::open_with`].
     pub fn open(dir: &Path) -> StoreResult<Self> {
-        create_private_dir(dir)?;
+        Self::open_with(dir, OpenOptions::default())
+    }
+
+    /// Opens (creating if needed) the store in `dir`. The directory is made private to
+    /// the service user: its contents are ciphertext, but case metadata is not.
+    ///
+    /// Refuses, touching nothing, a store that is damaged, of a newer format, or that
+    /// holds less than its high-water mark (unless `options.accept_loss`), and a new store
+    /// in a directory whose mark or evidence files show that a store was there before.
+    /// Opening never removes or moves a file: see [`SledStore::sweep`].
+    pub fn open_with(dir: &Path, options: OpenOptions) -> StoreResult<Self> {
+        let opened_at = SystemTime::now();
+        disk::create_private_dir(dir)?;
+        disk::make_private(dir)?;
         let db = sled::Config::new()
             .path(dir.join("store"))
+            // The store fsyncs after each write itself; sled's timer-driven fsync would
+            // only hide a write path that forgot to.
+            .flush_every_ms(None)
             .open()
             .map_err(|e| match &e {
                 sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
@@ -130,9 +233,10 @@ impl SledStore {
                 sled::Error::Io(io) if io.to_string().contains("lock") => {
                     StoreError::Locked(dir.display().to_string())
                 }
-                _ => e.into(),
+                _ => damaged(dir, e.into()),
             })?;
-        let store = SledStore {
+        let mark = MarkFile::open(&dir.join("store.mark")).map_err(|e| damaged(dir, e.into()))?;
+        let mut store = SledStore {
             meta: db.open_tree("meta")?,
             lookup: db.open_tree("lookup")?,
             cases: db.open_tree("cases")?,
@@ -148,36 +252,136 @@ impl SledStore {
             audit_lock: Mutex::new(()),
             index: RwLock::new(CaseIndex::default()),
             case_writes: Mutex::new(()),
+            sled_files: SledFiles::open(&dir.join("store"))?,
+            data_dir: dir.to_owned(),
+            durability: options.durability,
+            mark,
+            no_sweep: None,
+            opened_at,
+            audit_next: AtomicU64::new(0),
             db,
         };
-        store.check_schema()?;
-        store.load_index()?;
-        // Evidence files of uploads that never completed (a killed process, a lost
-        // connection) are deleted before anything else runs.
-        let blobs = &store.blobs;
-        let swept = store
-            .files
-            .sweep(|id| blobs.contains_key(id.as_bytes()).unwrap_or(true))?;
-        if swept > 0 {
-            tracing::info!(files = swept, "removed unfinished evidence files");
+        let format = store.format()?;
+        if format.is_none() {
+            store.check_new_store_is_first()?;
+            store.no_sweep = Some("the store is new");
         }
+        store.load_index().map_err(|e| damaged(dir, e))?;
+        store.check_mark(options.accept_loss)?;
+        store.migrate(format)?;
+        let counts = store.counts();
+        if counts.cases == 0 && store.no_sweep.is_none() {
+            store.no_sweep = Some("the store holds no cases");
+        }
+        store.commit()?;
+        tracing::info!(
+            cases = counts.cases,
+            entries = counts.entries,
+            notes = counts.notes,
+            audit = counts.audit,
+            "store opened"
+        );
         Ok(store)
     }
 
-    fn check_schema(&self) -> StoreResult<()> {
-        match self
-            .meta
-            .compare_and_swap("schema", None as Option<&[u8]>, Some(SCHEMA_VERSION))?
-        {
-            Ok(()) => {
-                self.flush()?;
-                Ok(())
-            }
-            Err(existing) if existing.current.as_deref() == Some(SCHEMA_VERSION) => Ok(()),
-            Err(_) => Err(StoreError::Corrupt(
-                "unknown schema version; this quietline is too old for this data".into(),
-            )),
+    /// The format version recorded in `meta`; `None` for a store never written to.
+    fn format(&self) -> StoreResult<Option<u32>> {
+        let Some(bytes) = self.meta.get("schema")? else {
+            return Ok(None);
+        };
+        std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .map(Some)
+            .ok_or_else(|| {
+                damaged(
+                    &self.data_dir,
+                    StoreError::Corrupt("unreadable format version".into()),
+                )
+            })
+    }
+
+    /// Brings the store to [`FORMAT_VERSION`]: records it in a new store, migrates an
+    /// older one step by step, refuses a newer one.
+    fn migrate(&self, found: Option<u32>) -> StoreResult<()> {
+        let found = found.unwrap_or(FORMAT_VERSION);
+        if found == 0 {
+            return Err(damaged(
+                &self.data_dir,
+                StoreError::Corrupt("format version 0".into()),
+            ));
         }
+        if found > FORMAT_VERSION {
+            return Err(StoreError::TooNew {
+                found,
+                known: FORMAT_VERSION,
+            });
+        }
+        for version in found..FORMAT_VERSION {
+            tracing::info!(from = version, to = version + 1, "migrating the store");
+            MIGRATIONS[version as usize - 1](self)?;
+            self.set_format(version + 1)?;
+        }
+        if self.meta.get("schema")?.is_none() {
+            self.set_format(FORMAT_VERSION)?;
+        }
+        Ok(())
+    }
+
+    fn set_format(&self, version: u32) -> StoreResult<()> {
+        self.meta.insert("schema", version.to_string().as_bytes())?;
+        self.commit()
+    }
+
+    /// A store that has never been written to is fine in a new data directory only: if
+    /// a high-water mark or evidence files are there, the store that was is lost.
+    fn check_new_store_is_first(&self) -> StoreResult<()> {
+        if let Some(mark) = self.mark.current() {
+            return Err(StoreError::Shrunk {
+                store: self.data_dir.join("store"),
+                held: Counts::default(),
+                mark: mark.counts,
+                day: mark.day,
+                mark_file: self.mark.path().to_owned(),
+            });
+        }
+        let evidence = self.files.count()?;
+        if evidence > 0 {
+            return Err(StoreError::Lost {
+                store: self.data_dir.join("store"),
+                evidence,
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses a store that holds less than its mark, or lowers the mark if the
+    /// administrator accepted the loss.
+    fn check_mark(&mut self, accept_loss: bool) -> StoreResult<()> {
+        let Some(mark) = self.mark.current() else {
+            return Ok(());
+        };
+        let held = self.counts();
+        if !held.below(mark.counts) {
+            return Ok(());
+        }
+        if !accept_loss {
+            return Err(StoreError::Shrunk {
+                store: self.data_dir.join("store"),
+                held,
+                mark: mark.counts,
+                day: mark.day,
+                mark_file: self.mark.path().to_owned(),
+            });
+        }
+        tracing::warn!(
+            held = held.describe(),
+            mark = mark.counts.describe(),
+            "opening a store that lost data, as asked; lowering its high-water mark"
+        );
+        self.mark.reset(held)?;
+        self.no_sweep = Some("data loss was accepted at this start");
+        Ok(())
     }
 
     fn load_index(&self) -> StoreResult<()> {
@@ -191,7 +395,23 @@ impl SledStore {
             index.put(CaseId(id), decode(&value)?);
         }
         *self.index.write().unwrap_or_else(|p| p.into_inner()) = index;
+        let next = match self.audit.last()? {
+            Some((_, bytes)) => decode::<audit::Sealed>(&bytes)?.entry.seq + 1,
+            None => 0,
+        };
+        self.audit_next.store(next, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// What the store holds now, by the counters of the high-water mark.
+    fn counts(&self) -> Counts {
+        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+        Counts {
+            cases: index.records.len() as u64,
+            entries: index.entries,
+            notes: index.notes,
+            audit: self.audit_next.load(Ordering::SeqCst),
+        }
     }
 
     fn write_lock(&self) -> std::sync::MutexGuard<'_, ()> {
@@ -207,24 +427,78 @@ impl SledStore {
             .put(id, record);
     }
 
-    fn flush(&self) -> StoreResult<()> {
+    /// Makes every write made so far durable and raises the high-water mark to cover
+    /// them. The counts are taken before the flush: everything they count was committed
+    /// to sled before, so is durable after it, and the mark never claims more than the
+    /// disk holds.
+    fn commit(&self) -> StoreResult<()> {
+        let counts = self.counts();
         self.db.flush()?;
+        let sync = self.durability == Durability::Fsync;
+        if sync {
+            self.sled_files.sync()?;
+        }
+        self.mark.raise(counts, sync)?;
         Ok(())
+    }
+
+    /// Tidies `blobs/` after an unclean stop: deletes the `.part` files of uploads that
+    /// never completed, and moves complete files that no committed message lists to
+    /// `quarantine/` in the data directory (never deletes them). Only files older than
+    /// this process's opening of the store are considered, so that uploads in progress
+    /// are safe; call it once, from `serve`, after opening.
+    ///
+    /// Does nothing if the store is new, holds no cases, or was opened despite a loss:
+    /// then "not listed" may mean "listed by the store that was lost". Administrator and
+    /// audit commands never call it.
+    pub fn sweep(&self) -> StoreResult<Sweep> {
+        if let Some(reason) = self.no_sweep {
+            tracing::info!(reason, "not sweeping evidence files");
+            return Ok(Sweep::default());
+        }
+        let quarantine = self.data_dir.join("quarantine");
+        let sweep = self.files.sweep(
+            |id| {
+                self.blobs
+                    .contains_key(id.as_bytes())
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            },
+            self.opened_at,
+            &quarantine,
+        )?;
+        if sweep.parts_removed > 0 {
+            tracing::info!(
+                files = sweep.parts_removed,
+                "removed unfinished evidence uploads"
+            );
+        }
+        if !sweep.quarantined.is_empty() {
+            tracing::warn!(
+                files = sweep.quarantined.len(),
+                quarantine = %quarantine.display(),
+                "moved evidence files that no message lists to the quarantine directory; \
+                 they are kept, not deleted"
+            );
+        }
+        for path in &sweep.skipped {
+            tracing::warn!(
+                path = %path.display(),
+                "left an entry in the evidence directory that is not a file"
+            );
+        }
+        Ok(sweep)
     }
 }
 
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
+/// Wraps an error met while opening into one that says what to do.
+fn damaged(dir: &Path, error: StoreError) -> StoreError {
+    match error {
+        StoreError::Io(e) if e.kind() != std::io::ErrorKind::InvalidData => StoreError::Io(e),
+        other => StoreError::Damaged {
+            store: dir.join("store"),
+            detail: other.to_string(),
+        },
+    }
 }
 
 impl Store for SledStore {
@@ -235,7 +509,7 @@ impl Store for SledStore {
             .compare_and_swap("kdf", None as Option<&[u8]>, Some(bytes))?
         {
             Ok(()) => {
-                self.flush()?;
+                self.commit()?;
                 Ok(proposed)
             }
             Err(existing) => {
@@ -258,7 +532,7 @@ impl Store for SledStore {
 
     fn set_recovery_recipient(&self, recipient: &str) -> StoreResult<()> {
         self.meta.insert("recovery", recipient.as_bytes())?;
-        self.flush()
+        self.commit()
     }
 
     fn create_case(&self, case: NewCase) -> StoreResult<()> {
@@ -298,7 +572,7 @@ impl Store for SledStore {
             .map_err(from_tx)?;
         self.indexed(case.id, case.record);
         drop(writing);
-        self.flush()
+        self.commit()
     }
 
     fn case_by_lookup(&self, lookup: &LookupId) -> StoreResult<Option<(CaseId, CaseRecord)>> {
@@ -349,16 +623,12 @@ impl Store for SledStore {
         let writing = self.write_lock();
         let seq = (&self.cases, &self.thread, &self.blobs)
             .transaction(|(cases, thread, blobs_tree)| {
-                let Some(bytes) = cases.get(case.as_bytes())? else {
-                    return Err(ConflictableTransactionError::Abort(StoreError::NoSuchCase));
-                };
-                let mut record: CaseRecord =
-                    decode(&bytes).map_err(ConflictableTransactionError::Abort)?;
-                let seq = record.entries;
-                record.record_entry(seq, author, day);
-                let encoded = encode(&record).map_err(ConflictableTransactionError::Abort)?;
+                let (seq, record) = change_record(cases, case, |record| {
+                    let seq = record.entries;
+                    record.record_entry(seq, author, day);
+                    Ok(seq)
+                })?;
                 thread.insert(thread_key(case, seq).as_slice(), entry.as_slice())?;
-                cases.insert(case.as_bytes().as_slice(), encoded)?;
                 for blob in blobs {
                     blobs_tree.insert(blob.as_bytes().as_slice(), case.as_bytes().as_slice())?;
                 }
@@ -367,7 +637,7 @@ impl Store for SledStore {
             .map_err(from_tx)?;
         self.indexed(case, seq.1);
         drop(writing);
-        self.flush()?;
+        self.commit()?;
         Ok(seq.0)
     }
 
@@ -389,11 +659,10 @@ impl Store for SledStore {
     fn visit_cases(&self, visit: &mut dyn FnMut(CaseId, &CaseRecord) -> bool) -> StoreResult<()> {
         let index = self.index.read().unwrap_or_else(|p| p.into_inner());
         for (_, id) in &index.order {
-            if let Some(record) = index.records.get(id) {
-                if !visit(*id, record) {
+            if let Some(record) = index.records.get(id)
+                && !visit(*id, record) {
                     break;
                 }
-            }
         }
         Ok(())
     }
@@ -403,27 +672,21 @@ impl Store for SledStore {
         case: CaseId,
         change: &mut dyn FnMut(&mut CaseRecord) -> Result<(), TransitionError>,
     ) -> StoreResult<CaseRecord> {
-        // Not a sled transaction: its closure may run several times, and `change` is
-        // FnMut. Compare-and-swap in a loop gives the same atomicity.
+        // sled's transaction closure is `Fn` (it may be retried); `change` is `FnMut`.
+        let change = std::cell::RefCell::new(change);
         let writing = self.write_lock();
-        loop {
-            let Some(current) = self.cases.get(case.as_bytes())? else {
-                return Err(StoreError::NoSuchCase);
-            };
-            let mut record: CaseRecord = decode(&current)?;
-            change(&mut record)?;
-            let updated = encode(&record)?;
-            if self
-                .cases
-                .compare_and_swap(case.as_bytes(), Some(current), Some(updated))?
-                .is_ok()
-            {
-                self.indexed(case, record.clone());
-                drop(writing);
-                self.flush()?;
-                return Ok(record);
-            }
-        }
+        let ((), record) = self
+            .cases
+            .transaction(|cases| {
+                change_record(cases, case, |record| {
+                    (change.borrow_mut())(record).map_err(StoreError::Refused)
+                })
+            })
+            .map_err(from_tx)?;
+        self.indexed(case, record.clone());
+        drop(writing);
+        self.commit()?;
+        Ok(record)
     }
 
     fn add_wrap(&self, case: CaseId, investigator: &str, wrap: Wrap) -> StoreResult<()> {
@@ -436,23 +699,19 @@ impl Store for SledStore {
                         investigator.to_owned(),
                     )));
                 }
-                let Some(bytes) = cases.get(case.as_bytes())? else {
-                    return Err(ConflictableTransactionError::Abort(StoreError::NoSuchCase));
-                };
-                let mut record: CaseRecord =
-                    decode(&bytes).map_err(ConflictableTransactionError::Abort)?;
-                if !record.holders.iter().any(|h| h == investigator) {
-                    record.holders.push(investigator.to_owned());
-                }
-                let encoded = encode(&record).map_err(ConflictableTransactionError::Abort)?;
+                let ((), record) = change_record(cases, case, |record| {
+                    if !record.holders.iter().any(|h| h == investigator) {
+                        record.holders.push(investigator.to_owned());
+                    }
+                    Ok(())
+                })?;
                 wraps.insert(key.as_slice(), wrap.0.as_slice())?;
-                cases.insert(case.as_bytes().as_slice(), encoded)?;
                 Ok(record)
             })
             .map_err(from_tx)?;
         self.indexed(case, record);
         drop(writing);
-        self.flush()
+        self.commit()
     }
 
     fn append_note(&self, case: CaseId, note: NoteEntry) -> StoreResult<u64> {
@@ -460,22 +719,18 @@ impl Store for SledStore {
         let writing = self.write_lock();
         let seq = (&self.cases, &self.notes)
             .transaction(|(cases, notes)| {
-                let Some(bytes) = cases.get(case.as_bytes())? else {
-                    return Err(ConflictableTransactionError::Abort(StoreError::NoSuchCase));
-                };
-                let mut record: CaseRecord =
-                    decode(&bytes).map_err(ConflictableTransactionError::Abort)?;
-                let seq = record.notes;
-                record.notes += 1;
-                let encoded = encode(&record).map_err(ConflictableTransactionError::Abort)?;
+                let (seq, record) = change_record(cases, case, |record| {
+                    let seq = record.notes;
+                    record.notes += 1;
+                    Ok(seq)
+                })?;
                 notes.insert(thread_key(case, seq).as_slice(), note.as_slice())?;
-                cases.insert(case.as_bytes().as_slice(), encoded)?;
                 Ok((seq, record))
             })
             .map_err(from_tx)?;
         self.indexed(case, seq.1);
         drop(writing);
-        self.flush()?;
+        self.commit()?;
         Ok(seq.0)
     }
 
@@ -508,7 +763,7 @@ impl Store for SledStore {
             None as Option<&[u8]>,
             Some(bytes),
         )? {
-            Ok(()) => self.flush(),
+            Ok(()) => self.commit(),
             Err(_) => Err(StoreError::InvestigatorExists(name)),
         }
     }
@@ -544,7 +799,7 @@ impl Store for SledStore {
                 .compare_and_swap(name.as_bytes(), Some(current), Some(updated))?
                 .is_ok()
             {
-                self.flush()?;
+                self.commit()?;
                 return Ok(record);
             }
         }
@@ -578,13 +833,13 @@ impl Store for SledStore {
         }
         self.delete_sessions_of(name)?;
         let existed = self.investigators.remove(name.as_bytes())?.is_some();
-        self.flush()?;
+        self.commit()?;
         Ok(existed)
     }
 
     fn put_session(&self, digest: &[u8; 32], session: &InvestigatorSession) -> StoreResult<()> {
         self.sessions.insert(digest, encode(session)?)?;
-        self.flush()
+        self.commit()
     }
 
     fn session(&self, digest: &[u8; 32]) -> StoreResult<Option<InvestigatorSession>> {
@@ -596,7 +851,7 @@ impl Store for SledStore {
 
     fn delete_session(&self, digest: &[u8; 32]) -> StoreResult<()> {
         self.sessions.remove(digest)?;
-        self.flush()
+        self.commit()
     }
 
     fn delete_sessions_of(&self, name: &str) -> StoreResult<()> {
@@ -609,7 +864,7 @@ impl Store for SledStore {
             }
         }
         self.sessions.apply_batch(batch)?;
-        self.flush()
+        self.commit()
     }
 
     fn append_audit(&self, entry: audit::Entry) -> StoreResult<audit::Sealed> {
@@ -622,7 +877,7 @@ impl Store for SledStore {
         let sealed = entry.seal(previous.as_ref());
         self.audit
             .insert(sealed.entry.seq.to_be_bytes(), encode(&sealed)?)?;
-        self.flush()?;
+        self.commit()?;
         Ok(sealed)
     }
 
@@ -744,7 +999,7 @@ mod tests {
         store
             .add_investigator(InvestigatorRecord {
                 name: "ana".into(),
-                recipient: "age1x".into(),
+                recipient: crate::crypto::InvestigatorIdentity::generate().recipient(),
                 role: Role::Investigator,
                 enabled: true,
                 demo: false,
@@ -787,5 +1042,95 @@ mod tests {
         second.salt = DeploymentSalt::generate();
         assert_eq!(store.init_kdf(first).unwrap(), first);
         assert_eq!(store.init_kdf(second).unwrap(), first);
+    }
+
+    #[test]
+    fn a_store_of_a_newer_format_is_refused_and_an_older_one_would_migrate() {
+        let dir = tempfile::tempdir().unwrap();
+        SledStore::open(dir.path()).unwrap();
+        {
+            let db = sled::open(dir.path().join("store")).unwrap();
+            let meta = db.open_tree("meta").unwrap();
+            assert_eq!(meta.get("schema").unwrap().unwrap().as_ref(), b"1");
+            meta.insert("schema", b"2".as_slice()).unwrap();
+            db.flush().unwrap();
+        }
+        match SledStore::open(dir.path()) {
+            Err(StoreError::TooNew { found: 2, known: 1 }) => {}
+            other => panic!("{:?}", other.err()),
+        }
+        assert_eq!(MIGRATIONS.len() as u32, FORMAT_VERSION - 1);
+    }
+
+    #[test]
+    fn a_store_that_lost_a_case_refuses_to_open_unless_the_loss_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let keep = new_case(lookup(1));
+        let kept = keep.id;
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            store.create_case(keep).unwrap();
+            store.create_case(new_case(lookup(2))).unwrap();
+        }
+        // Simulate a loss behind the store's back: an older copy of the store.
+        {
+            let db = sled::open(dir.path().join("store")).unwrap();
+            let cases = db.open_tree("cases").unwrap();
+            let lost = cases
+                .iter()
+                .keys()
+                .map(|k| k.unwrap())
+                .find(|k| k.as_ref() != kept.as_bytes())
+                .unwrap();
+            cases.remove(lost).unwrap();
+            db.flush().unwrap();
+        }
+        let refused = SledStore::open(dir.path()).err().unwrap();
+        let said = refused.to_string();
+        assert!(matches!(refused, StoreError::Shrunk { .. }), "{said}");
+        assert!(said.contains("holds 1 case, 1 thread entry"), "{said}");
+        assert!(said.contains("acknowledged 2 cases"), "{said}");
+
+        let accepted = SledStore::open_with(
+            dir.path(),
+            OpenOptions {
+                accept_loss: true,
+                ..OpenOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(accepted.case_count().unwrap(), 1);
+        assert!(accepted.sweep().unwrap().quarantined.is_empty());
+        drop(accepted);
+        // The mark was lowered: the next start is an ordinary one.
+        SledStore::open(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn investigator_records_written_with_a_text_recipient_read_typed() {
+        #[derive(Serialize)]
+        struct Before {
+            name: String,
+            recipient: String,
+            role: Role,
+            enabled: bool,
+            demo: bool,
+            added: Day,
+            credentials: super::super::Credentials,
+        }
+        let recipient = crate::crypto::InvestigatorIdentity::generate().recipient();
+        let before = encode(&Before {
+            name: "ana".into(),
+            recipient: recipient.to_string(),
+            role: Role::Investigator,
+            enabled: true,
+            demo: false,
+            added: Day::today(),
+            credentials: Default::default(),
+        })
+        .unwrap();
+        let now: InvestigatorRecord = decode(&before).unwrap();
+        assert_eq!(now.recipient.to_string(), recipient.to_string());
+        assert_eq!(encode(&now).unwrap(), before);
     }
 }
