@@ -70,8 +70,28 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     // Tests and scripts read this line to find the port when --listen asks for port 0.
     println!("quietline listening on http://{address}");
+    let investigators = match config.investigator_listen {
+        Some(at) => {
+            let listener = tokio::net::TcpListener::bind(at)
+                .await
+                .with_context(|| format!("cannot listen on {at}"))?;
+            println!(
+                "quietline investigator API listening on http://{}",
+                listener.local_addr()?
+            );
+            Some(listener)
+        }
+        None => None,
+    };
     std::io::stdout().flush()?;
-    http::serve(listener, state, &config, crate::serving::shutdown_signal()).await?;
+    http::serve(
+        listener,
+        investigators,
+        state,
+        &config,
+        crate::serving::shutdown_signal(),
+    )
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }

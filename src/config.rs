@@ -30,6 +30,11 @@ pub struct ServeConfig {
     #[arg(long, env = "QUIETLINE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
+    /// Serve the investigator API on this address only (a VPN address, or an onion service
+    /// with client authorisation), and not on --listen. Unset: both on --listen.
+    #[arg(long, env = "QUIETLINE_INVESTIGATOR_LISTEN")]
+    pub investigator_listen: Option<SocketAddr>,
+
     #[command(flatten)]
     pub data_dir: DataDir,
 

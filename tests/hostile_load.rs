@@ -201,3 +201,35 @@ fn sigterm_ends_the_service_despite_a_half_sent_request() {
     // `stop` fails the test if the process has not exited 20 s after SIGTERM.
     server.stop();
 }
+
+#[test]
+fn the_investigator_api_can_have_a_listener_of_its_own() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&["--investigator-listen", "127.0.0.1:0"]);
+    let out = std::fs::read_to_string(&server.stdout).unwrap();
+    let desk_base = out
+        .split("investigator API listening on ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .expect("the investigator listener's address is printed")
+        .trim()
+        .to_owned();
+    let login = json!({"name": "ana", "password": "not it", "code": "000000"});
+    let on = |base: &str, path: &str| {
+        read(
+            agent()
+                .post(&format!("{base}{path}"))
+                .send_json(login.clone()),
+        )
+        .0
+    };
+    assert_eq!(on(&server.base, "/api/v1/investigator/login"), 404);
+    assert_eq!(on(&desk_base, "/api/v1/investigator/login"), 401);
+    assert_eq!(
+        read(agent().get(&format!("{desk_base}/report")).call()).0,
+        404
+    );
+    assert_eq!(read(agent().get(&server.url("/report")).call()).0, 200);
+    // Reporters still report on their own listener.
+    server.submit("a report while investigators use their own address");
+}

@@ -117,19 +117,35 @@ fn transfer_timeout() -> TimeoutLayer {
     TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, TRANSFER_TIMEOUT)
 }
 
-pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
+/// Which routes a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Faces {
+    /// Reporters and investigators on one listener (the default).
+    All,
+    /// The reporter pages and API only (with `--investigator-listen`).
+    Reporters,
+    /// The investigator API only, on a listener of its own (`--investigator-listen`).
+    Investigators,
+}
+
+pub fn router(state: Arc<AppState>, max_body_bytes: usize, faces: Faces) -> Router {
     // Evidence plus the text fields and multipart framing around it.
     let upload_body_bytes = usize::try_from(state.uploads.message_bytes)
         .unwrap_or(usize::MAX)
         .saturating_add(max_body_bytes);
-    let mut app = Router::new()
-        .route(
-            "/healthz",
-            get(|| async { "ok\n" }).layer(request_timeout()),
-        )
-        .merge(reporter_api::routes(upload_body_bytes))
-        .merge(reporter_pages::routes(upload_body_bytes))
-        .merge(investigator_api::routes())
+    let mut app = Router::new().route(
+        "/healthz",
+        get(|| async { "ok\n" }).layer(request_timeout()),
+    );
+    if faces != Faces::Investigators {
+        app = app
+            .merge(reporter_api::routes(upload_body_bytes))
+            .merge(reporter_pages::routes(upload_body_bytes));
+    }
+    if faces != Faces::Reporters {
+        app = app.merge(investigator_api::routes());
+    }
+    let mut app = app
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT));
@@ -147,9 +163,11 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish within a grace
-/// period (`server::GRACE`).
+/// period (`server::GRACE`). With an `investigators` listener, the investigator API is
+/// served there only, and the reporters' listener serves the reporter side only.
 pub async fn serve(
     listener: TcpListener,
+    investigators: Option<TcpListener>,
     state: Arc<AppState>,
     config: &ServeConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -164,8 +182,34 @@ pub async fn serve(
             }
         })
     };
-    let app = router(state, config.max_body_bytes);
-    let result = server::serve_connections(listener, app, config.max_connections, shutdown).await;
+    // One stop signal for every listener.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    let until_stopped = move || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }
+    };
+    let max = config.max_connections;
+    let result = match investigators {
+        None => {
+            let app = router(state, config.max_body_bytes, Faces::All);
+            server::serve_connections(listener, app, max, until_stopped()).await
+        }
+        Some(investigators) => {
+            let reporters = router(state.clone(), config.max_body_bytes, Faces::Reporters);
+            let desk = router(state, config.max_body_bytes, Faces::Investigators);
+            let (a, b) = tokio::join!(
+                server::serve_connections(listener, reporters, max, until_stopped()),
+                server::serve_connections(investigators, desk, max, until_stopped()),
+            );
+            a.and(b)
+        }
+    };
     sweeper.abort();
     result
 }

@@ -180,9 +180,10 @@ impl Blobs {
                 continue;
             }
             if let Some(id) = BlobId::parse(name)
-                && is_committed(id)? {
-                    continue;
-                }
+                && is_committed(id)?
+            {
+                continue;
+            }
             move_aside(&path, quarantine).map_err(|e| named(e, &path))?;
             sweep.quarantined.push(path);
         }

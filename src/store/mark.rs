@@ -221,9 +221,10 @@ fn read_slots(file: &File) -> io::Result<Option<Mark>> {
         let mut slot = vec![0u8; SLOT as usize];
         let read = read_at_most(file, &mut slot, index * SLOT)?;
         if let Some(mark) = decode_slot(&slot[..read])
-            && best.is_none_or(|b| mark.generation > b.generation) {
-                best = Some(mark);
-            }
+            && best.is_none_or(|b| mark.generation > b.generation)
+        {
+            best = Some(mark);
+        }
     }
     Ok(best)
 }
