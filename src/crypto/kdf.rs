@@ -60,7 +60,9 @@ pub enum KdfError {
 ///
 /// It starts empty and grows, once, to the largest parameters it is used with. It holds
 /// values derived from a token or password only while a derivation runs: it is wiped
-/// after each one (about a tenth of the cost of the hash) and when dropped.
+/// after each one and when dropped. Reused and wiped, a derivation is still a little
+/// faster than with fresh memory (`cargo bench --bench reporter`: median 15.8 ms against
+/// 17.5 ms at the defaults).
 pub struct KdfMemory(Vec<Block>);
 
 impl KdfMemory {
