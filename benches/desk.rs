@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use quietline::case::{Author, CaseRecord, Category, Day, DeadlinePolicy, Role, Status};
-use quietline::crypto::{CaseToken, DeploymentSalt, KdfParams, KdfSettings, PasswordHash, Wrap};
+use quietline::crypto::{
+    CaseToken, DeploymentSalt, KdfMemory, KdfParams, KdfSettings, PasswordHash, Wrap,
+};
 use quietline::service::{Accounts, CaseFilter, Cases, SessionLimits, clock};
 use quietline::store::{
     CaseId, Credentials, Holder, InvestigatorRecord, NewCase, SledStore, Store, ThreadEntry,
@@ -136,7 +138,9 @@ fn main() {
         .as_secs();
     let code =
         totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, totp_secret).generate(now);
-    let (_, ana) = accounts.login("ana", "bench password 1", &code).unwrap();
+    let (_, ana) = accounts
+        .login("ana", "bench password 1", &code, &mut KdfMemory::new())
+        .unwrap();
 
     median("store: visit every case in triage order", || {
         let mut n = 0;

@@ -63,6 +63,11 @@ pub struct ServeConfig {
     #[arg(long, env = "QUIETLINE_KDF_QUEUE", default_value_t = 64)]
     pub kdf_queue: usize,
 
+    /// Investigator password checks that may run at once, on workers of their own (each
+    /// holds its argon2 memory).
+    #[arg(long, env = "QUIETLINE_INVESTIGATOR_KDF_WORKERS", default_value_t = 1)]
+    pub investigator_kdf_workers: usize,
+
     /// A reporter session ends after this many minutes without use.
     #[arg(long, env = "QUIETLINE_SESSION_IDLE_MINUTES", default_value_t = 15)]
     pub session_idle_minutes: u64,
@@ -190,8 +195,8 @@ impl ServeConfig {
 
     /// Refuses settings that cannot work, at start rather than at the first report.
     pub fn validate(&self) -> Result<(), String> {
-        if self.kdf_workers == 0 {
-            return Err("--kdf-workers must be at least 1".into());
+        if self.kdf_workers == 0 || self.investigator_kdf_workers == 0 {
+            return Err("--kdf-workers and --investigator-kdf-workers must be at least 1".into());
         }
         if self.session_idle_minutes == 0 || self.session_max_minutes < self.session_idle_minutes {
             return Err("sessions need 0 < --session-idle-minutes <= --session-max-minutes".into());

@@ -18,7 +18,7 @@ mod session;
 mod token;
 mod totp;
 
-pub use kdf::{DeploymentSalt, KdfError, KdfParams, KdfSettings, LookupId, TokenSeed};
+pub use kdf::{DeploymentSalt, KdfError, KdfMemory, KdfParams, KdfSettings, LookupId, TokenSeed};
 pub use keys::{
     CaseKey, CaseRecipient, CryptoError, InvestigatorIdentity, InvestigatorRecipient,
     ReporterIdentity, Wrap, seal_to_investigators,

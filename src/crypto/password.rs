@@ -1,5 +1,6 @@
 //! Investigator passwords: argon2id with a random salt per password, compared in constant
-//! time. Only the hash, its salt and its parameters are stored.
+//! time. Only the hash, its salt and its parameters are stored. argon2's working memory is
+//! a [`KdfMemory`] that the caller reuses, as for case tokens.
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
@@ -8,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use super::{KdfError, KdfParams};
+use super::{KdfError, KdfMemory, KdfParams};
 
 /// Shortest password accepted at enrolment. The second factor and the login rate limit
 /// carry part of the load, but a leaked store allows offline guessing of this hash.
@@ -26,6 +27,7 @@ fn argon2id(
     password: &str,
     salt: &[u8; 16],
     params: KdfParams,
+    memory: &mut KdfMemory,
 ) -> Result<Zeroizing<[u8; 32]>, KdfError> {
     let argon = Argon2::new(
         Algorithm::Argon2id,
@@ -39,24 +41,33 @@ fn argon2id(
         .map_err(KdfError::Params)?,
     );
     let mut out = Zeroizing::new([0u8; 32]);
-    argon
-        .hash_password_into(password.as_bytes(), salt, &mut out[..])
-        .map_err(KdfError::Params)?;
+    memory.argon2id(&argon, password.as_bytes(), salt, &mut out[..])?;
     Ok(out)
 }
 
 impl PasswordHash {
-    /// Hashes a new password. Blocking and CPU-heavy.
+    /// Hashes a new password. Blocking and CPU-heavy. Its argon2 memory is allocated for
+    /// this one call; a server hashes with [`PasswordHash::new_in`] instead.
     pub fn new(password: &str, params: KdfParams) -> Result<Self, KdfError> {
+        PasswordHash::new_in(password, params, &mut KdfMemory::new())
+    }
+
+    /// [`PasswordHash::new`] in caller-provided argon2 memory.
+    pub fn new_in(
+        password: &str,
+        params: KdfParams,
+        memory: &mut KdfMemory,
+    ) -> Result<Self, KdfError> {
         let mut salt = [0u8; 16];
         OsRng.fill_bytes(&mut salt);
-        let hash = *argon2id(password, &salt, params)?;
+        let hash = *argon2id(password, &salt, params, memory)?;
         Ok(PasswordHash { salt, params, hash })
     }
 
-    /// Checks a password in constant time. Blocking and CPU-heavy.
-    pub fn verify(&self, password: &str) -> bool {
-        argon2id(password, &self.salt, self.params)
+    /// Checks a password in constant time, in caller-provided argon2 memory. Blocking and
+    /// CPU-heavy.
+    pub fn verify(&self, password: &str, memory: &mut KdfMemory) -> bool {
+        argon2id(password, &self.salt, self.params, memory)
             .map(|h| bool::from(h[..].ct_eq(&self.hash)))
             .unwrap_or(false)
     }
@@ -84,10 +95,29 @@ mod tests {
     #[test]
     fn the_right_password_verifies_and_others_do_not() {
         let hash = PasswordHash::new("correct horse battery", SMALL).unwrap();
-        assert!(hash.verify("correct horse battery"));
-        assert!(!hash.verify("correct horse batterY"));
-        assert!(!hash.verify(""));
+        let memory = &mut KdfMemory::new();
+        assert!(hash.verify("correct horse battery", memory));
+        assert!(!hash.verify("correct horse batterY", memory));
+        assert!(!hash.verify("", memory));
         let again = PasswordHash::new("correct horse battery", SMALL).unwrap();
         assert!(again.salt != hash.salt, "every hash has its own salt");
+    }
+
+    #[test]
+    fn hashes_made_in_reused_memory_are_argon2id_unchanged() {
+        let memory = &mut KdfMemory::new();
+        for _ in 0..2 {
+            let reused = PasswordHash::new_in("correct horse battery", SMALL, memory).unwrap();
+            // argon2 allocating its own memory, as before memory was reused.
+            let mut alone = [0u8; 32];
+            Argon2::new(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                Params::new(64, 1, 1, Some(32)).unwrap(),
+            )
+            .hash_password_into(b"correct horse battery", &reused.salt, &mut alone)
+            .unwrap();
+            assert_eq!(reused.hash, alone);
+        }
     }
 }

@@ -1,21 +1,197 @@
 //! Running blocking work off the async workers.
 //!
-//! Token derivations (argon2id) are both CPU- and memory-heavy and can be triggered by
-//! anyone, anonymously: they go through [`KdfPool`], which runs at most `workers` at once
-//! (each holds its argon2 memory) and lets at most `queue` more wait. Beyond that the
-//! caller gets [`Error::Busy`] (503 with Retry-After) at once instead of an unbounded
-//! queue. Other blocking work (sled reads and fsyncs, age on small messages) is short and
-//! uses tokio's blocking pool through [`run`].
+//! Token derivations and password checks (argon2id) are both CPU- and memory-heavy and
+//! can be triggered by anyone, anonymously: they go through [`KdfPool`], which runs a
+//! bounded number at once, each in one of a fixed set of reused argon2 buffers, and lets a
+//! bounded number wait. Beyond that the caller gets [`Error::Busy`] (503 with Retry-After)
+//! at once instead of an unbounded queue. Other blocking work (sled reads and fsyncs, age
+//! on small messages) is short and uses tokio's blocking pool through [`run`].
+//!
+//! The pool has lanes, so that a flood of one kind of request cannot refuse another:
+//!
+//! - **Reporters' workers** (`--kdf-workers`) are shared by report submissions and
+//!   reporter logins, but logins may hold all but one of them: a flood of guessed tokens
+//!   leaves a submission a worker it can start on (when there are at least two) and, at
+//!   worst, one login to wait for. A quarter of `--kdf-queue` waits only for
+//!   submissions, the rest only for logins.
+//! - **Investigators' workers** (`--investigator-kdf-workers`, queue `--kdf-queue`) are
+//!   their own, so that no reporter traffic refuses an investigator's login.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::error::Error;
+use crate::config::ServeConfig;
+use crate::crypto::KdfMemory;
 
+/// Every argon2id run of the server. Memory bound: each worker holds one [`KdfMemory`],
+/// which grows to the argon2 memory of the parameters it runs and is then reused, so the
+/// pool holds at most (`--kdf-workers` × the deployment's `--kdf-memory-kib`) +
+/// (`--investigator-kdf-workers` × the password hashes' memory): 2 × 19 MiB + 1 × 19 MiB
+/// with the defaults. Waiting requests hold no argon2 memory.
 pub struct KdfPool {
-    workers: Arc<Semaphore>,
+    reporters: Workers,
+    /// Workers a reporter login may hold: all but the ones kept for submissions.
+    login_workers: Arc<Semaphore>,
+    submissions: Admissions,
+    logins: Admissions,
+    investigators: Workers,
+    investigator_admissions: Admissions,
+}
+
+/// The sizes of a [`KdfPool`].
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    workers: usize,
+    queue: usize,
+    investigator_workers: usize,
+    investigator_queue: usize,
+}
+
+impl KdfPool {
+    pub fn new(config: &ServeConfig) -> Self {
+        KdfPool::with_sizes(Sizes {
+            workers: config.kdf_workers,
+            queue: config.kdf_queue,
+            investigator_workers: config.investigator_kdf_workers,
+            investigator_queue: config.kdf_queue,
+        })
+    }
+
+    fn with_sizes(sizes: Sizes) -> Self {
+        // One worker is kept for submissions when there are two or more; with a single
+        // worker, logins and submissions share it, and a submission waits for at most the
+        // one login that holds or awaits it.
+        let login_workers = sizes.workers.saturating_sub(1).max(1);
+        let submission_queue = sizes.queue.div_ceil(4);
+        KdfPool {
+            reporters: Workers::new(sizes.workers),
+            login_workers: Arc::new(Semaphore::new(login_workers)),
+            submissions: Admissions::new(sizes.workers + submission_queue),
+            logins: Admissions::new(login_workers + (sizes.queue - submission_queue)),
+            investigators: Workers::new(sizes.investigator_workers),
+            investigator_admissions: Admissions::new(
+                sizes.investigator_workers + sizes.investigator_queue,
+            ),
+        }
+    }
+
+    /// Runs a report submission's token derivation, in a lane that logins cannot fill.
+    pub async fn run_submission<T, F>(&self, job: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut KdfMemory) -> T + Send + 'static,
+    {
+        let _admission = self.submissions.admit()?;
+        self.reporters.run(None, job).await
+    }
+
+    /// Runs a reporter login's token derivation.
+    pub async fn run_login<T, F>(&self, job: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut KdfMemory) -> T + Send + 'static,
+    {
+        let _admission = self.logins.admit()?;
+        let cap = self
+            .login_workers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Internal)?;
+        self.reporters.run(Some(cap), job).await
+    }
+
+    /// Runs an investigator's password hash or check, on workers of their own.
+    pub async fn run_investigator<T, F>(&self, job: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut KdfMemory) -> T + Send + 'static,
+    {
+        let _admission = self.investigator_admissions.admit()?;
+        self.investigators.run(None, job).await
+    }
+}
+
+/// Workers and exactly as many argon2 buffers: a permit entitles its holder to one buffer.
+struct Workers {
+    permits: Arc<Semaphore>,
+    /// Locked only to take or put back a buffer, never while hashing.
+    memory: Arc<Mutex<Vec<KdfMemory>>>,
+}
+
+impl Workers {
+    fn new(workers: usize) -> Self {
+        Workers {
+            permits: Arc::new(Semaphore::new(workers)),
+            memory: Arc::new(Mutex::new((0..workers).map(|_| KdfMemory::new()).collect())),
+        }
+    }
+
+    /// Runs `job` on a blocking thread with a worker's buffer once a worker is free.
+    /// `cap`, if any, is a further permit (a lane's share) held as long as the worker.
+    async fn run<T, F>(&self, cap: Option<OwnedSemaphorePermit>, job: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut KdfMemory) -> T + Send + 'static,
+    {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Internal)?;
+        let mut worker = Worker {
+            // There are as many buffers as permits and a buffer goes back before its
+            // permit (see `Drop for Worker`), so a permit holder always finds one.
+            memory: take(&self.memory).ok_or(Error::Internal)?,
+            home: self.memory.clone(),
+            _permit: permit,
+            _cap: cap,
+        };
+        // The worker moves into the job, so it stays counted, and its buffer in use, until
+        // argon2 finishes, even if the client has gone away.
+        Ok(tokio::task::spawn_blocking(move || job(&mut worker.memory)).await?)
+    }
+
+    #[cfg(test)]
+    fn buffers(&self) -> Vec<usize> {
+        let memory = self.memory.lock().unwrap_or_else(PoisonError::into_inner);
+        memory.iter().map(KdfMemory::bytes).collect()
+    }
+}
+
+fn take(memory: &Mutex<Vec<KdfMemory>>) -> Option<KdfMemory> {
+    memory.lock().unwrap_or_else(PoisonError::into_inner).pop()
+}
+
+/// A running job's worker permit and buffer.
+struct Worker {
+    memory: KdfMemory,
+    home: Arc<Mutex<Vec<KdfMemory>>>,
+    _permit: OwnedSemaphorePermit,
+    _cap: Option<OwnedSemaphorePermit>,
+}
+
+impl Drop for Worker {
+    /// Puts the buffer back before the permits are released (fields drop after this). If
+    /// the job panicked mid-hash the buffer may hold secrets: it is dropped, which wipes
+    /// it, and an empty one takes its place.
+    fn drop(&mut self) {
+        let memory = if std::thread::panicking() {
+            KdfMemory::new()
+        } else {
+            std::mem::take(&mut self.memory)
+        };
+        let mut home = self.home.lock().unwrap_or_else(PoisonError::into_inner);
+        home.push(memory);
+    }
+}
+
+/// How many requests a lane has running or waiting, and how many it may.
+struct Admissions {
     admitted: Arc<AtomicUsize>,
     capacity: usize,
 }
@@ -29,40 +205,21 @@ impl Drop for Admission {
     }
 }
 
-impl KdfPool {
-    pub fn new(workers: usize, queue: usize) -> Self {
-        KdfPool {
-            workers: Arc::new(Semaphore::new(workers)),
+impl Admissions {
+    fn new(capacity: usize) -> Self {
+        Admissions {
             admitted: Arc::new(AtomicUsize::new(0)),
-            capacity: workers + queue,
+            capacity,
         }
     }
 
-    /// Runs `job` on a blocking thread once a worker is free, or refuses at once if the
-    /// queue is full.
-    pub async fn run<T, F>(&self, job: F) -> Result<T, Error>
-    where
-        T: Send + 'static,
-        F: FnOnce() -> T + Send + 'static,
-    {
+    /// Counts a request in, or refuses it at once if the lane is full.
+    fn admit(&self) -> Result<Admission, Error> {
         if self.admitted.fetch_add(1, Ordering::AcqRel) >= self.capacity {
             self.admitted.fetch_sub(1, Ordering::AcqRel);
             return Err(Error::Busy);
         }
-        let _admission = Admission(self.admitted.clone());
-        let permit = self
-            .workers
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| Error::Internal)?;
-        // The permit moves into the job, so a worker stays counted until argon2 finishes,
-        // even if the client has gone away.
-        Ok(tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            job()
-        })
-        .await?)
+        Ok(Admission(self.admitted.clone()))
     }
 }
 
@@ -78,39 +235,208 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::sync::Condvar;
+    use std::time::{Duration, Instant};
+
+    use crate::crypto::{CaseToken, DeploymentSalt, KdfParams, KdfSettings};
+
+    fn pool(workers: usize, queue: usize) -> Arc<KdfPool> {
+        Arc::new(KdfPool::with_sizes(Sizes {
+            workers,
+            queue,
+            investigator_workers: 1,
+            investigator_queue: 1,
+        }))
+    }
+
+    /// Holds jobs on their worker until opened (or for 10 s at most), and counts the
+    /// jobs that reached it.
+    #[derive(Clone, Default)]
+    struct Gate(Arc<(Mutex<bool>, Condvar)>, Arc<AtomicUsize>);
+
+    impl Gate {
+        fn wait(&self) {
+            self.1.fetch_add(1, Ordering::AcqRel);
+            let (open, changed) = &*self.0;
+            let open = open.lock().unwrap();
+            let _ = changed.wait_timeout_while(open, Duration::from_secs(10), |open| !*open);
+        }
+
+        fn started(&self) -> usize {
+            self.1.load(Ordering::Acquire)
+        }
+
+        fn open(&self) {
+            *self.0.0.lock().unwrap() = true;
+            self.0.1.notify_all();
+        }
+    }
+
+    /// Starts `n` reporter logins that hold their worker (or their place in the queue)
+    /// until `gate` opens, and waits (bounded) until all are admitted.
+    async fn hold_logins(
+        pool: &Arc<KdfPool>,
+        gate: &Gate,
+        n: usize,
+    ) -> Vec<tokio::task::JoinHandle<Result<(), Error>>> {
+        let held: Vec<_> = (0..n)
+            .map(|_| {
+                let (pool, gate) = (pool.clone(), gate.clone());
+                tokio::spawn(async move { pool.run_login(move |_| gate.wait()).await })
+            })
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while pool.logins.admitted.load(Ordering::Acquire) < n {
+            assert!(Instant::now() < deadline, "logins were not admitted");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        held
+    }
+
+    async fn within<T>(job: impl Future<Output = T>) -> T {
+        tokio::time::timeout(Duration::from_secs(5), job)
+            .await
+            .expect("the job did not finish while the logins were held")
+    }
 
     #[tokio::test]
     async fn a_full_queue_is_refused_at_once_and_frees_up_after() {
-        let pool = Arc::new(KdfPool::new(1, 1));
-        let (release, wait) = std::sync::mpsc::channel::<()>();
-        let wait = Arc::new(std::sync::Mutex::new(wait));
-        let mut held = Vec::new();
-        for _ in 0..2 {
-            let pool = pool.clone();
-            let wait = wait.clone();
-            held.push(tokio::spawn(async move {
-                pool.run(move || {
-                    let _ = wait.lock().map(|w| w.recv_timeout(Duration::from_secs(10)));
-                })
-                .await
-            }));
-        }
-        // Wait (bounded) until both jobs are admitted.
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while pool.admitted.load(Ordering::Acquire) < 2 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "jobs were not admitted"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        assert!(matches!(pool.run(|| ()).await, Err(Error::Busy)));
-        release.send(()).unwrap();
-        release.send(()).unwrap();
+        // One worker, a queue of one: the single waiting place is kept for submissions.
+        let pool = pool(1, 1);
+        let gate = Gate::default();
+        let held = hold_logins(&pool, &gate, 1).await;
+        assert!(matches!(pool.run_login(|_| ()).await, Err(Error::Busy)));
+        gate.open();
         for h in held {
             assert!(h.await.unwrap().is_ok());
         }
-        assert!(pool.run(|| 7).await.is_ok());
+        assert_eq!(pool.run_login(|_| 7).await.unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn a_login_flood_cannot_take_the_submission_lane() {
+        // Two workers, a queue of eight: logins may hold one worker and six waiting places.
+        let pool = pool(2, 8);
+        let gate = Gate::default();
+        let held = hold_logins(&pool, &gate, 7).await;
+        assert!(matches!(pool.run_login(|_| ()).await, Err(Error::Busy)));
+        // The submission neither is refused nor waits for the held logins.
+        assert_eq!(within(pool.run_submission(|_| 1)).await.unwrap(), 1);
+        gate.open();
+        for h in held {
+            assert!(h.await.unwrap().is_ok());
+        }
+    }
+
+    #[tokio::test]
+    async fn with_one_worker_a_submission_waits_for_one_login_not_the_flood() {
+        let pool = pool(1, 8);
+        let gate = Gate::default();
+        let held = hold_logins(&pool, &gate, 7).await;
+        let submission = {
+            let (pool, gate) = (pool.clone(), gate.clone());
+            // How many jobs had started when the submission did.
+            tokio::spawn(async move { pool.run_submission(move |_| gate.started()).await })
+        };
+        // Admission and the wait for a worker happen in one poll.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while pool.submissions.admitted.load(Ordering::Acquire) < 1 {
+            assert!(Instant::now() < deadline, "the submission was not admitted");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        gate.open();
+        let started_before = within(submission).await.unwrap().unwrap();
+        assert_eq!(started_before, 1, "the submission waited behind the flood");
+        for h in held {
+            assert!(h.await.unwrap().is_ok());
+        }
+    }
+
+    #[tokio::test]
+    async fn investigators_have_their_own_workers() {
+        let pool = pool(2, 8);
+        let gate = Gate::default();
+        let logins = hold_logins(&pool, &gate, 7).await;
+        // Fill the submission lane too (two workers and two of the eight waiting places):
+        // every reporter worker and waiting place is taken.
+        let submissions: Vec<_> = (0..4)
+            .map(|_| {
+                let (pool, gate) = (pool.clone(), gate.clone());
+                tokio::spawn(async move { pool.run_submission(move |_| gate.wait()).await })
+            })
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while pool.submissions.admitted.load(Ordering::Acquire) < 4 {
+            assert!(Instant::now() < deadline, "submissions were not admitted");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(matches!(
+            pool.run_submission(|_| ()).await,
+            Err(Error::Busy)
+        ));
+        assert_eq!(within(pool.run_investigator(|_| 2)).await.unwrap(), 2);
+        gate.open();
+        for h in logins.into_iter().chain(submissions) {
+            assert!(h.await.unwrap().is_ok());
+        }
+    }
+
+    #[tokio::test]
+    async fn each_worker_reuses_one_buffer() {
+        let settings = KdfSettings {
+            salt: DeploymentSalt::generate(),
+            params: KdfParams {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+        };
+        let pool = pool(2, 160);
+        // Jobs record whether they were handed a buffer never used before.
+        let fresh = Arc::new(AtomicUsize::new(0));
+        let jobs: Vec<_> = (0..40)
+            .map(|i| {
+                let (pool, fresh) = (pool.clone(), fresh.clone());
+                tokio::spawn(async move {
+                    let job = move |memory: &mut KdfMemory| {
+                        if memory.bytes() == 0 {
+                            fresh.fetch_add(1, Ordering::AcqRel);
+                        }
+                        let token = CaseToken::generate();
+                        settings.derive_seed_in(&token, memory).map(|_| ())
+                    };
+                    if i % 2 == 0 {
+                        pool.run_login(job).await
+                    } else {
+                        pool.run_submission(job).await
+                    }
+                })
+            })
+            .collect();
+        for job in jobs {
+            assert!(job.await.unwrap().unwrap().is_ok());
+        }
+        assert!(
+            fresh.load(Ordering::Acquire) <= 2,
+            "more buffers than workers"
+        );
+        assert_eq!(pool.reporters.buffers(), vec![64 * 1024; 2]);
+        assert_eq!(
+            pool.investigators.buffers(),
+            vec![0],
+            "untouched, never allocated"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_gives_back_an_empty_buffer() {
+        let pool = pool(1, 0);
+        pool.run_submission(|memory| memory.bytes()).await.unwrap();
+        let panicked = pool
+            .run_submission(|_: &mut KdfMemory| panic!("argon2 failed"))
+            .await;
+        assert!(panicked.is_err());
+        assert_eq!(pool.reporters.buffers(), vec![0]);
+        assert!(pool.run_submission(|_| ()).await.is_ok());
     }
 }

@@ -124,7 +124,14 @@ async fn enrol(
     let accounts = state.accounts.clone();
     let response = state
         .kdf_pool
-        .run(move || accounts.enrol(&request.name, &request.enrolment_secret, &request.password))
+        .run_investigator(move |memory| {
+            accounts.enrol(
+                &request.name,
+                &request.enrolment_secret,
+                &request.password,
+                memory,
+            )
+        })
         .await??;
     Ok(Json(response))
 }
@@ -149,7 +156,9 @@ async fn login(
     let name = request.name.clone();
     let result = state
         .kdf_pool
-        .run(move || accounts.login(&request.name, &request.password, &request.code))
+        .run_investigator(move |memory| {
+            accounts.login(&request.name, &request.password, &request.code, memory)
+        })
         .await?;
     let (session, who) = match result {
         Ok(logged_in) => logged_in,

@@ -65,7 +65,7 @@ impl AppState {
             reporting: Arc::new(services.reporting),
             accounts: Arc::new(services.accounts),
             cases: Arc::new(services.cases),
-            kdf_pool: KdfPool::new(config.kdf_workers, config.kdf_queue),
+            kdf_pool: KdfPool::new(config),
             sessions: ReporterSessions::new(
                 config.session_idle(),
                 config.session_max(),

@@ -66,7 +66,7 @@ pub async fn submit_report(
     let today = state.clock.today();
     let token = state
         .kdf_pool
-        .run(move || reporting.submit(report, today))
+        .run_submission(move |memory| reporting.submit(report, today, memory))
         .await??;
     guard.keep();
     Ok(token)
@@ -79,7 +79,10 @@ pub async fn open_case(
 ) -> Result<(SessionId, Arc<OpenCase>), Error> {
     let token = CaseToken::parse(typed_token)?;
     let reporting = state.reporting.clone();
-    let case = state.kdf_pool.run(move || reporting.open(&token)).await??;
+    let case = state
+        .kdf_pool
+        .run_login(move |memory| reporting.open(&token, memory))
+        .await??;
     Ok(state.sessions.create(case))
 }
 

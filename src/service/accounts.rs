@@ -19,8 +19,8 @@ use crate::api::{EnrolResponse, InvestigatorWire};
 use crate::audit::Action;
 use crate::case::{Role, is_valid_investigator_name};
 use crate::crypto::{
-    CaseToken, InvestigatorRecipient, KdfParams, MIN_PASSWORD_CHARS, PasswordHash, SessionId,
-    TotpSecret,
+    CaseToken, InvestigatorRecipient, KdfMemory, KdfParams, MIN_PASSWORD_CHARS, PasswordHash,
+    SessionId, TotpSecret,
 };
 use crate::store::{Credentials, InvestigatorRecord, InvestigatorSession, Store};
 
@@ -149,7 +149,13 @@ impl Accounts {
     }
 
     /// First step of enrolment: sets the password and makes a TOTP secret.
-    pub fn enrol(&self, name: &str, secret: &str, password: &str) -> Result<EnrolResponse> {
+    pub fn enrol(
+        &self,
+        name: &str,
+        secret: &str,
+        password: &str,
+        memory: &mut KdfMemory,
+    ) -> Result<EnrolResponse> {
         let now = self.clock.now();
         if self.throttle.wait_needed(name, now).is_some() {
             return Err(Error::EnrolmentFailed);
@@ -160,7 +166,7 @@ impl Accounts {
         if password.chars().count() < MIN_PASSWORD_CHARS {
             return Err(Error::WeakPassword);
         }
-        let hash = PasswordHash::new(password, self.password_params)?;
+        let hash = PasswordHash::new_in(password, self.password_params, memory)?;
         let totp = TotpSecret::generate();
         self.store.update_investigator(&record.name, &mut |r| {
             r.credentials.password = Some(hash.clone());
@@ -201,6 +207,7 @@ impl Accounts {
         name: &str,
         password: &str,
         code: &str,
+        memory: &mut KdfMemory,
     ) -> Result<(SessionId, Investigator)> {
         let now = self.clock.now();
         let record = self.store.investigator(name)?;
@@ -208,7 +215,7 @@ impl Accounts {
             .as_ref()
             .and_then(|r| r.credentials.password.as_ref())
             .unwrap_or(&self.decoy);
-        let password_ok = hash.verify(password);
+        let password_ok = hash.verify(password, memory);
         let step = record
             .as_ref()
             .filter(|r| r.can_log_in() && password_ok)
@@ -391,7 +398,9 @@ mod tests {
         let secret = accounts
             .add_investigator("admin-cli", "ana", &recipient, Role::Investigator, false)
             .unwrap();
-        let enrolled = accounts.enrol("ana", &secret, PASSWORD).unwrap();
+        let enrolled = accounts
+            .enrol("ana", &secret, PASSWORD, &mut KdfMemory::new())
+            .unwrap();
         let bytes = totp_rs::Secret::Encoded(enrolled.totp_secret)
             .to_bytes()
             .unwrap();
@@ -411,7 +420,8 @@ mod tests {
         fn login(&self) -> Result<(SessionId, Investigator)> {
             self.clock.advance(TOTP_STEP_SECONDS);
             let code = self.totp.code_at_step(self.clock.now() / TOTP_STEP_SECONDS);
-            self.accounts.login("ana", PASSWORD, &code)
+            self.accounts
+                .login("ana", PASSWORD, &code, &mut KdfMemory::new())
         }
     }
 
@@ -448,7 +458,8 @@ mod tests {
         f.login().unwrap();
         let code = f.totp.code_at_step(f.clock.now() / TOTP_STEP_SECONDS);
         assert!(matches!(
-            f.accounts.login("ana", PASSWORD, &code),
+            f.accounts
+                .login("ana", PASSWORD, &code, &mut KdfMemory::new()),
             Err(Error::LoginFailed)
         ));
     }
@@ -458,7 +469,8 @@ mod tests {
         let f = enrolled();
         for _ in 0..10 {
             assert!(matches!(
-                f.accounts.login("ana", "wrong password", "000000"),
+                f.accounts
+                    .login("ana", "wrong password", "000000", &mut KdfMemory::new()),
                 Err(Error::LoginFailed)
             ));
         }

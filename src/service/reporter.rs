@@ -14,7 +14,9 @@ use zeroize::Zeroizing;
 
 use super::error::{Error, Result};
 use crate::case::{Author, CaseRecord, Category, Day, DeadlinePolicy, Status};
-use crate::crypto::{CaseKey, CaseRecipient, CaseToken, InvestigatorRecipient, KdfSettings};
+use crate::crypto::{
+    CaseKey, CaseRecipient, CaseToken, InvestigatorRecipient, KdfMemory, KdfSettings,
+};
 use crate::message::MessageContent;
 use crate::store::{BlobId, CaseId, Holder, NewCase, PendingBlob, Store, StoreError, ThreadEntry};
 
@@ -127,7 +129,12 @@ impl Reporting {
 
     /// Stores a new, encrypted case and returns the token that opens it. Durable when it
     /// returns.
-    pub fn submit(&self, report: NewReport, today: Day) -> Result<CaseToken> {
+    pub fn submit(
+        &self,
+        report: NewReport,
+        today: Day,
+        memory: &mut KdfMemory,
+    ) -> Result<CaseToken> {
         let investigators: Vec<(String, InvestigatorRecipient)> = self
             .store
             .investigators()?
@@ -158,7 +165,7 @@ impl Reporting {
         // keeps even that from overwriting a case.
         loop {
             let token = CaseToken::generate();
-            let seed = self.kdf.derive_seed(&token)?;
+            let seed = self.kdf.derive_seed_in(&token, memory)?;
             let reporter = seed.reporter_identity();
             let mut case_wraps = wraps.clone();
             case_wraps.push((Holder::Reporter, key.wrap_to(&reporter.recipient())?));
@@ -198,8 +205,8 @@ impl Reporting {
 
     /// Finds and unlocks a case from its token. Every unknown token costs the same argon2
     /// run and gets the same error, whether or not anything is near it in the store.
-    pub fn open(&self, token: &CaseToken) -> Result<OpenCase> {
-        let seed = self.kdf.derive_seed(token)?;
+    pub fn open(&self, token: &CaseToken, memory: &mut KdfMemory) -> Result<OpenCase> {
+        let seed = self.kdf.derive_seed_in(token, memory)?;
         let Some((id, _)) = self.store.case_by_lookup(&seed.lookup_id())? else {
             return Err(Error::UnknownToken);
         };
