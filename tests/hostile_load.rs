@@ -233,3 +233,63 @@ fn the_investigator_api_can_have_a_listener_of_its_own() {
     // Reporters still report on their own listener.
     server.submit("a report while investigators use their own address");
 }
+
+/// Runs out of descriptors on purpose (a low `ulimit -n`) with half-sent connections:
+/// the service says so in its log, and serves again once they are closed.
+#[test]
+fn running_out_of_descriptors_is_logged_and_the_service_recovers() {
+    let deployment = Deployment::new();
+    let log = deployment.logs.path().join("serve-fd.stderr");
+    let out = deployment.logs.path().join("serve-fd.stdout");
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 96 && exec {} serve --listen 127.0.0.1:0 --data-dir {} {}",
+            common::BIN,
+            deployment.data_dir().display(),
+            common::FAST_KDF.join(" ")
+        ))
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let base = loop {
+        let printed = std::fs::read_to_string(&out).unwrap_or_default();
+        if let Some(rest) = printed.split("listening on ").nth(1) {
+            break rest.lines().next().unwrap().trim().to_owned();
+        }
+        assert!(Instant::now() < deadline, "the service did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut held: Vec<TcpStream> = Vec::new();
+    for _ in 0..150 {
+        let address = base.trim_start_matches("http://");
+        if let Ok(mut stream) = TcpStream::connect(address) {
+            let _ = stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n");
+            held.push(stream);
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("out of file descriptors")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "running out of descriptors was not logged"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if read(agent().get(&format!("{base}/healthz")).call()).0 == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the service did not recover");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
