@@ -32,12 +32,13 @@ pub enum Action {
     EvidenceFetched,
 }
 
-/// One audit entry. Investigator actions carry a full timestamp (unlike reporter actions,
-/// which the service never records here or anywhere at finer than a day).
+/// One audit entry. Its time is a day, like every time the store keeps: the audit log
+/// sits in the same files as the reporters' writes, and second-precise investigator
+/// times would bracket those writes (SECURITY.md). The order of entries is kept exactly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub seq: u64,
-    /// Seconds since the Unix epoch, UTC.
+    /// Seconds since the Unix epoch (UTC) of the start of the day of the action.
     pub at: u64,
     /// Investigator name, or `admin-cli` for the command line.
     pub actor: String,

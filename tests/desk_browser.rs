@@ -45,6 +45,7 @@ fn an_investigator_reads_and_answers_a_case_in_the_browser() {
             ("category", "coercion_or_threat"),
             ("urgent", "true"),
             ("where_when", WHERE_WHEN),
+            ("keep_names", "on"),
         ],
         &[Evidence {
             name: "school <gate>.jpg",

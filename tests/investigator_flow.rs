@@ -386,6 +386,8 @@ fn evidence_is_listed_in_the_desk_and_downloads_decrypted_without_its_metadata()
             ("body", "The note on my car, and the call (flow-evidence)"),
             ("category", "coercion_or_threat"),
             ("urgent", "true"),
+            // The reporter asks to keep the names: they are shown escaped on the desk.
+            ("keep_names", "on"),
         ],
         &[
             Evidence {

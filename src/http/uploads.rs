@@ -21,10 +21,12 @@ use super::error::Error;
 use crate::config::UploadLimits;
 use crate::crypto::CaseRecipient;
 use crate::message::Attachment;
-use crate::service::{BlobId, Chunk, Reporting, WriteError, write_evidence};
+use crate::service::{BlobId, Chunk, Naming, Reporting, WriteError, write_evidence};
 
 /// The name of the file fields of every reporter form.
 const EVIDENCE_FIELD: &str = "evidence";
+/// The checkbox "keep my file names"; without it files get generic names.
+pub const KEEP_NAMES_FIELD: &str = "keep_names";
 /// Longest value of a short field (a category, a checkbox, a session id), in bytes.
 const SHORT_FIELD_BYTES: usize = 128;
 
@@ -46,6 +48,8 @@ impl FormKind {
             (FormKind::Report, "where_when" | "people") => Some(limits.field_bytes),
             (FormKind::Report, "category" | "urgent") => Some(SHORT_FIELD_BYTES),
             (FormKind::FollowUp, "session") => Some(SHORT_FIELD_BYTES),
+            // Sent before the files: a reporter may ask to keep their files' own names.
+            (_, KEEP_NAMES_FIELD) => Some(SHORT_FIELD_BYTES),
             _ => None,
         }
     }
@@ -250,9 +254,14 @@ where
         })?;
         guard.blobs.push(stored.blob);
         submission.blobs.push(stored.blob);
+        let naming = if super::reporter::truthy(submission.field(KEEP_NAMES_FIELD)) {
+            Naming::Kept
+        } else {
+            Naming::Generic(submission.attachments.len() + 1)
+        };
         submission
             .attachments
-            .push(stored.attachment(&file_name, &content_type));
+            .push(stored.attachment(&file_name, &content_type, naming));
     }
     // The caller takes over: it keeps the blobs once their message is committed.
     guard.keep();

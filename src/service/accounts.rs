@@ -22,7 +22,7 @@ use crate::crypto::{
     CaseToken, InvestigatorRecipient, KdfMemory, KdfParams, MIN_PASSWORD_CHARS, PasswordHash,
     SessionId, TotpSecret,
 };
-use crate::store::{Credentials, InvestigatorRecord, InvestigatorSession, Store};
+use crate::store::{Credentials, InvestigatorRecord, Store};
 
 /// How long investigator sessions live.
 #[derive(Debug, Clone, Copy)]
@@ -70,8 +70,25 @@ fn totp_step(credentials: &Credentials, code: &str, now: u64) -> Option<u64> {
     secret.accepts(code, now, credentials.last_totp_step)
 }
 
+/// A logged-in investigator's session, in memory only: keyed by the digest of its id,
+/// with times in seconds since the Unix epoch.
+struct LiveSession {
+    name: String,
+    created: u64,
+    last_used: u64,
+}
+
+/// Most investigator sessions held at once (a unit has dozens of investigators, each with
+/// a few); past it, the least recently used ends.
+const MAX_INVESTIGATOR_SESSIONS: usize = 1_000;
+
 pub struct Accounts {
     store: Arc<dyn Store>,
+    /// Investigator sessions live in memory and end with the process, so that no file
+    /// records when investigators act: their times on disk would bracket the reporters'
+    /// writes in the store's log (SECURITY.md). One lock; each critical section is a
+    /// lookup, insert or removal.
+    live: std::sync::Mutex<std::collections::HashMap<[u8; 32], LiveSession>>,
     clock: Arc<dyn Clock>,
     password_params: KdfParams,
     /// Checked when a name is unknown, so that an unknown name costs the same argon2 run
@@ -95,7 +112,13 @@ impl Accounts {
             password_params,
             sessions,
             throttle: Throttle::default(),
+            live: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
+    }
+
+    fn live(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<[u8; 32], LiveSession>> {
+        // Every update is a single insert, change or removal: a poisoned map is whole.
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn audit(&self, actor: &str, action: Action, detail: &str) -> Result<()> {
@@ -238,14 +261,26 @@ impl Accounts {
         self.throttle.succeeded(name);
         let id = SessionId::generate();
         let digest = *id.digest().as_bytes();
-        self.store.put_session(
-            &digest,
-            &InvestigatorSession {
-                name: record.name.clone(),
-                created: now,
-                last_used: now,
-            },
-        )?;
+        {
+            let mut live = self.live();
+            if live.len() >= MAX_INVESTIGATOR_SESSIONS {
+                let oldest = live
+                    .iter()
+                    .min_by_key(|(_, s)| s.last_used)
+                    .map(|(d, _)| *d);
+                if let Some(oldest) = oldest {
+                    live.remove(&oldest);
+                }
+            }
+            live.insert(
+                digest,
+                LiveSession {
+                    name: record.name.clone(),
+                    created: now,
+                    last_used: now,
+                },
+            );
+        }
         self.audit(name, Action::Login, "")?;
         Ok((
             id,
@@ -275,24 +310,23 @@ impl Accounts {
     /// act. Each use renews the idle limit.
     pub fn session(&self, id: &SessionId) -> Result<Investigator> {
         let digest = *id.digest().as_bytes();
-        let session = self.store.session(&digest)?.ok_or(Error::NoSession)?;
         let now = self.clock.now();
-        let idle = now.saturating_sub(session.last_used) >= self.sessions.idle.as_secs();
-        let old = now.saturating_sub(session.created) >= self.sessions.max.as_secs();
-        let record = self.store.investigator(&session.name)?;
-        let Some(record) = record.filter(|r| r.enabled && !idle && !old) else {
-            self.store.delete_session(&digest)?;
+        let name = {
+            let mut live = self.live();
+            let session = live.get_mut(&digest).ok_or(Error::NoSession)?;
+            let idle = now.saturating_sub(session.last_used) >= self.sessions.idle.as_secs();
+            let old = now.saturating_sub(session.created) >= self.sessions.max.as_secs();
+            if idle || old {
+                live.remove(&digest);
+                return Err(Error::NoSession);
+            }
+            session.last_used = now;
+            session.name.clone()
+        };
+        let Some(record) = self.store.investigator(&name)?.filter(|r| r.enabled) else {
+            self.live().remove(&digest);
             return Err(Error::NoSession);
         };
-        if now > session.last_used {
-            self.store.put_session(
-                &digest,
-                &InvestigatorSession {
-                    last_used: now,
-                    ..session
-                },
-            )?;
-        }
         Ok(Investigator {
             name: record.name,
             role: record.role,
@@ -301,7 +335,7 @@ impl Accounts {
     }
 
     pub fn logout(&self, who: &Investigator) -> Result<()> {
-        self.store.delete_session(&who.digest)?;
+        self.live().remove(&who.digest);
         self.audit(&who.name, Action::Logout, "")
     }
 
@@ -320,7 +354,7 @@ impl Accounts {
     pub fn disable(&self, actor: &str, name: &str) -> Result<()> {
         self.store
             .update_investigator(name, &mut |r| r.enabled = false)?;
-        self.store.delete_sessions_of(name)?;
+        self.live().retain(|_, s| s.name != name);
         self.audit(actor, Action::InvestigatorDisabled, name)
     }
 
@@ -332,6 +366,7 @@ impl Accounts {
     /// Removes an investigator with their wraps and sessions; returns whether they existed.
     pub fn remove(&self, actor: &str, name: &str) -> Result<bool> {
         let existed = self.store.remove_investigator(name)?;
+        self.live().retain(|_, s| s.name != name);
         if existed {
             self.audit(actor, Action::InvestigatorRemoved, name)?;
         }

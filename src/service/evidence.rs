@@ -28,12 +28,48 @@ pub struct StoredFile {
     pub size: u64,
 }
 
+/// The name a file is stored under, inside the encrypted message.
+#[derive(Debug, Clone, Copy)]
+pub enum Naming {
+    /// The name the reporter's device gave it, which the reporter asked to keep.
+    Kept,
+    /// A generic name from the detected format and the file's place in the message
+    /// (`photo-1.jpg`): names such as `PXL_20261126_134502123.MP.jpg` give the capture
+    /// time to the millisecond, the phone's brand and the app.
+    Generic(usize),
+}
+
+/// `photo-2.jpg`, `document-1.pdf`; an unrecognised file keeps a short extension of its
+/// own name (`file-3.heic`), so that the investigator's machine knows how to open it.
+fn generic_name(format: Format, n: usize, original: &str) -> String {
+    let stem = match format {
+        Format::Jpeg => return format!("photo-{n}.jpg"),
+        Format::Png => return format!("image-{n}.png"),
+        Format::Pdf => return format!("document-{n}.pdf"),
+        Format::Other => format!("file-{n}"),
+    };
+    let extension = original
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .filter(|ext| {
+            (1..=5).contains(&ext.len()) && ext.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
+    match extension {
+        Some(ext) => format!("{stem}.{ext}"),
+        None => stem,
+    }
+}
+
 impl StoredFile {
     /// The description kept inside the encrypted message.
-    pub fn attachment(&self, file_name: &str, content_type: &str) -> Attachment {
+    pub fn attachment(&self, file_name: &str, content_type: &str, naming: Naming) -> Attachment {
+        let name = match naming {
+            Naming::Kept => truncate(file_name, MAX_NAME_BYTES),
+            Naming::Generic(n) => generic_name(self.cleaning.format, n, file_name),
+        };
         Attachment {
             blob: self.blob.to_string(),
-            name: truncate(file_name, MAX_NAME_BYTES),
+            name,
             content_type: content_type.chars().take(MAX_TYPE_CHARS).collect(),
             size: self.size,
             format: format_name(self.cleaning.format).to_owned(),
@@ -168,4 +204,29 @@ pub fn write_evidence(
         cleaning,
         size,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generic_names_say_the_kind_and_nothing_of_the_device() {
+        assert_eq!(
+            generic_name(Format::Jpeg, 1, "PXL_20261126_134502123.MP.jpg"),
+            "photo-1.jpg"
+        );
+        assert_eq!(generic_name(Format::Pdf, 2, "scan.PDF"), "document-2.pdf");
+        assert_eq!(
+            generic_name(Format::Png, 3, "Screenshot_2026.png"),
+            "image-3.png"
+        );
+        assert_eq!(
+            generic_name(Format::Other, 4, "IMG_0042.HEIC"),
+            "file-4.heic"
+        );
+        assert_eq!(generic_name(Format::Other, 5, "notes"), "file-5");
+        assert_eq!(generic_name(Format::Other, 6, "x.tar.gz"), "file-6.gz");
+        assert_eq!(generic_name(Format::Other, 7, "x.<script>"), "file-7");
+    }
 }

@@ -30,7 +30,7 @@ pub use accounts::{Accounts, Investigator, SessionLimits};
 pub use cases::{CaseFilter, Cases};
 pub use clock::{Clock, SystemClock};
 pub use error::{Error, MAX_SEALED_BYTES, Result};
-pub use evidence::{Chunk, StoredFile, WriteError, write_evidence};
+pub use evidence::{Chunk, Naming, StoredFile, WriteError, write_evidence};
 pub use reporter::{
     CaseView, CheckedMessage, MessageLimits, MessageView, NewReport, OpenCase, Reporting,
 };
@@ -38,6 +38,8 @@ pub use sessions::ReporterSessions;
 
 use crate::audit::{self, Action};
 use crate::store::{CaseId, Store};
+
+const SECONDS_PER_DAY: u64 = 86_400;
 
 /// Appends an investigator's action to the audit chain.
 fn record_audit(
@@ -50,7 +52,8 @@ fn record_audit(
 ) -> Result<()> {
     store.append_audit(audit::Entry {
         seq: 0,
-        at: clock.now(),
+        // The day only (see `audit::Entry::at`).
+        at: clock.now() / SECONDS_PER_DAY * SECONDS_PER_DAY,
         actor: actor.to_owned(),
         action,
         case: case.map(|c| c.to_string()),
