@@ -90,6 +90,8 @@ async fn json_within<T: serde::de::DeserializeOwned>(
     let bytes = axum::body::to_bytes(request.into_body(), limit)
         .await
         .map_err(Error::reading_body)?;
+    // The body holds what the reporter typed: cleared once parsed.
+    let bytes = zeroize::Zeroizing::new(Vec::from(bytes));
     serde_json::from_slice(&bytes).map_err(|e| {
         Error::MalformedRequest(format!("Failed to parse the request body as JSON: {e}"))
     })

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
 use tokio::sync::mpsc;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::AppState;
 use super::error::Error;
@@ -66,12 +67,24 @@ pub struct Submission {
     pub blobs: Vec<BlobId>,
 }
 
+/// What the reporter typed is cleared from memory when the request is done with it (the
+/// copies this service owns; see SECURITY.md for those it does not).
+impl Drop for Submission {
+    fn drop(&mut self) {
+        for value in self.fields.values_mut() {
+            value.zeroize();
+        }
+        self.attachments.zeroize();
+    }
+}
+
 impl Submission {
     /// A submission of text fields only (a URL-encoded form).
     pub fn from_fields(fields: HashMap<String, String>) -> Self {
         Submission {
             fields,
-            ..Submission::default()
+            attachments: Vec::new(),
+            blobs: Vec::new(),
         }
     }
 
@@ -183,14 +196,16 @@ where
             if submission.fields.contains_key(&name) {
                 return Err(Error::DuplicateField(name));
             }
-            let mut text = Vec::new();
+            // Sized once, so that growing it leaves no copies behind; cleared if refused.
+            let mut text = Zeroizing::new(Vec::with_capacity(limit));
             while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
                 if text.len() + chunk.len() > limit {
                     return Err(Error::FieldTooLong { field: name, limit });
                 }
                 text.extend_from_slice(&chunk);
             }
-            let text = String::from_utf8(text).map_err(|_| Error::FieldNotText(name.clone()))?;
+            let text = String::from_utf8(std::mem::take(&mut *text))
+                .map_err(|_| Error::FieldNotText(name.clone()))?;
             submission.fields.insert(name, text);
             continue;
         };
@@ -307,6 +322,8 @@ pub async fn read_url_encoded(state: &AppState, request: Request) -> Result<Subm
     let bytes = axum::body::to_bytes(request.into_body(), state.max_body_bytes)
         .await
         .map_err(Error::reading_body)?;
+    // The body holds what the reporter typed: cleared once parsed.
+    let bytes = Zeroizing::new(Vec::from(bytes));
     let fields = serde_urlencoded::from_bytes(&bytes)
         .map_err(|e| Error::MalformedRequest(format!("Failed to deserialize form body: {e}")))?;
     Ok(Submission::from_fields(fields))
