@@ -206,3 +206,104 @@ fn pages_follow_the_browser_language_and_the_switcher() {
     assert!(switched.contains("<html lang=\"es\">"));
     assert!(switched.contains("action=\"/report?lang=es\""));
 }
+
+/// Every second-precise time of a run, as a seized disk could hold it: decimal text, and
+/// 64-bit little- and big-endian and LEB128 (postcard's varint) integers.
+fn time_encodings(from: u64, to: u64) -> Vec<(u64, Vec<u8>)> {
+    let mut encodings = Vec::new();
+    for t in from..=to {
+        encodings.push((t, t.to_string().into_bytes()));
+        encodings.push((t, t.to_le_bytes().to_vec()));
+        encodings.push((t, t.to_be_bytes().to_vec()));
+        let mut varint = Vec::new();
+        let mut rest = t;
+        loop {
+            let byte = (rest & 0x7f) as u8;
+            rest >>= 7;
+            if rest == 0 {
+                varint.push(byte);
+                break;
+            }
+            varint.push(byte | 0x80);
+        }
+        encodings.push((t, varint));
+    }
+    encodings
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// SECURITY.md: reporter times are kept to the day in every file. A run with reports,
+/// evidence, follow-ups and investigator log-ins, case lists and case openings leaves no
+/// second of the run in any file of the data directory, and evidence files are dated to
+/// the start of the day.
+#[test]
+fn the_data_directory_holds_no_time_finer_than_a_day() {
+    use common::accounts::{Account, register};
+    let started = unix_now();
+    let deployment = Deployment::new();
+    let (identity, secret) = register(&deployment, "eva", "investigator");
+    let server = deployment.start(&[]);
+    let mut eva = Account::enrol(&server, "eva", identity, &secret);
+    let session = eva.login(&server);
+    for n in 0..3 {
+        let form = common::multipart(
+            &[("body", &format!("report {n}")), ("category", "other")],
+            &[common::Evidence {
+                name: "note.jpg",
+                content_type: "image/jpeg",
+                bytes: include_bytes!("fixtures/evidence/photo.jpg"),
+            }],
+        );
+        let (status, reply) = read(
+            agent()
+                .post(&server.url("/api/v1/reports"))
+                .set("Content-Type", &common::multipart_type())
+                .send_bytes(&form),
+        );
+        assert_eq!(status, 201, "{reply}");
+        let token = common::json(&reply)["token"].as_str().unwrap().to_owned();
+        let reporter = server.session(&token);
+        assert_eq!(server.follow_up(&reporter, "and one more thing"), 201);
+        let (status, list) = server.inv_get(&session, "/cases");
+        assert_eq!(status, 200);
+        let id = list["cases"][0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(server.inv_get(&session, &format!("/cases/{id}")).0, 200);
+        std::thread::sleep(std::time::Duration::from_millis(400));
+    }
+    server.stop();
+    let ended = unix_now();
+
+    let encodings = time_encodings(started - 2, ended + 2);
+    for file in files_under(deployment.data_dir()) {
+        let bytes = std::fs::read(&file).unwrap();
+        for (t, pattern) in &encodings {
+            assert!(
+                !bytes.windows(pattern.len()).any(|w| w == &pattern[..]),
+                "{} holds the time {t} as {pattern:?}",
+                file.display()
+            );
+        }
+    }
+    let day_start = started / 86_400 * 86_400;
+    let blobs = deployment.data_dir().join("blobs");
+    let mut dated = 0;
+    for file in files_under(&blobs) {
+        let modified = std::fs::metadata(&file)
+            .unwrap()
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert_eq!(modified / 86_400 * 86_400, modified, "{}", file.display());
+        assert!(modified >= day_start, "{}", file.display());
+        dated += 1;
+    }
+    assert_eq!(dated, 3, "three evidence files");
+}

@@ -83,6 +83,10 @@ impl PendingBlob {
     /// Makes the file durable and gives it its final name.
     pub fn complete(mut self) -> io::Result<BlobId> {
         if let Some(file) = self.file.take() {
+            // A reporter's upload is dated to the day, like everything else they do: its
+            // access and modification times are set to the start of the day (UTC). Its
+            // change and birth times cannot be set (SECURITY.md says so).
+            file.set_times(start_of_today())?;
             file.sync_all()?;
         }
         std::fs::rename(&self.part, &self.done)?;
@@ -91,6 +95,17 @@ impl PendingBlob {
         }
         Ok(self.id)
     }
+}
+
+/// Access and modification times of the start of today (UTC).
+fn start_of_today() -> std::fs::FileTimes {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let day = std::time::UNIX_EPOCH + std::time::Duration::from_secs(now / 86_400 * 86_400);
+    std::fs::FileTimes::new()
+        .set_accessed(day)
+        .set_modified(day)
 }
 
 impl Drop for PendingBlob {
