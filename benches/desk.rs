@@ -105,6 +105,7 @@ fn main() {
                     entries: 1,
                     last_reporter_entry: 0,
                     notes: 0,
+                    reporter_seen: 0,
                 },
                 wraps: vec![(Holder::Investigator("ana".into()), Wrap(vec![0; 200]))],
                 report: ThreadEntry {

@@ -51,6 +51,7 @@ fn new_case(lookup: LookupId) -> NewCase {
             entries: 1,
             last_reporter_entry: 0,
             notes: 0,
+            reporter_seen: 0,
         },
         wraps: vec![
             (Holder::Reporter, Wrap(vec![7; 200])),

@@ -61,6 +61,11 @@ impl Day {
         u8::from(self.0.month())
     }
 
+    /// The day of the month, from 1.
+    pub fn day_of_month(self) -> u8 {
+        self.0.day()
+    }
+
     /// The Julian day number: a day as one integer, for ordering and compact storage.
     pub fn julian(self) -> i32 {
         self.0.to_julian_day()
@@ -414,6 +419,38 @@ pub struct CaseRecord {
     pub last_reporter_entry: u64,
     /// Internal notes; the next note's sequence number.
     pub notes: u64,
+    /// How many thread entries the reporter had been shown when they last opened the
+    /// case: what "new message from the integrity unit" is measured from. A count, never
+    /// a time or a day, so that it dates no visit (see SECURITY.md).
+    ///
+    /// Added after the store's first format, and kept last: a record written before it
+    /// ends where this field would start, and reads as 0 (see [`trailing_count`]).
+    #[serde(default, deserialize_with = "trailing_count")]
+    pub reporter_seen: u64,
+}
+
+/// Reads a count that records written before it existed lack. The store's encoding
+/// (postcard) is not self-describing, so serde's `default` alone does not help: a struct
+/// is read as a fixed list of fields, and an older record simply ends one field early.
+/// This field is the record's last, so its absence is the end of the input, and reads as
+/// 0. Any field added later must be placed after it and read the same way.
+fn trailing_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    // The only failure a count can have at the end of a record is the end itself; a
+    // wrong count costs at most one "new message" notice too many.
+    Ok(u64::deserialize(d).unwrap_or(0))
+}
+
+/// What the reporter waits for next, as their case page says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    /// The unit has to acknowledge the report by this day.
+    Acknowledgement(Day),
+    /// The unit has acknowledged, and has to give feedback by this day.
+    Feedback(Day),
+    /// The unit gave its first feedback on this day; more may come.
+    Answered(Day),
+    /// The case is closed.
+    Closed,
 }
 
 impl CaseRecord {
@@ -430,6 +467,32 @@ impl CaseRecord {
             Author::Investigator => {
                 self.first_feedback.get_or_insert(day);
             }
+        }
+    }
+
+    /// Records that the reporter has been shown the first `entries` thread entries. The
+    /// count only grows: an older page cannot mark a newer reply as unseen again. Returns
+    /// whether anything changed, so that a look that learns nothing writes nothing.
+    pub fn mark_seen_by_reporter(&mut self, entries: u64) -> bool {
+        if entries <= self.reporter_seen {
+            return false;
+        }
+        self.reporter_seen = entries;
+        true
+    }
+
+    /// What the reporter waits for next: the deadline the unit still has to meet, or the
+    /// day it answered.
+    pub fn next_step(&self) -> NextStep {
+        if matches!(self.status, Status::Closed(_)) {
+            return NextStep::Closed;
+        }
+        if self.acknowledged.is_none() {
+            return NextStep::Acknowledgement(self.deadlines.acknowledge_by);
+        }
+        match self.first_feedback {
+            Some(day) => NextStep::Answered(day),
+            None => NextStep::Feedback(self.deadlines.feedback_by),
         }
     }
 
@@ -613,6 +676,80 @@ mod tests {
             Some(Role::Investigator)
         );
         assert_eq!(Role::parse("root"), None);
+    }
+
+    fn received(on: Day) -> CaseRecord {
+        CaseRecord {
+            status: Status::New,
+            category: Category::Other,
+            urgent: false,
+            received: on,
+            deadlines: DeadlinePolicy::default().for_case_received(on),
+            acknowledged: None,
+            first_feedback: None,
+            assignees: Vec::new(),
+            holders: vec!["ana".into()],
+            entries: 1,
+            last_reporter_entry: 0,
+            notes: 0,
+            reporter_seen: 0,
+        }
+    }
+
+    #[test]
+    fn the_reporter_is_told_the_next_deadline_then_the_day_of_the_answer() {
+        let mut record = received(day(2026, 11, 25));
+        assert_eq!(
+            record.next_step(),
+            NextStep::Acknowledgement(day(2026, 12, 2))
+        );
+        record.record_entry(1, Author::Investigator, day(2026, 11, 26));
+        assert_eq!(record.next_step(), NextStep::Feedback(day(2027, 2, 25)));
+        record.record_entry(2, Author::Investigator, day(2026, 12, 10));
+        assert_eq!(record.next_step(), NextStep::Answered(day(2026, 12, 10)));
+        record
+            .change_status(Status::Closed(Outcome::Referred), day(2027, 1, 5))
+            .unwrap();
+        assert_eq!(record.next_step(), NextStep::Closed);
+    }
+
+    #[test]
+    fn what_the_reporter_has_seen_only_grows() {
+        let mut record = received(day(2026, 11, 25));
+        assert!(record.mark_seen_by_reporter(3));
+        assert!(
+            !record.mark_seen_by_reporter(3),
+            "the same look changes nothing"
+        );
+        assert!(
+            !record.mark_seen_by_reporter(2),
+            "an older page changes nothing"
+        );
+        assert_eq!(record.reporter_seen, 3);
+    }
+
+    #[test]
+    fn records_written_before_the_reporter_s_mark_still_read() {
+        let mut record = received(day(2026, 11, 25));
+        let bytes = postcard::to_stdvec(&record).unwrap();
+        // A record of the first store format is the same bytes without the last field,
+        // which for a count of 0 is one byte (postcard's varint).
+        assert_eq!(bytes.last(), Some(&0));
+        let old = &bytes[..bytes.len() - 1];
+        assert_eq!(postcard::from_bytes::<CaseRecord>(old).unwrap(), record);
+        record.reporter_seen = 300;
+        let bytes = postcard::to_stdvec(&record).unwrap();
+        assert_eq!(postcard::from_bytes::<CaseRecord>(&bytes).unwrap(), record);
+        let json = serde_json::to_value(&record).unwrap();
+        let mut without = json.clone();
+        without.as_object_mut().unwrap().remove("reporter_seen");
+        assert_eq!(
+            serde_json::from_value::<CaseRecord>(without)
+                .unwrap()
+                .reporter_seen,
+            0
+        );
+        assert_eq!(serde_json::from_value::<CaseRecord>(json).unwrap(), record);
     }
 
     #[test]

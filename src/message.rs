@@ -39,23 +39,59 @@ pub struct Attachment {
     pub removed: Vec<String>,
 }
 
-/// Sizes as people read them: bytes below 1 KiB, then KiB, MiB, GiB with one decimal.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 3] = ["KiB", "MiB", "GiB"];
-    if bytes == 1 {
-        return "1 byte".into();
+/// How one language writes a size: the words for a count of bytes and for the units, and
+/// the decimal separator. The reporter pages fill one from their translations; the desk
+/// writes English ([`SizeWords::ENGLISH`]).
+pub struct SizeWords<'a> {
+    /// A size under 1 KiB, from its count of bytes: "1 byte", "1023 bytes".
+    pub bytes: &'a dyn Fn(u64) -> String,
+    /// KiB, MiB and GiB in the language ("Kio", "Mio", "Gio" in French).
+    pub units: [&'a str; 3],
+    /// What separates the whole part from the tenths: '.' or ','.
+    pub decimal: char,
+    /// What separates the number from the unit (French keeps them together with a
+    /// no-break space).
+    pub space: &'a str,
+}
+
+impl SizeWords<'static> {
+    pub const ENGLISH: SizeWords<'static> = SizeWords {
+        bytes: &english_bytes,
+        units: ["KiB", "MiB", "GiB"],
+        decimal: '.',
+        space: " ",
+    };
+}
+
+fn english_bytes(count: u64) -> String {
+    if count == 1 {
+        "1 byte".into()
+    } else {
+        format!("{count} bytes")
     }
+}
+
+/// Sizes as people read them, in English: bytes below 1 KiB, then KiB, MiB, GiB with one
+/// decimal.
+pub fn human_size(bytes: u64) -> String {
+    human_size_in(bytes, &SizeWords::ENGLISH)
+}
+
+/// Sizes as people read them in the language of `words`: bytes below 1 KiB, then KiB,
+/// MiB, GiB with one decimal ("2.7 KiB", "2,7 Kio").
+pub fn human_size_in(bytes: u64, words: &SizeWords) -> String {
     if bytes < 1024 {
-        return format!("{bytes} bytes");
+        return (words.bytes)(bytes);
     }
     // Exactness does not matter past the first decimal.
     let mut value = bytes as f64 / 1024.0;
     let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
+    while value >= 1024.0 && unit < words.units.len() - 1 {
         value /= 1024.0;
         unit += 1;
     }
-    format!("{value:.1} {}", UNITS[unit])
+    let number = format!("{value:.1}").replace('.', words.decimal.encode_utf8(&mut [0; 4]));
+    format!("{number}{}{}", words.space, words.units[unit])
 }
 
 #[cfg(test)]
@@ -71,5 +107,21 @@ mod tests {
         assert_eq!(human_size(1_572_864), "1.5 MiB");
         assert_eq!(human_size(500 * 1024 * 1024), "500.0 MiB");
         assert_eq!(human_size(3 << 40), "3072.0 GiB");
+    }
+
+    #[test]
+    fn sizes_take_the_language_s_words_and_decimal_separator() {
+        let octets = |n: u64| format!("{n} octet{}", if n > 1 { "s" } else { "" });
+        let french = SizeWords {
+            bytes: &octets,
+            units: ["Kio", "Mio", "Gio"],
+            decimal: ',',
+            space: "\u{a0}",
+        };
+        assert_eq!(human_size_in(1, &french), "1 octet");
+        assert_eq!(human_size_in(1023, &french), "1023 octets");
+        assert_eq!(human_size_in(2765, &french), "2,7\u{a0}Kio");
+        assert_eq!(human_size_in(1_572_864, &french), "1,5\u{a0}Mio");
+        assert_eq!(human_size_in(2765, &SizeWords::ENGLISH), "2.7 KiB");
     }
 }

@@ -80,6 +80,10 @@ fn reporter_journey_without_javascript() {
         .click();
     let notice = browser.find("p.notice").text();
     assert_eq!(notice, "Your message has been added to the case.");
+    // With no reply yet, the latest exchange is the follow-up; the report is folded
+    // behind a <details>, which opens without JavaScript.
+    assert_eq!(browser.message_bodies(), ["", follow_up.as_str()]);
+    browser.find("details.earlier summary").click();
     let messages = browser.message_bodies();
     assert_eq!(
         messages,
@@ -98,6 +102,7 @@ fn reporter_journey_without_javascript() {
         "page is not French: {source}"
     );
     browser.find("#case-status");
+    browser.find("details.earlier summary").click();
     let messages = browser.message_bodies();
     assert_eq!(
         messages,
@@ -135,7 +140,8 @@ fn looks_like_token(token: &str) -> bool {
 
 /// The reporter's case conversation, read off the case page.
 trait CaseConversation {
-    /// The text of every message in the case conversation, oldest first.
+    /// The text of every message in the case conversation, oldest first; empty for a
+    /// message folded away in a closed `<details>`.
     fn message_bodies(&self) -> Vec<String>;
 }
 

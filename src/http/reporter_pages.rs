@@ -2,6 +2,8 @@
 //! nothing from other origins, and set no cookie: after login, the session id travels in
 //! a hidden form field, so nothing of the case stays in the browser once the tab is closed.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::rejection::FormRejection;
@@ -10,6 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use fluent_templates::fluent_bundle::FluentValue;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
@@ -19,10 +22,10 @@ use super::error::Error;
 use super::render::{Lang, STYLESHEET};
 use super::reporter::{Report, add_follow_up, open_case, submit_report};
 use super::uploads::{self, FormKind, Submission};
-use crate::case::Category;
+use crate::case::{Author, Category, Day, NextStep};
 use crate::crypto::{CaseKey, CaseRecipient, SessionId};
-use crate::message::{Attachment, human_size};
-use crate::service::OpenCase;
+use crate::message::Attachment;
+use crate::service::{CaseView, MessageView, OpenCase};
 
 pub fn routes(upload_body_bytes: usize) -> Router<Arc<AppState>> {
     use axum::handler::Handler;
@@ -173,7 +176,7 @@ async fn report_submit(
             context! {
                 path => "/report",
                 token => token.grouped().as_str(),
-                attachments => attachment_values(&submission.attachments),
+                attachments => attachment_values(lang, &submission.attachments),
             },
         ),
         Err(Error::UnknownCategory) => {
@@ -190,14 +193,14 @@ async fn report_submit(
     }
 }
 
-/// Evidence files as the pages show them.
-fn attachment_values(attachments: &[Attachment]) -> Vec<Value> {
+/// Evidence files as the pages show them, sizes in the page's language.
+fn attachment_values(lang: Lang, attachments: &[Attachment]) -> Vec<Value> {
     attachments
         .iter()
         .map(|a| {
             context! {
                 name => &a.name,
-                size => human_size(a.size),
+                size => lang.size(a.size),
                 cleaned => a.cleaned,
                 removed => a.removed.join(", "),
             }
@@ -361,20 +364,13 @@ async fn render_case(
         Ok(Err(e)) => return state.pages.error(lang, e.into(), context! {}),
         Err(e) => return state.pages.error(lang, e, context! {}),
     };
-    let messages: Vec<Value> = view
-        .messages
-        .iter()
-        .map(|m| {
-            context! {
-                from => m.from.as_str(),
-                day => m.day.to_string(),
-                body => &m.content.body,
-                where_when => &m.content.where_when,
-                people => &m.content.people,
-                attachments => attachment_values(&m.content.attachments),
-            }
-        })
-        .collect();
+    let today = state.clock.today();
+    let (earlier, latest) = view.messages.split_at(latest_exchange(&view));
+    let messages = |list: &[MessageView]| -> Vec<Value> {
+        list.iter()
+            .map(|m| message_value(lang, m, view.new_from))
+            .collect()
+    };
     state.pages.render(
         StatusCode::OK,
         lang,
@@ -383,12 +379,94 @@ async fn render_case(
             path => "/case",
             session => session.encoded().as_str(),
             status => view.status.as_str(),
+            next_step => next_step(lang, view.next, today),
+            new_reply => new_reply(lang, &view, today),
             category => view.category.as_str(),
             urgent => view.urgent,
-            received => view.received.to_string(),
-            messages => messages,
+            received => lang.date(view.received),
+            acknowledged => view.acknowledged.map(|day| lang.date(day)),
+            earlier => messages(earlier),
+            latest => messages(latest),
             notice => notice,
             draft => draft,
         },
     )
+}
+
+fn is_new_reply(m: &MessageView, new_from: u64) -> bool {
+    m.from == Author::Investigator && m.seq >= new_from
+}
+
+fn message_value(lang: Lang, m: &MessageView, new_from: u64) -> Value {
+    context! {
+        seq => m.seq,
+        from => m.from.as_str(),
+        new => is_new_reply(m, new_from),
+        day => lang.date(m.day),
+        body => &m.content.body,
+        where_when => &m.content.where_when,
+        people => &m.content.people,
+        attachments => attachment_values(lang, &m.content.attachments),
+    }
+}
+
+/// Where the latest exchange starts: at the first reply the reporter has not seen yet,
+/// or else at the unit's latest message, or else at the reporter's own latest message.
+/// What comes before folds away behind a `<details>`, so that a reporter who wrote 2,000
+/// words does not scroll past them to find a two-line question.
+fn latest_exchange(view: &CaseView) -> usize {
+    let messages = &view.messages;
+    messages
+        .iter()
+        .position(|m| is_new_reply(m, view.new_from))
+        .or_else(|| {
+            messages
+                .iter()
+                .rposition(|m| m.from == Author::Investigator)
+        })
+        .unwrap_or(messages.len().saturating_sub(1))
+}
+
+/// What the reporter waits for next, with the date, as one sentence.
+fn next_step(lang: Lang, next: NextStep, today: Day) -> String {
+    let dated = |key: &str, day: Day| {
+        let date = lang.date(day);
+        lang.text(
+            key,
+            Some(&HashMap::from([(Cow::Borrowed("date"), date.into())])),
+        )
+    };
+    match next {
+        NextStep::Acknowledgement(by) if today > by => dated("case-next-acknowledge-late", by),
+        NextStep::Acknowledgement(by) => dated("case-next-acknowledge", by),
+        NextStep::Feedback(by) if today > by => dated("case-next-feedback-late", by),
+        NextStep::Feedback(by) => dated("case-next-feedback", by),
+        NextStep::Answered(on) => dated("case-next-answered", on),
+        NextStep::Closed => lang.text("status-explain-closed", None),
+    }
+}
+
+/// "New message from the integrity unit (26 November)", linking to the first new reply,
+/// when the unit has written since the reporter last looked.
+fn new_reply(lang: Lang, view: &CaseView, today: Day) -> Option<Value> {
+    let new: Vec<&MessageView> = view
+        .messages
+        .iter()
+        .filter(|m| is_new_reply(m, view.new_from))
+        .collect();
+    let (first, last) = (new.first()?, new.last()?);
+    // The year only when it is not this one.
+    let date = if last.day.year() == today.year() {
+        lang.date_short(last.day)
+    } else {
+        lang.date(last.day)
+    };
+    let args = HashMap::from([
+        (Cow::Borrowed("count"), FluentValue::from(new.len())),
+        (Cow::Borrowed("date"), FluentValue::from(date)),
+    ]);
+    Some(context! {
+        seq => first.seq,
+        text => lang.text("case-new-reply", Some(&args)),
+    })
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use super::error::{Error, Result};
-use crate::case::{Author, CaseRecord, Category, Day, DeadlinePolicy, Status};
+use crate::case::{Author, CaseRecord, Category, Day, DeadlinePolicy, NextStep, Status};
 use crate::crypto::{
     CaseKey, CaseRecipient, CaseToken, InvestigatorRecipient, KdfMemory, KdfSettings,
 };
@@ -55,11 +55,19 @@ pub struct NewReport {
 pub struct OpenCase {
     id: CaseId,
     key: CaseKey,
+    /// How many thread entries the reporter had seen before this session: entries from
+    /// here on are "new" for the whole session, so that the notice survives a refresh or
+    /// a change of language, while the store already counts them as seen.
+    seen_before: u64,
 }
 
 impl OpenCase {
     pub(crate) fn new(id: CaseId, key: CaseKey) -> Self {
-        OpenCase { id, key }
+        OpenCase {
+            id,
+            key,
+            seen_before: 0,
+        }
     }
 
     pub(crate) fn id(&self) -> CaseId {
@@ -74,6 +82,8 @@ impl OpenCase {
 
 /// One message as the reporter sees it.
 pub struct MessageView {
+    /// Its place in the thread, from 0 (the report).
+    pub seq: u64,
     pub from: Author,
     pub day: Day,
     pub content: MessageContent,
@@ -85,6 +95,12 @@ pub struct CaseView {
     pub category: Category,
     pub urgent: bool,
     pub received: Day,
+    /// What the reporter waits for next, and by when.
+    pub next: NextStep,
+    /// The day the unit acknowledged the report, if it has.
+    pub acknowledged: Option<Day>,
+    /// Messages from this sequence number on are new to the reporter in this session.
+    pub new_from: u64,
     pub messages: Vec<MessageView>,
 }
 
@@ -182,6 +198,7 @@ impl Reporting {
                 entries: 1,
                 last_reporter_entry: 0,
                 notes: 0,
+                reporter_seen: 0,
             };
             let case = NewCase {
                 id: CaseId::generate(),
@@ -207,7 +224,7 @@ impl Reporting {
     /// run and gets the same error, whether or not anything is near it in the store.
     pub fn open(&self, token: &CaseToken, memory: &mut KdfMemory) -> Result<OpenCase> {
         let seed = self.kdf.derive_seed_in(token, memory)?;
-        let Some((id, _)) = self.store.case_by_lookup(&seed.lookup_id())? else {
+        let Some((id, record)) = self.store.case_by_lookup(&seed.lookup_id())? else {
             return Err(Error::UnknownToken);
         };
         let wrap = self
@@ -215,34 +232,59 @@ impl Reporting {
             .wrap(id, &Holder::Reporter)?
             .ok_or(Error::UnknownToken)?;
         let key = CaseKey::unwrap_with(&wrap, seed.reporter_identity().as_age())?;
-        Ok(OpenCase::new(id, key))
+        let mut case = OpenCase::new(id, key);
+        case.seen_before = record.reporter_seen;
+        Ok(case)
     }
 
-    /// Decrypts the whole thread of an open case.
+    /// Decrypts the whole thread of an open case, and records that the reporter has now
+    /// seen all of it.
     pub fn read(&self, case: &OpenCase) -> Result<CaseView> {
         let record = self.record(case)?;
-        let messages = self
+        let messages: Vec<MessageView> = self
             .store
             .thread(case.id)?
             .into_iter()
-            .map(|entry| {
+            .zip(0u64..)
+            .map(|(entry, seq)| {
                 let plaintext = case.key.open(&entry.ciphertext)?;
                 let content =
                     serde_json::from_slice(&plaintext).map_err(|_| Error::UnreadableEntry)?;
                 Ok(MessageView {
+                    seq,
                     from: entry.author,
                     day: entry.day,
                     content,
                 })
             })
             .collect::<Result<_>>()?;
+        self.mark_seen(case, &record, messages.len() as u64);
         Ok(CaseView {
             status: record.status,
             category: record.category,
             urgent: record.urgent,
             received: record.received,
+            next: record.next_step(),
+            acknowledged: record.acknowledged,
+            new_from: case.seen_before,
             messages,
         })
+    }
+
+    /// Stores how many entries the reporter has now been shown: a count, written only
+    /// when it grows (the first look after a reply), so that reading a case usually
+    /// writes nothing. A failure costs a repeated "new message" notice, not the page.
+    fn mark_seen(&self, case: &OpenCase, record: &CaseRecord, shown: u64) {
+        if shown <= record.reporter_seen {
+            return;
+        }
+        let marked = self.store.update_case(case.id, &mut |r| {
+            r.mark_seen_by_reporter(shown);
+            Ok(())
+        });
+        if let Err(e) = marked {
+            tracing::warn!(error = %e, "could not record what the reporter has seen");
+        }
     }
 
     /// Starts an evidence file in the store.

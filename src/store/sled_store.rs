@@ -913,6 +913,7 @@ mod tests {
             entries: 1,
             last_reporter_entry: 0,
             notes: 0,
+            reporter_seen: 0,
         }
     }
 

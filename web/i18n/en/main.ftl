@@ -93,10 +93,48 @@ status-new = Received, not yet acknowledged
 status-acknowledged = Acknowledged
 status-investigating = Under investigation
 status-closed = Closed
-status-explain-new = The integrity unit will acknowledge your report within 7 days of receiving it.
-status-explain-acknowledged = The integrity unit has acknowledged your report. You will get feedback within 3 months of the day it was received.
-status-explain-investigating = Investigators are working on your case. They may ask you questions here: come back now and then.
 status-explain-closed = The integrity unit has closed your case. You can still read the conversation and add information.
+
+## Case page at a glance: what happens next, new replies, dates and sizes
+
+case-next-acknowledge = The integrity unit will acknowledge your report by { $date }.
+case-next-acknowledge-late = The integrity unit should have acknowledged your report by { $date }. It has not done so yet.
+case-next-feedback = The integrity unit will give you feedback by { $date }.
+case-next-feedback-late = The integrity unit should have given you feedback by { $date }. It has not done so yet.
+case-next-answered = The integrity unit answered on { $date }. They may ask you more questions here: come back now and then.
+case-new-reply = { $count ->
+    [one] New message from the integrity unit ({ $date })
+   *[other] { $count } new messages from the integrity unit (latest { $date })
+}
+case-new = New
+case-acknowledged = Acknowledged on
+case-earlier = { $count ->
+    [one] 1 earlier message
+   *[other] { $count } earlier messages
+}
+date-long = { $day } { $month } { $year }
+date-short = { $day } { $month }
+month-1 = January
+month-2 = February
+month-3 = March
+month-4 = April
+month-5 = May
+month-6 = June
+month-7 = July
+month-8 = August
+month-9 = September
+month-10 = October
+month-11 = November
+month-12 = December
+size-bytes = { $count ->
+    [one] { $count } byte
+   *[other] { $count } bytes
+}
+size-kib = KiB
+size-mib = MiB
+size-gib = GiB
+size-decimal = .
+size-space = { " " }
 
 ## Errors
 

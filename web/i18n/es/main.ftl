@@ -93,10 +93,48 @@ status-new = Recibido, aún sin acuse de recibo
 status-acknowledged = Acuse de recibo enviado
 status-investigating = En investigación
 status-closed = Cerrado
-status-explain-new = La unidad de integridad acusará recibo de su denuncia en un plazo máximo de 7 días desde que la reciba.
-status-explain-acknowledged = La unidad de integridad ha acusado recibo de su denuncia. Recibirá una respuesta en un plazo máximo de 3 meses desde el día en que se recibió.
-status-explain-investigating = Los investigadores están trabajando en su caso. Pueden hacerle preguntas aquí: vuelva de vez en cuando.
 status-explain-closed = La unidad de integridad ha cerrado su caso. Todavía puede leer la conversación y añadir información.
+
+## La página del caso de un vistazo: lo que sigue, respuestas nuevas, fechas y tamaños
+
+case-next-acknowledge = La unidad de integridad acusará recibo de su denuncia a más tardar el { $date }.
+case-next-acknowledge-late = La unidad de integridad debía haber acusado recibo de su denuncia a más tardar el { $date }. Todavía no lo ha hecho.
+case-next-feedback = La unidad de integridad le dará una respuesta a más tardar el { $date }.
+case-next-feedback-late = La unidad de integridad debía haberle dado una respuesta a más tardar el { $date }. Todavía no lo ha hecho.
+case-next-answered = La unidad de integridad le respondió el { $date }. Puede hacerle más preguntas aquí: vuelva de vez en cuando.
+case-new-reply = { $count ->
+    [one] Nuevo mensaje de la unidad de integridad ({ $date })
+   *[other] { $count } mensajes nuevos de la unidad de integridad (el último, { $date })
+}
+case-new = Nuevo
+case-acknowledged = Acuse de recibo el
+case-earlier = { $count ->
+    [one] 1 mensaje anterior
+   *[other] { $count } mensajes anteriores
+}
+date-long = { $day } de { $month } de { $year }
+date-short = { $day } de { $month }
+month-1 = enero
+month-2 = febrero
+month-3 = marzo
+month-4 = abril
+month-5 = mayo
+month-6 = junio
+month-7 = julio
+month-8 = agosto
+month-9 = septiembre
+month-10 = octubre
+month-11 = noviembre
+month-12 = diciembre
+size-bytes = { $count ->
+    [one] { $count } byte
+   *[other] { $count } bytes
+}
+size-kib = KiB
+size-mib = MiB
+size-gib = GiB
+size-decimal = ,
+size-space = { " " }
 
 ## Errores
 

@@ -93,10 +93,54 @@ status-new = Reçu, accusé de réception pas encore envoyé
 status-acknowledged = Accusé de réception envoyé
 status-investigating = Enquête en cours
 status-closed = Clôturé
-status-explain-new = La cellule d'intégrité accusera réception de votre signalement dans les 7 jours après l'avoir reçu.
-status-explain-acknowledged = La cellule d'intégrité a accusé réception de votre signalement. Vous recevrez un retour dans les 3 mois suivant le jour de sa réception.
-status-explain-investigating = Des enquêteurs travaillent sur votre dossier. Ils peuvent vous poser des questions ici : revenez de temps en temps.
 status-explain-closed = La cellule d'intégrité a clôturé votre dossier. Vous pouvez toujours lire la conversation et ajouter des informations.
+
+## La page du dossier d'un coup d'œil : la suite, les nouvelles réponses, dates et tailles
+
+case-next-acknowledge = La cellule d'intégrité accusera réception de votre signalement au plus tard le { $date }.
+case-next-acknowledge-late = La cellule d'intégrité aurait dû accuser réception de votre signalement au plus tard le { $date }. Elle ne l'a pas encore fait.
+case-next-feedback = La cellule d'intégrité vous fera un retour au plus tard le { $date }.
+case-next-feedback-late = La cellule d'intégrité aurait dû vous faire un retour au plus tard le { $date }. Elle ne l'a pas encore fait.
+case-next-answered = La cellule d'intégrité vous a répondu le { $date }. Elle peut vous poser d'autres questions ici : revenez de temps en temps.
+case-new-reply = { $count ->
+    [one] Nouveau message de la cellule d'intégrité ({ $date })
+   *[other] { $count } nouveaux messages de la cellule d'intégrité (le dernier le { $date })
+}
+case-new = Nouveau
+case-acknowledged = Accusé de réception le
+case-earlier = { $count ->
+    [one] 1 message précédent
+   *[other] { $count } messages précédents
+}
+date-long = { $day ->
+    [1] 1er
+   *[other] { $day }
+} { $month } { $year }
+date-short = { $day ->
+    [1] 1er
+   *[other] { $day }
+} { $month }
+month-1 = janvier
+month-2 = février
+month-3 = mars
+month-4 = avril
+month-5 = mai
+month-6 = juin
+month-7 = juillet
+month-8 = août
+month-9 = septembre
+month-10 = octobre
+month-11 = novembre
+month-12 = décembre
+size-bytes = { $count ->
+    [one] { $count } octet
+   *[other] { $count } octets
+}
+size-kib = Kio
+size-mib = Mio
+size-gib = Gio
+size-decimal = ,
+size-space = { "\u00A0" }
 
 ## Erreurs
 
