@@ -128,6 +128,8 @@ impl Reporting {
     /// Stores a new, encrypted case and returns the token that opens it. Durable when it
     /// returns.
     pub fn submit(&self, report: NewReport, today: Day) -> Result<CaseToken> {
+        // Before the argon2 run: a full disk or a wrong clock costs nothing.
+        self.store.check_writable(today)?;
         let investigators: Vec<(String, InvestigatorRecipient)> = self
             .store
             .investigators()?
@@ -259,6 +261,7 @@ impl Reporting {
         blobs: &[BlobId],
         today: Day,
     ) -> Result<()> {
+        self.store.check_writable(today)?;
         let plaintext = encode(content.content())?;
         let entry = ThreadEntry {
             author: Author::Reporter,
