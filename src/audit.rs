@@ -30,6 +30,11 @@ pub enum Action {
     InvestigatorRemoved,
     /// An evidence file fetched (by the desk, to decrypt it on the investigator's machine).
     EvidenceFetched,
+    /// `serve --accept-data-loss` opened a store holding less than it had acknowledged.
+    DataLossAccepted,
+    /// `serve --accept-clock` took the clock as right although the store held a later
+    /// day, or one years earlier.
+    ClockAccepted,
 }
 
 /// One audit entry. Its time is a day, like every time the store keeps: the audit log

@@ -7,14 +7,15 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use zeroize::Zeroizing;
 
+use crate::audit::Action;
 use crate::case::Role;
 use crate::cli::{AdminCommand, RoleArg};
 use crate::config::ServeConfig;
 use crate::crypto::identity_file::{self, ScryptWork};
 use crate::crypto::{DeploymentSalt, InvestigatorIdentity, KdfParams, KdfSettings};
 use crate::http::{self, AppState, Services};
-use crate::service::{Accounts, Cases, Reporting, SessionLimits, clock};
-use crate::store::{SledStore, Store};
+use crate::service::{Accounts, Cases, Health, Reporting, SessionLimits, clock};
+use crate::store::{MAX_DAYS_AHEAD, OpenOptions, SledStore, Store, StoreError};
 
 /// Name under which `serve --demo` registers its throwaway investigator.
 const DEMO_INVESTIGATOR: &str = "demo";
@@ -29,13 +30,20 @@ const DESK_SESSIONS_FOR_CLI: SessionLimits = SessionLimits {
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
     let dir = config.data_dir.path.clone();
+    let options = OpenOptions {
+        accept_loss: config.accept_data_loss,
+        min_free_bytes: config.min_free_bytes,
+        ..OpenOptions::default()
+    };
+    let clock = clock::for_serve();
     // Only serve sweeps evidence files, once, before any upload can start.
     let store = tokio::task::spawn_blocking(move || {
-        let store = SledStore::open(&dir)?;
+        let store = SledStore::open_with(&dir, options)?;
         store.sweep()?;
         Ok::<_, crate::store::StoreError>(store)
     })
     .await??;
+    accept_what_was_asked(&store, &config, &*clock)?;
     let store: Arc<dyn Store> = Arc::new(store);
 
     let proposed = KdfSettings {
@@ -51,7 +59,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     }
     check_investigators(&store, &config)?;
 
-    let clock = clock::system();
+    let health = Arc::new(Health::new(store.clone(), clock.clone()));
     let services = Services {
         accounts: Accounts::new(
             store.clone(),
@@ -62,6 +70,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         cases: Cases::new(store.clone(), clock.clone()),
         reporting: Reporting::new(store, kdf, config.deadlines(), config.message_limits()),
         clock,
+        health: health.clone(),
     };
     let state = Arc::new(AppState::new(services, &config));
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -84,15 +93,126 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         None => None,
     };
     std::io::stdout().flush()?;
-    http::serve(
-        listener,
-        investigators,
-        state,
-        &config,
-        crate::serving::shutdown_signal(),
-    )
-    .await?;
+    let (store_failed, failed) = tokio::sync::oneshot::channel();
+    let watchdog = tokio::spawn(watch_store(health.clone(), store_failed));
+    let shutdown = async move {
+        tokio::select! {
+            () = crate::serving::shutdown_signal() => {}
+            _ = failed => tracing::error!("stopping the service: its store can no longer write"),
+        }
+    };
+    http::serve(listener, investigators, state, &config, shutdown).await?;
+    watchdog.abort();
+    if let Some(why) = health.failure() {
+        // Non-zero, so that systemd (Restart=on-failure) or the container restarts us.
+        bail!("stopped because the store can no longer write ({why}); start quietline again");
+    }
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// How often the watchdog looks at the store's state (a flag: cheap).
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often it makes a small durable write, so that a store that can no longer write
+/// is found even when nobody writes.
+const PROBE_EVERY: u32 = 30;
+
+/// Resolves `failed` once the store has failed (an I/O error, or a write that hung for
+/// `store::STALL_LIMIT`), so that `serve` stops and exits non-zero.
+async fn watch_store(health: Arc<Health>, failed: tokio::sync::oneshot::Sender<()>) {
+    let mut every = tokio::time::interval(WATCH_EVERY);
+    let mut probe: Option<tokio::task::JoinHandle<()>> = None;
+    for tick in 0u32.. {
+        every.tick().await;
+        if health.failure().is_some() {
+            let _ = failed.send(());
+            return;
+        }
+        // One probe at a time: a probe that hangs is what the stall check notices.
+        if tick % PROBE_EVERY == PROBE_EVERY - 1 && probe.as_ref().is_none_or(|p| p.is_finished()) {
+            let health = health.clone();
+            probe = Some(tokio::task::spawn_blocking(move || health.probe_write()));
+        }
+    }
+}
+
+/// Applies `--accept-data-loss` and `--accept-clock`, loudly and in the audit log, and
+/// warns at start about a clock that the store's newest day says is wrong.
+fn accept_what_was_asked(
+    store: &SledStore,
+    config: &ServeConfig,
+    clock: &dyn clock::Clock,
+) -> anyhow::Result<()> {
+    if config.accept_data_loss {
+        match store.accepted_loss() {
+            Some((held, mark)) => {
+                tracing::error!(
+                    "--accept-data-loss: serving a store that lost data: it holds {}, but it \
+                     had acknowledged {}. Reporters of the lost cases will be told their \
+                     token matches nothing. Its high-water mark now matches what it holds.",
+                    held.describe(),
+                    mark.describe()
+                );
+                audit_admin(
+                    store,
+                    clock,
+                    Action::DataLossAccepted,
+                    &format!("held {}; had {}", held.describe(), mark.describe()),
+                )?;
+            }
+            None => tracing::warn!(
+                "--accept-data-loss was given, but the store lost nothing: remove the flag"
+            ),
+        }
+    }
+    let today = clock.today();
+    let Some(newest) = store.newest_day() else {
+        return Ok(());
+    };
+    let wrong = if today < newest {
+        Some(StoreError::ClockBehind { today, newest })
+    } else if newest.days_until(today) > MAX_DAYS_AHEAD {
+        Some(StoreError::ClockAhead { today, newest })
+    } else {
+        None
+    };
+    match (wrong, config.accept_clock) {
+        (None, false) => {}
+        (None, true) => tracing::info!("the clock agrees with the store; nothing to accept"),
+        (Some(wrong), false) => tracing::warn!(
+            "{wrong}. Writes will be refused with 503 so that no report is dated wrongly for \
+             good: fix the clock, or, if it is right, restart with --accept-clock"
+        ),
+        (Some(wrong), true) => {
+            store.accept_clock(today)?;
+            tracing::warn!("{wrong}; taking the clock as right, as asked (--accept-clock)");
+            audit_admin(
+                store,
+                clock,
+                Action::ClockAccepted,
+                &format!("clock {today}; newest stored day {newest}"),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends an action of the administrator who started `serve` to the audit chain.
+fn audit_admin(
+    store: &SledStore,
+    clock: &dyn clock::Clock,
+    action: Action,
+    detail: &str,
+) -> anyhow::Result<()> {
+    store.append_audit(crate::audit::Entry {
+        seq: 0,
+        at: clock.now(),
+        actor: ADMIN_CLI.to_owned(),
+        action,
+        case: None,
+        detail: detail.to_owned(),
+        prev: crate::audit::GENESIS,
+    })?;
     Ok(())
 }
 

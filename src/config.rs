@@ -118,6 +118,21 @@ pub struct ServeConfig {
     #[arg(long, env = "QUIETLINE_FEEDBACK_MONTHS", default_value_t = DeadlinePolicy::default().feedback_months)]
     pub feedback_months: u32,
 
+    /// Bytes that must stay free on the data directory's filesystem; below it, writes get
+    /// 507 and reads go on, so that the store never meets a full disk. 0 turns it off.
+    #[arg(long, env = "QUIETLINE_MIN_FREE_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub min_free_bytes: u64,
+
+    /// Take the clock as right although the store holds a later day (the clock went
+    /// back) or one years earlier: logged and audited. For one start, after checking.
+    #[arg(long, env = "QUIETLINE_ACCEPT_CLOCK")]
+    pub accept_clock: bool,
+
+    /// Serve a store that holds less than it acknowledged, lowering its high-water mark:
+    /// only with no backup to restore. Logged and audited. For one start; never leave it set.
+    #[arg(long, env = "QUIETLINE_ACCEPT_DATA_LOSS")]
+    pub accept_data_loss: bool,
+
     /// Where the "quick exit" button on every reporter page leads.
     #[arg(
         long,

@@ -23,7 +23,13 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(config) => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
-            .and_then(|rt| rt.block_on(commands::serve(config))),
+            .and_then(|rt| {
+                let result = rt.block_on(commands::serve(config));
+                // A store write hung in a blocking thread (sled after ENOSPC) must not
+                // keep a stopped process alive: dropping the runtime would wait for it.
+                rt.shutdown_timeout(std::time::Duration::from_secs(5));
+                result
+            }),
         Command::Keygen { out } => commands::keygen(&out),
         Command::Enrol(args) => quietline::desk::enrol(args),
         Command::Desk(args) => quietline::desk::run(args),

@@ -87,7 +87,10 @@ impl Error {
                 S::NoSuchCase => StatusCode::NOT_FOUND,
                 S::Transition(_) | S::AlreadyHolds(_) => StatusCode::CONFLICT,
                 S::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-                S::NoInvestigators => StatusCode::SERVICE_UNAVAILABLE,
+                S::NoInvestigators | S::StoreStopped | S::ClockWrong => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                S::NoRoom => StatusCode::INSUFFICIENT_STORAGE,
                 S::EmptyMessage
                 | S::TooLong(_)
                 | S::BadName
@@ -133,7 +136,8 @@ impl Error {
                 S::UnknownToken | S::LoginFailed | S::EnrolmentFailed => "error-unknown-token",
                 S::NoSession => "error-no-session",
                 S::NoInvestigators => "error-not-accepting",
-                S::Throttled(_) => "error-busy",
+                S::Throttled(_) | S::StoreStopped => "error-busy",
+                S::NoRoom | S::ClockWrong => "error-internal",
                 S::Forbidden | S::NoSuchCase | S::Transition(_) | S::AlreadyHolds(_) => {
                     "error-bad-request"
                 }
@@ -182,6 +186,8 @@ impl Error {
     pub fn decorate(&self, response: &mut Response) {
         let retry_after = match self {
             Error::Busy | Error::Service(service::Error::NoInvestigators) => 5,
+            // The watchdog restarts the service within a minute.
+            Error::Service(service::Error::StoreStopped) => 60,
             Error::Service(service::Error::Throttled(retry_after)) => *retry_after,
             _ => return,
         };

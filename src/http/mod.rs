@@ -30,7 +30,8 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 pub use error::Error;
 
 use crate::config::{ServeConfig, UploadLimits};
-use crate::service::{Accounts, Cases, Clock, ReporterSessions, Reporting};
+use crate::service::health::State;
+use crate::service::{Accounts, Cases, Clock, Health, ReporterSessions, Reporting};
 use blocking::KdfPool;
 use render::Pages;
 
@@ -40,6 +41,7 @@ pub struct Services {
     pub accounts: Accounts,
     pub cases: Cases,
     pub clock: Arc<dyn Clock>,
+    pub health: Arc<Health>,
 }
 
 /// What every handler shares. Each part documents its own locking.
@@ -48,6 +50,7 @@ pub struct AppState {
     accounts: Arc<Accounts>,
     cases: Arc<Cases>,
     clock: Arc<dyn Clock>,
+    health: Arc<Health>,
     kdf_pool: KdfPool,
     sessions: ReporterSessions,
     pages: Pages,
@@ -72,6 +75,7 @@ impl AppState {
                 services.clock.clone(),
             ),
             clock: services.clock,
+            health: services.health,
             pages: Pages::new(&config.quick_exit_url, config.session_idle_minutes),
             uploads: config.upload_limits(),
             upload_slots: Arc::new(tokio::sync::Semaphore::new(config.max_uploads)),
@@ -133,10 +137,7 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize, faces: Faces) -> Rout
     let upload_body_bytes = usize::try_from(state.uploads.message_bytes)
         .unwrap_or(usize::MAX)
         .saturating_add(max_body_bytes);
-    let mut app = Router::new().route(
-        "/healthz",
-        get(|| async { "ok\n" }).layer(request_timeout()),
-    );
+    let mut app = Router::new().route("/healthz", get(healthz).layer(request_timeout()));
     if faces != Faces::Investigators {
         app = app
             .merge(reporter_api::routes(upload_body_bytes))
@@ -160,6 +161,40 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize, faces: Faces) -> Rout
         HeaderValue::from_static("text/plain; charset=utf-8"),
     ))
     .with_state(state)
+}
+
+/// Longest a health check may take: a store that does not answer a read in this time
+/// is not healthy.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `/healthz`: reads from the store (the watchdog of `serve` probes writes on a schedule).
+/// 503 when the store failed or does not answer, so that the service gets restarted;
+/// 200 with a warning when only writes are refused (a full disk or a wrong clock), which
+/// a restart would not fix.
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+) -> (StatusCode, &'static str) {
+    let health = state.health.clone();
+    let checked = tokio::time::timeout(
+        HEALTH_TIMEOUT,
+        tokio::task::spawn_blocking(move || health.check()),
+    )
+    .await;
+    match checked {
+        Ok(Ok(State::Ok)) => (StatusCode::OK, "ok\n"),
+        Ok(Ok(State::NoRoom)) => (
+            StatusCode::OK,
+            "ok for reads; writes are refused with 507: the disk is below the free-space reserve\n",
+        ),
+        Ok(Ok(State::ClockWrong)) => (
+            StatusCode::OK,
+            "ok for reads; writes are refused with 503: the clock is wrong (see the log)\n",
+        ),
+        Ok(Ok(State::Failed)) | Ok(Err(_)) | Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable: the store failed; quietline is stopping so that it is restarted\n",
+        ),
+    }
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish within a grace

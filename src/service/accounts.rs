@@ -138,6 +138,7 @@ impl Accounts {
             return Err(Error::BadName);
         }
         let recipient = InvestigatorRecipient::parse(recipient).map_err(Error::BadRecipient)?;
+        self.store.check_writable(self.clock.today())?;
         let secret = CaseToken::generate().grouped();
         self.store.add_investigator(InvestigatorRecord {
             name: name.to_owned(),

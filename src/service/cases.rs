@@ -209,6 +209,7 @@ impl Cases {
         today: Day,
     ) -> Result<()> {
         check_sealed(&ciphertext)?;
+        self.store.check_writable(today)?;
         let (id, _, _) = self.accessible(who, case)?;
         self.store.append_entry(
             id,
@@ -230,6 +231,7 @@ impl Cases {
         today: Day,
     ) -> Result<()> {
         check_sealed(&ciphertext)?;
+        self.store.check_writable(today)?;
         let (id, _, _) = self.accessible(who, case)?;
         self.store.append_note(
             id,
@@ -251,6 +253,7 @@ impl Cases {
         today: Day,
     ) -> Result<CaseSummary> {
         let to = Status::parse_change(status, outcome)?;
+        self.store.check_writable(today)?;
         let (id, _, _) = self.accessible(who, case)?;
         let record = self
             .store
@@ -267,6 +270,7 @@ impl Cases {
         assignees: Vec<String>,
         today: Day,
     ) -> Result<CaseSummary> {
+        self.store.check_writable(today)?;
         let (id, _, _) = self.accessible(who, case)?;
         let known = self.store.investigators()?;
         if let Some(unknown) = assignees
@@ -296,6 +300,7 @@ impl Cases {
         wrap: Vec<u8>,
     ) -> Result<()> {
         check_sealed(&wrap)?;
+        self.store.check_writable(self.clock.today())?;
         let (id, _, _) = self.accessible(who, case)?;
         let target = self
             .store

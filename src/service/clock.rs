@@ -32,6 +32,43 @@ pub fn system() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
 }
 
+/// Moves the clock of a debug build by this many days, for the tests of what the service
+/// does when the clock goes back or jumps ahead (`tests/clock.rs`). Release builds never
+/// read it: a stray variable must not move a production clock.
+pub const TEST_OFFSET_VARIABLE: &str = "QUIETLINE_TEST_CLOCK_OFFSET_DAYS";
+
+/// The clock `serve` uses: the machine's, except in a debug build run with
+/// [`TEST_OFFSET_VARIABLE`] set, which moves it (logged as a warning).
+pub fn for_serve() -> Arc<dyn Clock> {
+    if !cfg!(debug_assertions) {
+        return system();
+    }
+    let Some(days) = std::env::var(TEST_OFFSET_VARIABLE)
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+    else {
+        return system();
+    };
+    tracing::warn!(
+        days,
+        "TEST ONLY: {TEST_OFFSET_VARIABLE} moves this debug build's clock"
+    );
+    Arc::new(OffsetClock {
+        seconds: days.saturating_mul(86_400),
+    })
+}
+
+/// The machine's clock moved by a fixed offset (tests only, see [`for_serve`]).
+struct OffsetClock {
+    seconds: i64,
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> u64 {
+        SystemClock.now().saturating_add_signed(self.seconds)
+    }
+}
+
 /// A clock that moves only when told to, for tests of expiry and throttling.
 #[cfg(test)]
 pub struct ManualClock(std::sync::atomic::AtomicU64);

@@ -63,6 +63,20 @@ pub enum Error {
     #[error(transparent)]
     Transition(#[from] TransitionError),
 
+    // --- what the store cannot take now: said to clients, logged once by the store ---
+    #[error("the service has no room to store this right now; nothing was stored")]
+    NoRoom,
+    #[error(
+        "the service cannot store anything right now and is restarting; nothing was stored, \
+         please try again in a few minutes"
+    )]
+    StoreStopped,
+    #[error(
+        "the service's clock is wrong, so it cannot date this; nothing was stored, please \
+         try again later"
+    )]
+    ClockWrong,
+
     // --- failures of the service itself: logged by kind, never described to clients ---
     #[error(transparent)]
     Store(StoreError),
@@ -84,6 +98,9 @@ impl From<StoreError> for Error {
             StoreError::InvestigatorExists(name) => Error::InvestigatorExists(name),
             StoreError::NoSuchInvestigator(name) => Error::NoSuchInvestigator(name),
             StoreError::WrapExists(name) => Error::AlreadyHolds(name),
+            StoreError::Full { .. } => Error::NoRoom,
+            StoreError::Failed(_) => Error::StoreStopped,
+            StoreError::ClockBehind { .. } | StoreError::ClockAhead { .. } => Error::ClockWrong,
             other => Error::Store(other),
         }
     }

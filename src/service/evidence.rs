@@ -183,7 +183,8 @@ pub fn write_evidence(
         .read_to_end(&mut head)?;
     let format = evidence::sniff(&head);
     let (cleaning, size) = {
-        let file = BufWriter::with_capacity(64 * 1024, pending.file()?);
+        // Written through the blob, which stops at the free-space reserve.
+        let file = BufWriter::with_capacity(64 * 1024, &mut pending);
         let sealed = recipient.seal_stream(file).map_err(io::Error::other)?;
         let mut counting = Counting {
             inner: sealed,

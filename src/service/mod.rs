@@ -9,7 +9,8 @@
 //! - [`throttle`]: the login throttle;
 //! - [`cases`]: the investigator's view of cases and their actions on them;
 //! - [`stats`]: content-free figures;
-//! - [`clock`]: the one source of time, passed in so that tests need not sleep.
+//! - [`clock`]: the one source of time, passed in so that tests need not sleep;
+//! - [`health`]: whether the store still works, for `/healthz` and the watchdog.
 //!
 //! Every function here may block (argon2, age, fsync): async callers run them off the
 //! runtime. Nothing here knows about HTTP.
@@ -19,6 +20,7 @@ pub mod cases;
 pub mod clock;
 mod error;
 pub mod evidence;
+pub mod health;
 pub mod reporter;
 pub mod sessions;
 pub mod stats;
@@ -31,6 +33,7 @@ pub use cases::{CaseFilter, Cases};
 pub use clock::{Clock, SystemClock};
 pub use error::{Error, MAX_SEALED_BYTES, Result};
 pub use evidence::{Chunk, Naming, StoredFile, WriteError, write_evidence};
+pub use health::Health;
 pub use reporter::{
     CaseView, CheckedMessage, MessageLimits, MessageView, NewReport, OpenCase, Reporting,
 };

@@ -151,6 +151,8 @@ impl Reporting {
         today: Day,
         memory: &mut KdfMemory,
     ) -> Result<CaseToken> {
+        // Before the argon2 run: a full disk or a wrong clock costs nothing.
+        self.store.check_writable(today)?;
         let investigators: Vec<(String, InvestigatorRecipient)> = self
             .store
             .investigators()?
@@ -308,6 +310,7 @@ impl Reporting {
         blobs: &[BlobId],
         today: Day,
     ) -> Result<()> {
+        self.store.check_writable(today)?;
         let plaintext = encode(content.content())?;
         let entry = ThreadEntry {
             author: Author::Reporter,

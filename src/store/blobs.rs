@@ -10,11 +10,14 @@
 //! does not list it" is also what a damaged or lost store looks like.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use rand::RngCore;
+
+use super::guard::{CHECK_EVERY_BYTES, Reserve};
 
 /// The id of a stored evidence file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,6 +60,8 @@ impl std::fmt::Display for BlobId {
 /// The `blobs/` directory.
 pub struct Blobs {
     dir: PathBuf,
+    /// Checked while a file is written, so that a large upload stops at the reserve.
+    reserve: Arc<Reserve>,
 }
 
 /// A blob being written. Dropped without [`PendingBlob::complete`], its partial file is
@@ -66,6 +71,9 @@ pub struct PendingBlob {
     part: PathBuf,
     done: PathBuf,
     file: Option<File>,
+    reserve: Arc<Reserve>,
+    /// Bytes written since the reserve was last checked.
+    unchecked: u64,
 }
 
 impl PendingBlob {
@@ -73,8 +81,7 @@ impl PendingBlob {
         self.id
     }
 
-    /// The file to write the ciphertext into.
-    pub fn file(&mut self) -> io::Result<&mut File> {
+    fn file(&mut self) -> io::Result<&mut File> {
         self.file
             .as_mut()
             .ok_or_else(|| io::Error::other("blob already completed"))
@@ -108,6 +115,25 @@ fn start_of_today() -> std::fs::FileTimes {
         .set_modified(day)
 }
 
+/// The ciphertext is written through the blob itself, which stops with an error of kind
+/// `StorageFull` once the filesystem falls below the reserve: an upload of hundreds of
+/// megabytes must not eat the room that keeps the store writable.
+impl Write for PendingBlob {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.unchecked >= CHECK_EVERY_BYTES {
+            self.reserve.check_io()?;
+            self.unchecked = 0;
+        }
+        let n = self.file()?.write(buf)?;
+        self.unchecked += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file()?.flush()
+    }
+}
+
 impl Drop for PendingBlob {
     fn drop(&mut self) {
         if self.file.is_some() {
@@ -118,10 +144,10 @@ impl Drop for PendingBlob {
 }
 
 impl Blobs {
-    pub fn open(data_dir: &Path) -> io::Result<Self> {
+    pub fn open(data_dir: &Path, reserve: Arc<Reserve>) -> io::Result<Self> {
         let dir = data_dir.join("blobs");
         super::disk::create_private_dir(&dir)?;
-        Ok(Blobs { dir })
+        Ok(Blobs { dir, reserve })
     }
 
     /// Starts a new blob file (readable by the service user only).
@@ -138,6 +164,8 @@ impl Blobs {
             done: self.dir.join(id.to_string()),
             part,
             file: Some(file),
+            reserve: self.reserve.clone(),
+            unchecked: 0,
         })
     }
 
@@ -248,7 +276,8 @@ mod tests {
     #[test]
     fn unfinished_blobs_leave_nothing_and_finished_ones_keep_their_id_only() {
         let dir = tempfile::tempdir().unwrap();
-        let blobs = Blobs::open(dir.path()).unwrap();
+        let reserve = Arc::new(Reserve::new(dir.path().to_owned(), 0));
+        let blobs = Blobs::open(dir.path(), reserve).unwrap();
         {
             let mut abandoned = blobs.create().unwrap();
             abandoned.file().unwrap().write_all(b"half").unwrap();

@@ -6,8 +6,8 @@
 //! cases written after the damaged spot are simply gone (reporters get "unknown token").
 //! Nothing inside sled can tell, so the mark lives outside it. It records counters that
 //! only grow while the service runs: cases, thread entries, internal notes and audit
-//! entries, with the day of the last acknowledged write (a day, like every time in the
-//! data directory).
+//! entries, with the newest day the store stamped (a day, like every time in the data
+//! directory), which only moves back when an administrator accepts the clock.
 //!
 //! The file holds two fixed slots, each in its own 512-byte sector, written alternately
 //! and each with its own SHA-256: an update is one `pwrite` and one `fdatasync`, with no
@@ -83,7 +83,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 pub struct Mark {
     pub generation: u64,
     pub counts: Counts,
-    /// Day of the last acknowledged write that raised a counter.
+    /// The newest day the store stamped (moved back only by `serve --accept-clock`).
     pub day: Day,
 }
 
@@ -134,34 +134,49 @@ impl MarkFile {
         self.lock().mark
     }
 
-    /// Raises the mark to at least `counts`, writing it if a counter grew (or if there is
+    /// Raises the mark to at least `counts`, and its day to at least `day` (the newest
+    /// day the store stamped, if it knows one), writing it if either grew (or if there is
     /// no mark yet). With `sync`, it is on disk when this returns.
-    pub fn raise(&self, counts: Counts, sync: bool) -> io::Result<()> {
+    pub fn raise(&self, counts: Counts, day: Option<Day>, sync: bool) -> io::Result<()> {
         let mut state = self.lock();
         let previous = state.mark;
         let counts = previous.map_or(counts, |m| m.counts.max(counts));
-        if previous.is_some_and(|m| m.counts == counts) {
+        let day = match (previous.map(|m| m.day), day) {
+            (Some(before), Some(day)) => before.max(day),
+            (Some(before), None) => before,
+            (None, day) => day.unwrap_or_else(Day::today),
+        };
+        if previous.is_some_and(|m| m.counts == counts && m.day == day) {
             return Ok(());
         }
-        self.write(&mut state, counts, sync)
+        self.write(&mut state, counts, day, sync)
     }
 
     /// Sets the mark to `counts` even if that lowers it: only for an administrator who
     /// has accepted that data is lost.
     pub fn reset(&self, counts: Counts) -> io::Result<()> {
         let mut state = self.lock();
-        self.write(&mut state, counts, true)
+        let day = state.mark.map_or_else(Day::today, |m| m.day);
+        self.write(&mut state, counts, day, true)
+    }
+
+    /// Sets the mark's day to `day` even if that moves it back: only for an administrator
+    /// who said the clock is right (`serve --accept-clock`).
+    pub fn set_day(&self, day: Day) -> io::Result<()> {
+        let mut state = self.lock();
+        let counts = state.mark.map(|m| m.counts).unwrap_or_default();
+        self.write(&mut state, counts, day, true)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, MarkState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self, state: &mut MarkState, counts: Counts, sync: bool) -> io::Result<()> {
+    fn write(&self, state: &mut MarkState, counts: Counts, day: Day, sync: bool) -> io::Result<()> {
         let mark = Mark {
             generation: state.mark.map_or(0, |m| m.generation + 1),
             counts,
-            day: Day::today(),
+            day,
         };
         let slot = encode_slot(&mark)?;
         if let Some(file) = &state.file {
@@ -259,9 +274,9 @@ mod tests {
         let path = dir.path().join("store.mark");
         let mark = MarkFile::open(&path).unwrap();
         assert!(mark.current().is_none());
-        mark.raise(counts(3), true).unwrap();
-        mark.raise(counts(5), true).unwrap();
-        mark.raise(counts(4), true).unwrap();
+        mark.raise(counts(3), None, true).unwrap();
+        mark.raise(counts(5), None, true).unwrap();
+        mark.raise(counts(4), None, true).unwrap();
         assert_eq!(mark.current().unwrap().counts, counts(5));
         drop(mark);
         let again = MarkFile::open(&path).unwrap();
@@ -275,8 +290,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.mark");
         let mark = MarkFile::open(&path).unwrap();
-        mark.raise(counts(1), true).unwrap();
-        mark.raise(counts(2), true).unwrap();
+        mark.raise(counts(1), None, true).unwrap();
+        mark.raise(counts(2), None, true).unwrap();
         drop(mark);
         // Generation 1 lives in the second slot: damage it.
         let mut bytes = std::fs::read(&path).unwrap();

@@ -11,10 +11,12 @@
 
 mod blobs;
 mod disk;
+mod guard;
 mod mark;
 mod sled_store;
 
 pub use blobs::{BlobId, Blobs, PendingBlob, Sweep};
+pub use guard::{MAX_DAYS_AHEAD, STALL_LIMIT};
 pub use mark::Counts;
 pub use sled_store::{Durability, OpenOptions, SledStore};
 
@@ -225,6 +227,24 @@ pub enum StoreError {
         store.display()
     )]
     Lost { store: PathBuf, evidence: usize },
+    #[error(
+        "only {free} bytes are free on the data directory's filesystem, below the reserve \
+         of {reserve} (--min-free-bytes)"
+    )]
+    Full { free: u64, reserve: u64 },
+    #[error("the store stopped taking writes after an I/O error ({0}); restart quietline")]
+    Failed(String),
+    #[error(
+        "the clock says {today}, earlier than the newest day the store holds ({newest}): \
+         the clock went back"
+    )]
+    ClockBehind { today: Day, newest: Day },
+    #[error(
+        "the clock says {today}, {} days after the newest day the store holds ({newest}): \
+         the clock jumped ahead",
+        newest.days_until(*today)
+    )]
+    ClockAhead { today: Day, newest: Day },
     #[error("a case with this lookup id already exists")]
     LookupTaken,
     #[error("no such case")]
@@ -288,6 +308,22 @@ pub trait Store: Send + Sync + 'static {
 
     /// How many cases the store holds.
     fn case_count(&self) -> StoreResult<usize>;
+
+    /// Whether a write stamped `today` may go ahead: refuses after an I/O error
+    /// ([`StoreError::Failed`]), with a clock before the newest stored day or years after
+    /// it ([`StoreError::ClockBehind`], [`StoreError::ClockAhead`]), and below the
+    /// free-space reserve ([`StoreError::Full`]). The service calls it before every write
+    /// a user asks for, before any costly work; writes check the reserve again themselves.
+    fn check_writable(&self, today: Day) -> StoreResult<()>;
+
+    /// Proves the store still answers: a read, and with `write`, a small durable write
+    /// (which also records `today` as stored, if the clock is plausible). Refuses like
+    /// [`Store::check_writable`] once the store failed.
+    fn probe(&self, today: Day, write: bool) -> StoreResult<()>;
+
+    /// Why the store stopped taking writes (an I/O error, or a write that hung), if it
+    /// did. Cheap: `serve`'s watchdog asks every second.
+    fn failure(&self) -> Option<String>;
 
     fn wrap(&self, case: CaseId, holder: &Holder) -> StoreResult<Option<Wrap>>;
 

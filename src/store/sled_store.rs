@@ -14,7 +14,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -26,13 +26,14 @@ use sled::transaction::{
 };
 
 use super::disk::{self, SledFiles};
+use super::guard::{Reserve, Room, WriteGuard};
 use super::mark::{Counts, MarkFile};
 use super::{
     BlobId, Blobs, CaseId, Holder, InvestigatorRecord, InvestigatorSession, NewCase, NoteEntry,
     Store, StoreError, StoreResult, Sweep, ThreadEntry,
 };
 use crate::audit;
-use crate::case::{CaseRecord, TransitionError, TriageKey};
+use crate::case::{CaseRecord, Day, TransitionError, TriageKey};
 use crate::crypto::{KdfSettings, LookupId, Wrap};
 
 /// The store format this build writes, kept in `meta` under `schema` as decimal text.
@@ -64,6 +65,10 @@ pub struct OpenOptions {
     /// it holds. Only for an administrator who has no backup to restore and accepts the
     /// loss; such a store is never swept.
     pub accept_loss: bool,
+    /// Bytes that must stay free on the data directory's filesystem for a write that adds
+    /// content to go ahead (see `guard.rs`); 0 turns the reserve off. `serve` sets it
+    /// from `--min-free-bytes`; administrator commands keep 0.
+    pub min_free_bytes: u64,
 }
 
 impl Default for OpenOptions {
@@ -71,6 +76,7 @@ impl Default for OpenOptions {
         OpenOptions {
             durability: Durability::Fsync,
             accept_loss: false,
+            min_free_bytes: 0,
         }
     }
 }
@@ -83,9 +89,13 @@ pub struct SledStore {
     sled_files: SledFiles,
     /// The high-water mark beside the store.
     mark: MarkFile,
+    /// The free-space reserve, the failed state and the clock check every write passes.
+    guard: WriteGuard,
     /// Why this store must not be swept, if it must not (new, empty, or opened despite
     /// a loss).
     no_sweep: Option<&'static str>,
+    /// What it held and what its mark said, if it was opened despite a loss.
+    accepted_loss: Option<(Counts, Counts)>,
     /// When this process opened the store: files older than this are not its uploads.
     opened_at: SystemTime,
     /// The next audit sequence number, for the high-water mark.
@@ -236,6 +246,8 @@ impl SledStore {
                 _ => damaged(dir, e.into()),
             })?;
         let mark = MarkFile::open(&dir.join("store.mark")).map_err(|e| damaged(dir, e.into()))?;
+        let reserve = Arc::new(Reserve::new(dir.to_owned(), options.min_free_bytes));
+        let guard = WriteGuard::new(reserve.clone(), mark.current().map(|m| m.day));
         let mut store = SledStore {
             meta: db.open_tree("meta")?,
             lookup: db.open_tree("lookup")?,
@@ -244,7 +256,7 @@ impl SledStore {
             thread: db.open_tree("thread")?,
             notes: db.open_tree("notes")?,
             blobs: db.open_tree("blobs")?,
-            files: Blobs::open(dir)?,
+            files: Blobs::open(dir, reserve)?,
             investigators: db.open_tree("investigators")?,
             seen: db.open_tree("seen")?,
             sessions: db.open_tree("sessions")?,
@@ -256,7 +268,9 @@ impl SledStore {
             data_dir: dir.to_owned(),
             durability: options.durability,
             mark,
+            guard,
             no_sweep: None,
+            accepted_loss: None,
             opened_at,
             audit_next: AtomicU64::new(0),
             db,
@@ -381,6 +395,7 @@ impl SledStore {
         );
         self.mark.reset(held)?;
         self.no_sweep = Some("data loss was accepted at this start");
+        self.accepted_loss = Some((held, mark.counts));
         Ok(())
     }
 
@@ -438,7 +453,26 @@ impl SledStore {
         if sync {
             self.sled_files.sync()?;
         }
-        self.mark.raise(counts, sync)?;
+        self.mark.raise(counts, self.guard.newest(), sync)?;
+        Ok(())
+    }
+
+    /// What the store held and what it had acknowledged, if it was opened with
+    /// `accept_loss` and had lost data.
+    pub fn accepted_loss(&self) -> Option<(Counts, Counts)> {
+        self.accepted_loss
+    }
+
+    /// The newest day the store holds (its high-water mark's day), if it recorded one.
+    pub fn newest_day(&self) -> Option<Day> {
+        self.guard.newest()
+    }
+
+    /// Takes `today` as the newest day, even if the store holds later ones: for an
+    /// administrator who says the clock is right (`serve --accept-clock`). Durable.
+    pub fn accept_clock(&self, today: Day) -> StoreResult<()> {
+        self.guard.accept_day(today);
+        self.mark.set_day(today)?;
         Ok(())
     }
 
@@ -503,22 +537,24 @@ fn damaged(dir: &Path, error: StoreError) -> StoreError {
 
 impl Store for SledStore {
     fn init_kdf(&self, proposed: KdfSettings) -> StoreResult<KdfSettings> {
-        let bytes = encode(&proposed)?;
-        match self
-            .meta
-            .compare_and_swap("kdf", None as Option<&[u8]>, Some(bytes))?
-        {
-            Ok(()) => {
-                self.commit()?;
-                Ok(proposed)
+        self.guard.write(Room::Bookkeeping, || {
+            let bytes = encode(&proposed)?;
+            match self
+                .meta
+                .compare_and_swap("kdf", None as Option<&[u8]>, Some(bytes))?
+            {
+                Ok(()) => {
+                    self.commit()?;
+                    Ok(proposed)
+                }
+                Err(existing) => {
+                    let current = existing
+                        .current
+                        .ok_or_else(|| StoreError::Corrupt("KDF settings vanished".into()))?;
+                    decode(&current)
+                }
             }
-            Err(existing) => {
-                let current = existing
-                    .current
-                    .ok_or_else(|| StoreError::Corrupt("KDF settings vanished".into()))?;
-                decode(&current)
-            }
-        }
+        })
     }
 
     fn recovery_recipient(&self) -> StoreResult<Option<String>> {
@@ -531,48 +567,52 @@ impl Store for SledStore {
     }
 
     fn set_recovery_recipient(&self, recipient: &str) -> StoreResult<()> {
-        self.meta.insert("recovery", recipient.as_bytes())?;
-        self.commit()
+        self.guard.write(Room::Needed, || {
+            self.meta.insert("recovery", recipient.as_bytes())?;
+            self.commit()
+        })
     }
 
     fn create_case(&self, case: NewCase) -> StoreResult<()> {
-        let record = encode(&case.record)?;
-        let report = encode(&case.report)?;
-        let wraps: Vec<(Vec<u8>, Vec<u8>)> = case
-            .wraps
-            .iter()
-            .map(|(holder, wrap)| (wrap_key(case.id, holder), wrap.0.clone()))
-            .collect();
-        let writing = self.write_lock();
-        (
-            &self.lookup,
-            &self.cases,
-            &self.wraps,
-            &self.thread,
-            &self.blobs,
-        )
-            .transaction(|(lookup, cases, wraps_tree, thread, blobs)| {
-                if lookup.get(case.lookup.as_bytes())?.is_some() {
-                    return Err(ConflictableTransactionError::Abort(StoreError::LookupTaken));
-                }
-                lookup.insert(
-                    case.lookup.as_bytes().as_slice(),
-                    case.id.as_bytes().as_slice(),
-                )?;
-                cases.insert(case.id.as_bytes().as_slice(), record.as_slice())?;
-                for (key, wrap) in &wraps {
-                    wraps_tree.insert(key.as_slice(), wrap.as_slice())?;
-                }
-                thread.insert(thread_key(case.id, 0).as_slice(), report.as_slice())?;
-                for blob in &case.blobs {
-                    blobs.insert(blob.as_bytes().as_slice(), case.id.as_bytes().as_slice())?;
-                }
-                Ok(())
-            })
-            .map_err(from_tx)?;
-        self.indexed(case.id, case.record);
-        drop(writing);
-        self.commit()
+        self.guard.write(Room::Needed, || {
+            let record = encode(&case.record)?;
+            let report = encode(&case.report)?;
+            let wraps: Vec<(Vec<u8>, Vec<u8>)> = case
+                .wraps
+                .iter()
+                .map(|(holder, wrap)| (wrap_key(case.id, holder), wrap.0.clone()))
+                .collect();
+            let writing = self.write_lock();
+            (
+                &self.lookup,
+                &self.cases,
+                &self.wraps,
+                &self.thread,
+                &self.blobs,
+            )
+                .transaction(|(lookup, cases, wraps_tree, thread, blobs)| {
+                    if lookup.get(case.lookup.as_bytes())?.is_some() {
+                        return Err(ConflictableTransactionError::Abort(StoreError::LookupTaken));
+                    }
+                    lookup.insert(
+                        case.lookup.as_bytes().as_slice(),
+                        case.id.as_bytes().as_slice(),
+                    )?;
+                    cases.insert(case.id.as_bytes().as_slice(), record.as_slice())?;
+                    for (key, wrap) in &wraps {
+                        wraps_tree.insert(key.as_slice(), wrap.as_slice())?;
+                    }
+                    thread.insert(thread_key(case.id, 0).as_slice(), report.as_slice())?;
+                    for blob in &case.blobs {
+                        blobs.insert(blob.as_bytes().as_slice(), case.id.as_bytes().as_slice())?;
+                    }
+                    Ok(())
+                })
+                .map_err(from_tx)?;
+            self.indexed(case.id, case.record);
+            drop(writing);
+            self.commit()
+        })
     }
 
     fn case_by_lookup(&self, lookup: &LookupId) -> StoreResult<Option<(CaseId, CaseRecord)>> {
@@ -602,6 +642,45 @@ impl Store for SledStore {
         Ok(self.cases.len())
     }
 
+    fn check_writable(&self, today: Day) -> StoreResult<()> {
+        if let Some(why) = self.guard.failure() {
+            return Err(StoreError::Failed(why.to_owned()));
+        }
+        self.guard.check_day(today)?;
+        self.guard.reserve.check()
+    }
+
+    fn probe(&self, today: Day, write: bool) -> StoreResult<()> {
+        if let Some(why) = self.guard.failure() {
+            return Err(StoreError::Failed(why.to_owned()));
+        }
+        if let Err(e) = self.meta.get("schema") {
+            return Err(match StoreError::from(e) {
+                StoreError::Io(e) => self.guard.fail(e.to_string()),
+                other => other,
+            });
+        }
+        if !write {
+            return Ok(());
+        }
+        // Records today only if the clock is plausible; the probe writes either way.
+        let _ = self.guard.check_day(today);
+        self.guard.write(Room::Bookkeeping, || {
+            self.meta.insert("probe", &today.julian().to_be_bytes())?;
+            self.commit()
+        })
+    }
+
+    fn failure(&self) -> Option<String> {
+        if self.guard.stalled() {
+            self.guard.fail(format!(
+                "a write made no progress for {} seconds",
+                super::STALL_LIMIT.as_secs()
+            ));
+        }
+        self.guard.failure().map(str::to_owned)
+    }
+
     fn wrap(&self, case: CaseId, holder: &Holder) -> StoreResult<Option<Wrap>> {
         Ok(self
             .wraps
@@ -617,31 +696,40 @@ impl Store for SledStore {
     }
 
     fn append_entry(&self, case: CaseId, entry: ThreadEntry, blobs: &[BlobId]) -> StoreResult<u64> {
-        let author = entry.author;
-        let day = entry.day;
-        let entry = encode(&entry)?;
-        let writing = self.write_lock();
-        let seq = (&self.cases, &self.thread, &self.blobs)
-            .transaction(|(cases, thread, blobs_tree)| {
-                let (seq, record) = change_record(cases, case, |record| {
-                    let seq = record.entries;
-                    record.record_entry(seq, author, day);
-                    Ok(seq)
-                })?;
-                thread.insert(thread_key(case, seq).as_slice(), entry.as_slice())?;
-                for blob in blobs {
-                    blobs_tree.insert(blob.as_bytes().as_slice(), case.as_bytes().as_slice())?;
-                }
-                Ok((seq, record))
-            })
-            .map_err(from_tx)?;
-        self.indexed(case, seq.1);
-        drop(writing);
-        self.commit()?;
-        Ok(seq.0)
+        self.guard.write(Room::Needed, || {
+            let author = entry.author;
+            let day = entry.day;
+            let entry = encode(&entry)?;
+            let writing = self.write_lock();
+            let seq = (&self.cases, &self.thread, &self.blobs)
+                .transaction(|(cases, thread, blobs_tree)| {
+                    let (seq, record) = change_record(cases, case, |record| {
+                        let seq = record.entries;
+                        record.record_entry(seq, author, day);
+                        Ok(seq)
+                    })?;
+                    thread.insert(thread_key(case, seq).as_slice(), entry.as_slice())?;
+                    for blob in blobs {
+                        blobs_tree
+                            .insert(blob.as_bytes().as_slice(), case.as_bytes().as_slice())?;
+                    }
+                    Ok((seq, record))
+                })
+                .map_err(from_tx)?;
+            self.indexed(case, seq.1);
+            drop(writing);
+            self.commit()?;
+            Ok(seq.0)
+        })
     }
 
     fn new_blob(&self) -> StoreResult<super::PendingBlob> {
+        // Not through `guard.write`: an evidence file that meets ENOSPC is a clean 507
+        // (its writer removes it); only sled's own I/O errors stop the store.
+        if let Some(why) = self.guard.failure() {
+            return Err(StoreError::Failed(why.to_owned()));
+        }
+        self.guard.reserve.check()?;
         Ok(self.files.create()?)
     }
 
@@ -673,66 +761,72 @@ impl Store for SledStore {
         case: CaseId,
         change: &mut dyn FnMut(&mut CaseRecord) -> Result<(), TransitionError>,
     ) -> StoreResult<CaseRecord> {
-        // sled's transaction closure is `Fn` (it may be retried); `change` is `FnMut`.
-        let change = std::cell::RefCell::new(change);
-        let writing = self.write_lock();
-        let ((), record) = self
-            .cases
-            .transaction(|cases| {
-                change_record(cases, case, |record| {
-                    (change.borrow_mut())(record).map_err(StoreError::Refused)
+        self.guard.write(Room::Needed, || {
+            // sled's transaction closure is `Fn` (it may be retried); `change` is `FnMut`.
+            let change = std::cell::RefCell::new(change);
+            let writing = self.write_lock();
+            let ((), record) = self
+                .cases
+                .transaction(|cases| {
+                    change_record(cases, case, |record| {
+                        (change.borrow_mut())(record).map_err(StoreError::Refused)
+                    })
                 })
-            })
-            .map_err(from_tx)?;
-        self.indexed(case, record.clone());
-        drop(writing);
-        self.commit()?;
-        Ok(record)
+                .map_err(from_tx)?;
+            self.indexed(case, record.clone());
+            drop(writing);
+            self.commit()?;
+            Ok(record)
+        })
     }
 
     fn add_wrap(&self, case: CaseId, investigator: &str, wrap: Wrap) -> StoreResult<()> {
-        let key = wrap_key(case, &Holder::Investigator(investigator.to_owned()));
-        let writing = self.write_lock();
-        let record = (&self.cases, &self.wraps)
-            .transaction(|(cases, wraps)| {
-                if wraps.get(&key)?.is_some() {
-                    return Err(ConflictableTransactionError::Abort(StoreError::WrapExists(
-                        investigator.to_owned(),
-                    )));
-                }
-                let ((), record) = change_record(cases, case, |record| {
-                    if !record.holders.iter().any(|h| h == investigator) {
-                        record.holders.push(investigator.to_owned());
+        self.guard.write(Room::Needed, || {
+            let key = wrap_key(case, &Holder::Investigator(investigator.to_owned()));
+            let writing = self.write_lock();
+            let record = (&self.cases, &self.wraps)
+                .transaction(|(cases, wraps)| {
+                    if wraps.get(&key)?.is_some() {
+                        return Err(ConflictableTransactionError::Abort(StoreError::WrapExists(
+                            investigator.to_owned(),
+                        )));
                     }
-                    Ok(())
-                })?;
-                wraps.insert(key.as_slice(), wrap.0.as_slice())?;
-                Ok(record)
-            })
-            .map_err(from_tx)?;
-        self.indexed(case, record);
-        drop(writing);
-        self.commit()
+                    let ((), record) = change_record(cases, case, |record| {
+                        if !record.holders.iter().any(|h| h == investigator) {
+                            record.holders.push(investigator.to_owned());
+                        }
+                        Ok(())
+                    })?;
+                    wraps.insert(key.as_slice(), wrap.0.as_slice())?;
+                    Ok(record)
+                })
+                .map_err(from_tx)?;
+            self.indexed(case, record);
+            drop(writing);
+            self.commit()
+        })
     }
 
     fn append_note(&self, case: CaseId, note: NoteEntry) -> StoreResult<u64> {
-        let note = encode(&note)?;
-        let writing = self.write_lock();
-        let seq = (&self.cases, &self.notes)
-            .transaction(|(cases, notes)| {
-                let (seq, record) = change_record(cases, case, |record| {
-                    let seq = record.notes;
-                    record.notes += 1;
-                    Ok(seq)
-                })?;
-                notes.insert(thread_key(case, seq).as_slice(), note.as_slice())?;
-                Ok((seq, record))
-            })
-            .map_err(from_tx)?;
-        self.indexed(case, seq.1);
-        drop(writing);
-        self.commit()?;
-        Ok(seq.0)
+        self.guard.write(Room::Needed, || {
+            let note = encode(&note)?;
+            let writing = self.write_lock();
+            let seq = (&self.cases, &self.notes)
+                .transaction(|(cases, notes)| {
+                    let (seq, record) = change_record(cases, case, |record| {
+                        let seq = record.notes;
+                        record.notes += 1;
+                        Ok(seq)
+                    })?;
+                    notes.insert(thread_key(case, seq).as_slice(), note.as_slice())?;
+                    Ok((seq, record))
+                })
+                .map_err(from_tx)?;
+            self.indexed(case, seq.1);
+            drop(writing);
+            self.commit()?;
+            Ok(seq.0)
+        })
     }
 
     fn notes(&self, case: CaseId) -> StoreResult<Vec<NoteEntry>> {
@@ -750,23 +844,27 @@ impl Store for SledStore {
     }
 
     fn mark_seen(&self, investigator: &str, case: CaseId, entries: u64) -> StoreResult<()> {
-        // Not flushed: losing an "unread" mark in a crash costs nothing.
-        self.seen
-            .insert(seen_key(investigator, case), &entries.to_be_bytes())?;
-        Ok(())
+        self.guard.write(Room::Bookkeeping, || {
+            // Not flushed: losing an "unread" mark in a crash costs nothing.
+            self.seen
+                .insert(seen_key(investigator, case), &entries.to_be_bytes())?;
+            Ok(())
+        })
     }
 
     fn add_investigator(&self, investigator: InvestigatorRecord) -> StoreResult<()> {
-        let name = investigator.name.clone();
-        let bytes = encode(&investigator)?;
-        match self.investigators.compare_and_swap(
-            name.as_bytes(),
-            None as Option<&[u8]>,
-            Some(bytes),
-        )? {
-            Ok(()) => self.commit(),
-            Err(_) => Err(StoreError::InvestigatorExists(name)),
-        }
+        self.guard.write(Room::Needed, || {
+            let name = investigator.name.clone();
+            let bytes = encode(&investigator)?;
+            match self.investigators.compare_and_swap(
+                name.as_bytes(),
+                None as Option<&[u8]>,
+                Some(bytes),
+            )? {
+                Ok(()) => self.commit(),
+                Err(_) => Err(StoreError::InvestigatorExists(name)),
+            }
+        })
     }
 
     fn investigators(&self) -> StoreResult<Vec<InvestigatorRecord>> {
@@ -788,59 +886,65 @@ impl Store for SledStore {
         name: &str,
         change: &mut dyn FnMut(&mut InvestigatorRecord),
     ) -> StoreResult<InvestigatorRecord> {
-        loop {
-            let Some(current) = self.investigators.get(name.as_bytes())? else {
-                return Err(StoreError::NoSuchInvestigator(name.to_owned()));
-            };
-            let mut record: InvestigatorRecord = decode(&current)?;
-            change(&mut record);
-            let updated = encode(&record)?;
-            if self
-                .investigators
-                .compare_and_swap(name.as_bytes(), Some(current), Some(updated))?
-                .is_ok()
-            {
-                self.commit()?;
-                return Ok(record);
+        self.guard.write(Room::Bookkeeping, || {
+            loop {
+                let Some(current) = self.investigators.get(name.as_bytes())? else {
+                    return Err(StoreError::NoSuchInvestigator(name.to_owned()));
+                };
+                let mut record: InvestigatorRecord = decode(&current)?;
+                change(&mut record);
+                let updated = encode(&record)?;
+                if self
+                    .investigators
+                    .compare_and_swap(name.as_bytes(), Some(current), Some(updated))?
+                    .is_ok()
+                {
+                    self.commit()?;
+                    return Ok(record);
+                }
             }
-        }
+        })
     }
 
     fn remove_investigator(&self, name: &str) -> StoreResult<bool> {
-        let suffix = Holder::Investigator(name.to_owned()).key_part();
-        let mut batch = sled::Batch::default();
-        for item in self.wraps.iter() {
-            let (key, _) = item?;
-            if key.len() == 16 + suffix.len() && key[16..] == suffix[..] {
-                batch.remove(key);
+        self.guard.write(Room::Bookkeeping, || {
+            let suffix = Holder::Investigator(name.to_owned()).key_part();
+            let mut batch = sled::Batch::default();
+            for item in self.wraps.iter() {
+                let (key, _) = item?;
+                if key.len() == 16 + suffix.len() && key[16..] == suffix[..] {
+                    batch.remove(key);
+                }
             }
-        }
-        self.wraps.apply_batch(batch)?;
-        let mut affected = Vec::new();
-        self.visit_cases(&mut |id, record| {
-            if record.holders.iter().any(|h| h == name)
-                || record.assignees.iter().any(|a| a == name)
-            {
-                affected.push(id);
-            }
-            true
-        })?;
-        for id in affected {
-            self.update_case(id, &mut |r| {
-                r.holders.retain(|h| h != name);
-                r.assignees.retain(|a| a != name);
-                Ok(())
+            self.wraps.apply_batch(batch)?;
+            let mut affected = Vec::new();
+            self.visit_cases(&mut |id, record| {
+                if record.holders.iter().any(|h| h == name)
+                    || record.assignees.iter().any(|a| a == name)
+                {
+                    affected.push(id);
+                }
+                true
             })?;
-        }
-        self.delete_sessions_of(name)?;
-        let existed = self.investigators.remove(name.as_bytes())?.is_some();
-        self.commit()?;
-        Ok(existed)
+            for id in affected {
+                self.update_case(id, &mut |r| {
+                    r.holders.retain(|h| h != name);
+                    r.assignees.retain(|a| a != name);
+                    Ok(())
+                })?;
+            }
+            self.delete_sessions_of(name)?;
+            let existed = self.investigators.remove(name.as_bytes())?.is_some();
+            self.commit()?;
+            Ok(existed)
+        })
     }
 
     fn put_session(&self, digest: &[u8; 32], session: &InvestigatorSession) -> StoreResult<()> {
-        self.sessions.insert(digest, encode(session)?)?;
-        self.commit()
+        self.guard.write(Room::Bookkeeping, || {
+            self.sessions.insert(digest, encode(session)?)?;
+            self.commit()
+        })
     }
 
     fn session(&self, digest: &[u8; 32]) -> StoreResult<Option<InvestigatorSession>> {
@@ -851,35 +955,41 @@ impl Store for SledStore {
     }
 
     fn delete_session(&self, digest: &[u8; 32]) -> StoreResult<()> {
-        self.sessions.remove(digest)?;
-        self.commit()
+        self.guard.write(Room::Bookkeeping, || {
+            self.sessions.remove(digest)?;
+            self.commit()
+        })
     }
 
     fn delete_sessions_of(&self, name: &str) -> StoreResult<()> {
-        let mut batch = sled::Batch::default();
-        for item in self.sessions.iter() {
-            let (key, value) = item?;
-            let session: InvestigatorSession = decode(&value)?;
-            if session.name == name {
-                batch.remove(key);
+        self.guard.write(Room::Bookkeeping, || {
+            let mut batch = sled::Batch::default();
+            for item in self.sessions.iter() {
+                let (key, value) = item?;
+                let session: InvestigatorSession = decode(&value)?;
+                if session.name == name {
+                    batch.remove(key);
+                }
             }
-        }
-        self.sessions.apply_batch(batch)?;
-        self.commit()
+            self.sessions.apply_batch(batch)?;
+            self.commit()
+        })
     }
 
     fn append_audit(&self, entry: audit::Entry) -> StoreResult<audit::Sealed> {
-        let _one_at_a_time = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let previous: Option<audit::Sealed> = self
-            .audit
-            .last()?
-            .map(|(_, bytes)| decode(&bytes))
-            .transpose()?;
-        let sealed = entry.seal(previous.as_ref());
-        self.audit
-            .insert(sealed.entry.seq.to_be_bytes(), encode(&sealed)?)?;
-        self.commit()?;
-        Ok(sealed)
+        self.guard.write(Room::Bookkeeping, || {
+            let _one_at_a_time = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
+            let previous: Option<audit::Sealed> = self
+                .audit
+                .last()?
+                .map(|(_, bytes)| decode(&bytes))
+                .transpose()?;
+            let sealed = entry.seal(previous.as_ref());
+            self.audit
+                .insert(sealed.entry.seq.to_be_bytes(), encode(&sealed)?)?;
+            self.commit()?;
+            Ok(sealed)
+        })
     }
 
     fn audit_entries(&self) -> StoreResult<Vec<(u64, Vec<u8>)>> {
