@@ -30,8 +30,14 @@ use serde_json::json;
 
 /// Sequential requests measured for each figure...
 const SAMPLES: usize = 100;
-/// ...unless they take longer than this; the row then shows fewer.
+/// ...unless they take longer than this (quiet); the row then shows fewer.
 const FIGURE_LIMIT: Duration = Duration::from_secs(30);
+/// Under a flood, the requests of each figure are spread over at least this long, so that
+/// every flood outlasts the service's header (15 s) and body idle (30 s) timeouts and
+/// what it re-opens is measured too...
+const FLOOD_SPREAD: Duration = Duration::from_secs(36);
+/// ...and stop after this long, whatever the count.
+const FLOOD_FIGURES_LIMIT: Duration = Duration::from_secs(75);
 /// Time a flood runs before its figures are taken, so that they see it at full strength.
 const FLOOD_WARM_UP: Duration = Duration::from_secs(3);
 /// The longest a flood process runs, whatever happens to the bench.
@@ -223,6 +229,8 @@ struct Tally {
     opened: AtomicUsize,
     /// ...and closed by the service (or reset) without an answer.
     unanswered: AtomicUsize,
+    /// HTTP clients: requests that got no response, by kind of failure.
+    failures: Mutex<std::collections::BTreeMap<String, usize>>,
 }
 
 impl Tally {
@@ -231,8 +239,13 @@ impl Tally {
         let response = match result {
             Ok(r) => r,
             Err(ureq::Error::Status(_, r)) => r,
-            Err(_) => {
+            Err(ureq::Error::Transport(failure)) => {
                 self.unexpected.fetch_add(1, Ordering::Relaxed);
+                let why = match std::error::Error::source(&failure) {
+                    Some(cause) => format!("{}: {cause}", failure.kind()),
+                    None => failure.kind().to_string(),
+                };
+                *self.failures.lock().unwrap().entry(why).or_default() += 1;
                 return (0, String::new());
             }
         };
@@ -267,6 +280,23 @@ struct Sample {
 }
 
 impl Sample {
+    fn new() -> Sample {
+        Sample {
+            took: Vec::new(),
+            refused: 0,
+        }
+    }
+
+    /// Times one request, which should get `want`.
+    fn take(&mut self, want: u16, request: impl FnOnce() -> u16) {
+        let start = Instant::now();
+        if request() == want {
+            self.took.push(start.elapsed());
+        } else {
+            self.refused += 1;
+        }
+    }
+
     fn percentile(&self, p: f64) -> Option<Duration> {
         let mut took = self.took.clone();
         took.sort();
@@ -308,21 +338,13 @@ impl Sample {
 
 /// Up to [`SAMPLES`] sequential requests, within [`FIGURE_LIMIT`].
 fn measure(want: u16, mut request: impl FnMut() -> u16) -> Sample {
-    let mut sample = Sample {
-        took: Vec::new(),
-        refused: 0,
-    };
+    let mut sample = Sample::new();
     let until = Instant::now() + FIGURE_LIMIT;
     for _ in 0..SAMPLES {
         if Instant::now() >= until {
             break;
         }
-        let start = Instant::now();
-        if request() == want {
-            sample.took.push(start.elapsed());
-        } else {
-            sample.refused += 1;
-        }
+        sample.take(want, &mut request);
     }
     sample
 }
@@ -603,6 +625,10 @@ impl FloodProcess {
                 .entry(status.parse().unwrap())
                 .or_default() += n;
         }
+        for (why, n) in report["failures"].as_object().unwrap() {
+            let n = n.as_u64().unwrap() as usize;
+            tally.failures.lock().unwrap().insert(why.clone(), n);
+        }
         let number = |key: &str| report[key].as_u64().unwrap() as usize;
         tally
             .unexpected
@@ -656,10 +682,18 @@ fn flood_client(mode: Flood, base: &str, clients: usize) {
         .iter()
         .map(|(status, n)| (status.to_string(), json!(n)))
         .collect();
+    let failures: serde_json::Map<String, serde_json::Value> = tally
+        .failures
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(why, n)| (why.clone(), json!(n)))
+        .collect();
     println!(
         "{}",
         json!({
             "statuses": statuses,
+            "failures": failures,
             "unexpected": tally.unexpected(),
             "opened": tally.opened.load(Ordering::Relaxed),
             "unanswered": tally.unanswered.load(Ordering::Relaxed),
@@ -678,6 +712,9 @@ fn statuses(tally: &Tally) -> String {
     if unanswered > 0 {
         parts.push(format!("closed or refused unanswered: {unanswered}"));
     }
+    for (why, n) in tally.failures.lock().unwrap().iter() {
+        parts.push(format!("no response ({why}): {n}"));
+    }
     parts.join(", ")
 }
 
@@ -692,6 +729,8 @@ struct Flooded {
     investigator: Option<Sample>,
     /// The service's VmHWM after this flood (it only grows over the run).
     peak_rss: f64,
+    /// How long the flood ran.
+    took: Duration,
     flood_statuses: String,
     /// What the flood's own clients got that they should not have.
     flood_unexpected: usize,
@@ -726,20 +765,28 @@ fn latency() -> Latency {
 
     let mut floods = Vec::new();
     for mode in Flood::ALL {
+        let began = Instant::now();
         let flooding = FloodProcess::start(&base, mode);
         thread::sleep(FLOOD_WARM_UP);
-        let mut scratch = Vec::new();
-        let submit = measure(201, || submit(&base, &tally, &agent, &mut scratch));
-        let login = measure(200, || log_in(&base, &tally, &agent, &real.next().unwrap()));
-        let submit_with_file = (mode == Flood::StalledUploads)
-            .then(|| measure(201, || submit_with_file(&base, &tally, &agent)));
-        let investigator = (mode == Flood::Logins).then(|| {
-            let mut n = 0;
-            measure(401, || {
-                n += 1;
-                investigator_log_in(&base, &tally, &agent, n)
-            })
-        });
+        let (mut submit, mut login) = (Sample::new(), Sample::new());
+        let mut submit_with_file = (mode == Flood::StalledUploads).then(Sample::new);
+        let mut investigator = (mode == Flood::Logins).then(Sample::new);
+        let (figures_began, mut scratch) = (Instant::now(), Vec::new());
+        for i in 1..=SAMPLES {
+            if figures_began.elapsed() >= FLOOD_FIGURES_LIMIT {
+                break;
+            }
+            submit.take(201, || self::submit(&base, &tally, &agent, &mut scratch));
+            login.take(200, || log_in(&base, &tally, &agent, &real.next().unwrap()));
+            if let Some(file) = &mut submit_with_file {
+                file.take(201, || self::submit_with_file(&base, &tally, &agent));
+            }
+            if let Some(investigator) = &mut investigator {
+                investigator.take(401, || investigator_log_in(&base, &tally, &agent, i));
+            }
+            let next = figures_began + FLOOD_SPREAD * i as u32 / SAMPLES as u32;
+            thread::sleep(next.saturating_duration_since(Instant::now()));
+        }
         let flood_tally = flooding.stop();
         println!("flood {} measured", mode.name());
         floods.push(Flooded {
@@ -749,6 +796,7 @@ fn latency() -> Latency {
             submit_with_file,
             investigator,
             peak_rss: server.peak_rss_mib(),
+            took: began.elapsed(),
             flood_statuses: statuses(&flood_tally),
             flood_unexpected: flood_tally.unexpected(),
         });
@@ -889,8 +937,9 @@ fn main() {
     println!("\nmeasuring client: {}", latency.measuring_statuses);
     for f in &latency.floods {
         println!(
-            "flood {:<16} peak RSS so far {:>6.1} MiB; its clients got: {}",
+            "flood {:<16} {:>3.0} s, peak RSS so far {:>5.1} MiB; its clients got: {}",
             f.flood.name(),
+            f.took.as_secs_f64(),
             f.peak_rss,
             f.flood_statuses
         );
