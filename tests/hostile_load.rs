@@ -293,3 +293,41 @@ fn running_out_of_descriptors_is_logged_and_the_service_recovers() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// An upload that stalls gives its slot back within seconds (a minimum rate after a short
+/// grace), not after the body idle limit: with one slot, a real reporter's file gets
+/// through well before 30 s.
+#[test]
+fn a_stalled_upload_gives_its_slot_back_within_seconds() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&["--max-uploads", "1"]);
+    let started = Instant::now();
+    let _stalled = stalled_upload(&server.base);
+    std::thread::sleep(Duration::from_millis(300));
+    let form = common::multipart(
+        &[("body", "a real report with a file"), ("category", "other")],
+        &[common::Evidence {
+            name: "note.txt",
+            content_type: "text/plain",
+            bytes: b"the note",
+        }],
+    );
+    loop {
+        let (status, text) = read(
+            agent()
+                .post(&server.url("/api/v1/reports"))
+                .set("Content-Type", &common::multipart_type())
+                .send_bytes(&form),
+        );
+        if status == 201 {
+            break;
+        }
+        assert_eq!(status, 503, "{text}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the stalled upload kept the only slot for {:?}",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}

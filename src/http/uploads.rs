@@ -187,7 +187,8 @@ where
     };
     let limits = state.uploads;
     let mut total: u64 = 0;
-    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+    let mut pace = Pace::new();
+    while let Some(mut field) = pace.next(multipart.next_field(), |_| 0).await? {
         let name = field.name().unwrap_or_default().to_owned();
         let Some(file_name) = field.file_name().map(str::to_owned) else {
             let limit = form
@@ -198,7 +199,7 @@ where
             }
             // Sized once, so that growing it leaves no copies behind; cleared if refused.
             let mut text = Zeroizing::new(Vec::with_capacity(limit));
-            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            while let Some(chunk) = pace.next(field.chunk(), |c| c.len()).await? {
                 if text.len() + chunk.len() > limit {
                     return Err(Error::FieldTooLong { field: name, limit });
                 }
@@ -214,7 +215,7 @@ where
         }
         // Browsers send an empty, nameless file part when no file was chosen.
         if file_name.is_empty() {
-            while field.chunk().await.map_err(multipart_error)?.is_some() {}
+            while pace.next(field.chunk(), |c| c.len()).await?.is_some() {}
             continue;
         }
         if submission.attachments.len() >= limits.files {
@@ -234,7 +235,7 @@ where
             tokio::task::spawn_blocking(move || write_evidence(pending, &recipient, receiver));
         let mut size: u64 = 0;
         let streamed: Result<(), Error> = async {
-            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            while let Some(chunk) = pace.next(field.chunk(), |c| c.len()).await? {
                 size += chunk.len() as u64;
                 total += chunk.len() as u64;
                 if size > limits.file_bytes || total > limits.message_bytes {
@@ -281,6 +282,51 @@ where
     // The caller takes over: it keeps the blobs once their message is committed.
     guard.keep();
     Ok(())
+}
+
+/// The slowest an upload may arrive on average, after [`UPLOAD_GRACE`]: 2 KiB/s, far
+/// below what Tor carries. An upload that stalls or trickles gives its slot back within
+/// seconds instead of holding it, and a blocking thread, for the whole transfer limit.
+const MIN_UPLOAD_BYTES_PER_SECOND: f64 = 2048.0;
+const UPLOAD_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Tracks an upload's progress against its minimum rate.
+struct Pace {
+    started: tokio::time::Instant,
+    received: u64,
+}
+
+impl Pace {
+    fn new() -> Self {
+        Pace {
+            started: tokio::time::Instant::now(),
+            received: 0,
+        }
+    }
+
+    /// Waits for the next part or chunk of the upload, until the time by which the bytes
+    /// received so far, plus the next, are due at the minimum rate.
+    async fn next<T>(
+        &mut self,
+        next: impl std::future::Future<
+            Output = Result<Option<T>, axum::extract::multipart::MultipartError>,
+        >,
+        size: impl Fn(&T) -> usize,
+    ) -> Result<Option<T>, Error> {
+        let due = self.started
+            + UPLOAD_GRACE
+            + std::time::Duration::from_secs_f64(
+                self.received as f64 / MIN_UPLOAD_BYTES_PER_SECOND,
+            );
+        match tokio::time::timeout_at(due, next).await {
+            Ok(Ok(item)) => {
+                self.received += item.as_ref().map_or(0, |i| size(i) as u64);
+                Ok(item)
+            }
+            Ok(Err(e)) => Err(multipart_error(e)),
+            Err(_) => Err(Error::BodyStalled),
+        }
+    }
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> Error {
