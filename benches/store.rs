@@ -51,6 +51,9 @@ fn new_case(lookup: LookupId) -> NewCase {
             entries: 1,
             last_reporter_entry: 0,
             notes: 0,
+            labels: vec![],
+            last_activity: None,
+            last_reporter_day: None,
         },
         wraps: vec![
             (Holder::Reporter, Wrap(vec![7; 200])),

@@ -30,6 +30,11 @@ pub enum Action {
     InvestigatorRemoved,
     /// An evidence file fetched (by the desk, to decrypt it on the investigator's machine).
     EvidenceFetched,
+    /// Labels set on a case; the detail lists them (fixed words, never content).
+    LabelsSet,
+    /// Thread ciphertext of several cases fetched for the desk's in-memory search and
+    /// previews, without opening them; the detail is the number of cases.
+    ThreadsFetched,
 }
 
 /// One audit entry. Investigator actions carry a full timestamp (unlike reporter actions,

@@ -175,6 +175,9 @@ impl Reporting {
                 entries: 1,
                 last_reporter_entry: 0,
                 notes: 0,
+                labels: Vec::new(),
+                last_activity: Some(today),
+                last_reporter_day: Some(today),
             };
             let case = NewCase {
                 id: CaseId::generate(),

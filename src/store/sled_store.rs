@@ -660,9 +660,10 @@ impl Store for SledStore {
         let index = self.index.read().unwrap_or_else(|p| p.into_inner());
         for (_, id) in &index.order {
             if let Some(record) = index.records.get(id)
-                && !visit(*id, record) {
-                    break;
-                }
+                && !visit(*id, record)
+            {
+                break;
+            }
         }
         Ok(())
     }
@@ -912,6 +913,9 @@ mod tests {
             entries: 1,
             last_reporter_entry: 0,
             notes: 0,
+            labels: vec![],
+            last_activity: None,
+            last_reporter_day: None,
         }
     }
 
