@@ -12,7 +12,7 @@ use quietline::case::{Author, CaseRecord, Category, Day, DeadlinePolicy, Role, S
 use quietline::crypto::{
     CaseToken, DeploymentSalt, KdfMemory, KdfParams, KdfSettings, PasswordHash, Wrap,
 };
-use quietline::service::{Accounts, CaseFilter, Cases, SessionLimits, clock};
+use quietline::service::{Accounts, CaseFilter, CaseOrder, Cases, SessionLimits, clock};
 use quietline::store::{
     CaseId, Credentials, Holder, InvestigatorRecord, NewCase, SledStore, Store, ThreadEntry,
 };
@@ -106,6 +106,9 @@ fn main() {
                     last_reporter_entry: 0,
                     notes: 0,
                     reporter_seen: 0,
+                    labels: vec![],
+                    last_activity: None,
+                    last_reporter_day: None,
                 },
                 wraps: vec![(Holder::Investigator("ana".into()), Wrap(vec![0; 200]))],
                 report: ThreadEntry {
@@ -162,17 +165,30 @@ fn main() {
     });
     let new_only = CaseFilter {
         status: Some("new".into()),
-        assignee: None,
+        ..CaseFilter::default()
     };
     median("list, status = new, first page", || {
         cases.list(&ana, &new_only, 0, 50, today).unwrap();
     });
     let mine = CaseFilter {
-        status: None,
         assignee: Some("ana".into()),
+        ..CaseFilter::default()
     };
     median("list, assignee = ana, first page", || {
         cases.list(&ana, &mine, 0, 50, today).unwrap();
+    });
+    let waiting = CaseFilter {
+        waiting: true,
+        overdue: true,
+        ..CaseFilter::default()
+    };
+    median("list, reporter waiting and overdue, first page", || {
+        cases.list(&ana, &waiting, 0, 50, today).unwrap();
+    });
+    median("list, sorted by reporter waiting, first page", || {
+        cases
+            .list_in_order(&ana, &all, CaseOrder::Waiting, 0, 50, today)
+            .unwrap();
     });
     median("statistics over all cases", || {
         cases.stats(today).unwrap();

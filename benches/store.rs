@@ -52,6 +52,9 @@ fn new_case(lookup: LookupId) -> NewCase {
             last_reporter_entry: 0,
             notes: 0,
             reporter_seen: 0,
+            labels: vec![],
+            last_activity: None,
+            last_reporter_day: None,
         },
         wraps: vec![
             (Holder::Reporter, Wrap(vec![7; 200])),

@@ -11,7 +11,7 @@
 //! | `POST /enrol/confirm` | [`EnrolConfirm`] | 204 |
 //! | `POST /login` | [`LoginRequest`] | 200 [`LoginResponse`], 401, 429 |
 //! | `POST /logout` | — | 204 |
-//! | `GET /cases?status=&assignee=&page=&per_page=` (page from 0; 50 a page, at most 200) | — | 200 [`CaseList`] |
+//! | `GET /cases?status=&assignee=&category=&urgent=&state=&waiting=&overdue=&label=&sort=&page=&per_page=` ([`CaseListQuery`]; page from 0, past the end gives the last page; 50 a page, at most 200) | — | 200 [`CaseList`] |
 //! | `GET /cases/{id}` | — | 200 [`CaseDetail`]; 404 without a wrap |
 //! | `POST /cases/{id}/replies` | [`SealedBody`] | 201 |
 //! | `POST /cases/{id}/notes` | [`SealedBody`] | 201 |
@@ -19,6 +19,8 @@
 //! | `POST /cases/{id}/assignees` | [`AssignRequest`] | 200 [`CaseSummary`] |
 //! | `GET /cases/{id}/access` | — | 200 [`CaseAccess`]; 404 without a wrap |
 //! | `POST /cases/{id}/access` | [`GrantRequest`] | 201; 409 if they already hold one |
+//! | `POST /cases/{id}/labels` | [`LabelsRequest`] | 200 [`CaseSummary`]; 422 for a label not in [`crate::case::Label`] |
+//! | `POST /threads` | [`ThreadsRequest`] (at most [`MAX_THREADS`] ids) | 200 `[`[`CaseThread`]`]`: the cases the caller holds, without opening them (no read mark; one audit entry) |
 //! | `GET /cases/{id}/attachments/{blob}` | — | 200 `application/octet-stream`: the evidence file, age-encrypted to the case key (decrypt with [`crate::crypto::CaseKey::open_stream`]); 404 without a wrap or if the file is not this case's |
 //! | `GET /investigators` | — | 200 `[`[`InvestigatorWire`]`]` |
 //! | `GET /stats` | — | 200 [`Stats`] |
@@ -119,7 +121,64 @@ pub struct CaseSummary {
     pub assignees: Vec<String>,
     /// Reporter messages this investigator has not opened yet.
     pub unread: bool,
+    /// Messages in the thread: the report, follow-ups and replies.
     pub entries: u64,
+    /// The short reference for the phone ([`crate::case::case_reference`]).
+    #[serde(default)]
+    pub reference: String,
+    /// Day of the latest message or status change.
+    #[serde(default)]
+    pub last_activity: String,
+    /// This investigator has opened the case at least once.
+    #[serde(default)]
+    pub opened: bool,
+    /// An open case whose latest message is the reporter's: nobody has answered yet.
+    #[serde(default)]
+    pub reporter_waiting: bool,
+    /// Day of the reporter's follow-up that nobody has answered yet (not set for the
+    /// first report, or in records from before the day was kept: then `reporter_waiting`
+    /// still says so).
+    #[serde(default)]
+    pub reporter_replied: Option<String>,
+    /// Set only when the reporter wrote again after the first report.
+    #[serde(default)]
+    pub follow_up_waiting: bool,
+    /// Label words ([`crate::case::Label`]).
+    #[serde(default)]
+    pub labels: Vec<String>,
+}
+
+/// Filters, order and page of the case list, as query parameters. Flags are on when
+/// given as `1` or `true`.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct CaseListQuery {
+    /// A status word.
+    pub status: Option<String>,
+    /// An investigator name.
+    pub assignee: Option<String>,
+    /// A category word.
+    pub category: Option<String>,
+    pub urgent: Option<String>,
+    /// `open` (any status but closed) or `closed`.
+    pub state: Option<String>,
+    /// Only cases whose reporter waits for an answer.
+    pub waiting: Option<String>,
+    /// Only open cases past a deadline.
+    pub overdue: Option<String>,
+    /// A label word.
+    pub label: Option<String>,
+    /// `triage` (default: urgent first, then nearest deadline), `waiting` (reporters
+    /// waiting first, longest wait first) or `activity` (latest activity first).
+    pub sort: Option<String>,
+    pub page: Option<usize>,
+    pub per_page: Option<usize>,
+}
+
+impl CaseListQuery {
+    /// A flag parameter as given: `1` or `true`.
+    pub fn flag(value: &Option<String>) -> bool {
+        matches!(value.as_deref(), Some("1" | "true"))
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -204,6 +263,36 @@ pub struct GrantRequest {
     pub wrap: Vec<u8>,
 }
 
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelsRequest {
+    /// Label words; the case's labels become exactly these.
+    pub labels: Vec<String>,
+}
+
+/// Most case ids one [`ThreadsRequest`] may name.
+pub const MAX_THREADS: usize = 200;
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadsRequest {
+    /// Case ids (32 hex digits); ids the caller holds no wrap for are left out of the
+    /// answer.
+    pub ids: Vec<String>,
+}
+
+/// A case's thread as ciphertext with the caller's wrap, for a desk to decrypt for its
+/// search and previews without opening the case.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CaseThread {
+    pub id: String,
+    /// Thread entries when read: the desk refreshes its copy when the count changes.
+    pub entries: u64,
+    #[serde(with = "b64")]
+    pub wrap: Vec<u8>,
+    pub thread: Vec<ThreadEntryWire>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InvestigatorWire {
     pub name: String,
@@ -231,12 +320,32 @@ pub struct EnrolmentSecret {
 /// Figures integrity programmes report on; no content.
 #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Stats {
+    /// Every case received.
+    #[serde(default)]
+    pub total: usize,
+    /// Cases not closed.
+    #[serde(default)]
+    pub open: usize,
+    #[serde(default)]
+    pub closed: usize,
+    /// Cases whose reporter said they were in immediate danger.
+    #[serde(default)]
+    pub urgent: usize,
+    /// One row per label set on at least one case, in the order of [`crate::case::Label`].
+    #[serde(default)]
+    pub labels: Vec<LabelCount>,
     /// One row per month and category with at least one case received.
     pub received: Vec<MonthCategoryCount>,
     pub acknowledgement: DeadlineStats,
     pub feedback: DeadlineStats,
     /// Open cases past a deadline today.
     pub overdue_now: usize,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct LabelCount {
+    pub label: String,
+    pub cases: usize,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -255,4 +364,18 @@ pub struct DeadlineStats {
     pub within_deadline: usize,
     /// Median days from receipt to the step.
     pub median_days: Option<f64>,
+    /// Open cases where the step has not happened and its deadline has passed: missed
+    /// deadlines that `done` does not count yet.
+    #[serde(default)]
+    pub missed_pending: usize,
+}
+
+impl DeadlineStats {
+    /// Deadlines met as a share of those that fell due: steps done within the deadline,
+    /// over steps done plus steps still missing past their deadline. `None` when none
+    /// fell due.
+    pub fn met_share(&self) -> Option<f64> {
+        let due = self.done + self.missed_pending;
+        (due > 0).then(|| self.within_deadline as f64 / due as f64)
+    }
 }

@@ -35,6 +35,11 @@ pub enum Action {
     /// `serve --accept-clock` took the clock as right although the store held a later
     /// day, or one years earlier.
     ClockAccepted,
+    /// Labels set on a case; the detail lists them (fixed words, never content).
+    LabelsSet,
+    /// Thread ciphertext of several cases fetched for the desk's in-memory search and
+    /// previews, without opening them; the detail is the number of cases.
+    ThreadsFetched,
 }
 
 /// One audit entry. Its time is a day, like every time the store keeps: the audit log

@@ -423,21 +423,40 @@ pub struct CaseRecord {
     /// case: what "new message from the integrity unit" is measured from. A count, never
     /// a time or a day, so that it dates no visit (see SECURITY.md).
     ///
-    /// Added after the store's first format, and kept last: a record written before it
-    /// ends where this field would start, and reads as 0 (see [`trailing_count`]).
-    #[serde(default, deserialize_with = "trailing_count")]
+    /// Added after the store's first format (see [`added_later`]).
+    #[serde(default, deserialize_with = "added_later")]
     pub reporter_seen: u64,
+    /// Labels investigators set (case metadata, in clear like the category).
+    #[serde(default, deserialize_with = "added_later")]
+    pub labels: Vec<Label>,
+    /// Day of the latest thread entry or status change; none in records written before it
+    /// was kept (see [`CaseRecord::last_activity`]).
+    #[serde(default, deserialize_with = "added_later")]
+    pub last_activity: Option<Day>,
+    /// Day of the reporter's latest message; none in records written before it was kept.
+    #[serde(default, deserialize_with = "added_later")]
+    pub last_reporter_day: Option<Day>,
 }
 
-/// Reads a count that records written before it existed lack. The store's encoding
-/// (postcard) is not self-describing, so serde's `default` alone does not help: a struct
-/// is read as a fixed list of fields, and an older record simply ends one field early.
-/// This field is the record's last, so its absence is the end of the input, and reads as
-/// 0. Any field added later must be placed after it and read the same way.
-fn trailing_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    // The only failure a count can have at the end of a record is the end itself; a
-    // wrong count costs at most one "new message" notice too many.
-    Ok(u64::deserialize(d).unwrap_or(0))
+/// Reads a field appended to [`CaseRecord`] after records were first stored.
+///
+/// In JSON a missing field simply takes its default. The store's postcard encoding has no
+/// field names: a record written before the field existed ends where the field would
+/// start, and postcard reports the end of input instead of letting serde use the default.
+/// In that binary format, a field that cannot be read takes its default. Only fields
+/// appended at the end of the record use this, so the fields before them are read
+/// strictly; a damaged value in one of these fields costs that field only (labels, the
+/// days of the last activity), which the desk shows as absent.
+fn added_later<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    if d.is_human_readable() {
+        T::deserialize(d)
+    } else {
+        Ok(T::deserialize(d).unwrap_or_default())
+    }
 }
 
 /// What the reporter waits for next, as their case page says it.
@@ -458,8 +477,12 @@ impl CaseRecord {
     /// case acknowledges it; a reply to an acknowledged case is feedback.
     pub fn record_entry(&mut self, seq: u64, author: Author, day: Day) {
         self.entries = seq + 1;
+        self.last_activity = Some(day);
         match author {
-            Author::Reporter => self.last_reporter_entry = seq,
+            Author::Reporter => {
+                self.last_reporter_entry = seq;
+                self.last_reporter_day = Some(day);
+            }
             Author::Investigator if self.status == Status::New => {
                 self.status = Status::Acknowledged;
                 self.acknowledged.get_or_insert(day);
@@ -504,6 +527,7 @@ impl CaseRecord {
             return Ok(());
         }
         self.status = self.status.transition(to)?;
+        self.last_activity = Some(day);
         self.acknowledged.get_or_insert(day);
         if matches!(to, Status::Closed(_)) {
             self.first_feedback.get_or_insert(day);
@@ -524,6 +548,32 @@ impl CaseRecord {
             return Some(today.days_until(self.deadlines.feedback_by));
         }
         None
+    }
+
+    /// The day of the latest thing that happened to the case. Records from before that day
+    /// was kept fall back on the latest day they do know.
+    pub fn last_activity(&self) -> Day {
+        let known = [
+            Some(self.received),
+            self.acknowledged,
+            self.first_feedback,
+            self.last_activity,
+            self.last_reporter_day,
+        ];
+        known.into_iter().flatten().max().unwrap_or(self.received)
+    }
+
+    /// An open case whose latest thread entry is the reporter's: a report nobody has
+    /// answered yet, or a follow-up that came after the unit's last reply.
+    pub fn reporter_waiting(&self) -> bool {
+        !matches!(self.status, Status::Closed(_))
+            && self.entries > 0
+            && self.last_reporter_entry + 1 == self.entries
+    }
+
+    /// The reporter wrote again after the first report, and nobody has answered since.
+    pub fn reporter_replied(&self) -> bool {
+        self.reporter_waiting() && self.last_reporter_entry > 0
     }
 
     /// Triage order: open urgent cases first, then other open cases, each by the date
@@ -554,6 +604,84 @@ impl CaseRecord {
 
 /// See [`CaseRecord::triage_key`].
 pub type TriageKey = (u8, i32, i32);
+
+/// A label an investigator sets on a case. The words are fixed, not free text: labels
+/// are stored in clear and counted in statistics, so they must never carry what a report
+/// says. These are the ten factors of the WCO's Revised Arusha Declaration on integrity
+/// in customs, so that a unit can feed its self-assessment from them.
+///
+/// The store encodes a label by its position: add new labels at the end only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Label {
+    Leadership,
+    RegulatoryFramework,
+    Transparency,
+    Automation,
+    ReformAndModernisation,
+    AuditAndInvestigation,
+    CodeOfConduct,
+    HumanResourceManagement,
+    MoraleAndCulture,
+    PrivateSectorRelationship,
+}
+
+impl Label {
+    pub const ALL: [Label; 10] = [
+        Label::Leadership,
+        Label::RegulatoryFramework,
+        Label::Transparency,
+        Label::Automation,
+        Label::ReformAndModernisation,
+        Label::AuditAndInvestigation,
+        Label::CodeOfConduct,
+        Label::HumanResourceManagement,
+        Label::MoraleAndCulture,
+        Label::PrivateSectorRelationship,
+    ];
+
+    /// The wire and form name, also the suffix of its translation key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::Leadership => "leadership",
+            Label::RegulatoryFramework => "regulatory_framework",
+            Label::Transparency => "transparency",
+            Label::Automation => "automation",
+            Label::ReformAndModernisation => "reform_and_modernisation",
+            Label::AuditAndInvestigation => "audit_and_investigation",
+            Label::CodeOfConduct => "code_of_conduct",
+            Label::HumanResourceManagement => "human_resource_management",
+            Label::MoraleAndCulture => "morale_and_organisational_culture",
+            Label::PrivateSectorRelationship => "relationship_with_the_private_sector",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Label::ALL.into_iter().find(|l| l.as_str() == text)
+    }
+}
+
+/// Crockford's base32 digits: no I, L, O or U, so a reference read out on the phone is
+/// not mistaken for another.
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// The short reference of a case, such as `QL-7K3M9Q`, for talking about it on the
+/// phone: the first 30 bits of the case id (32 hex digits) in Crockford's base32. Case
+/// ids are random, so two of 10,000 cases share a reference with a chance of about 5%;
+/// the desk finds a case by its reference and lists every case that has it. `None` for a
+/// text that is not a case id.
+pub fn case_reference(case_id: &str) -> Option<String> {
+    if case_id.len() != 32 || !case_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    // 8 hex digits are 32 bits; the top 30 make six base32 digits.
+    let bits = u32::from_str_radix(&case_id[..8], 16).ok()? >> 2;
+    let digits: String = (0..6)
+        .rev()
+        .map(|i| char::from(CROCKFORD[((bits >> (i * 5)) & 31) as usize]))
+        .collect();
+    Some(format!("QL-{digits}"))
+}
 
 #[cfg(test)]
 mod tests {
@@ -693,6 +821,9 @@ mod tests {
             last_reporter_entry: 0,
             notes: 0,
             reporter_seen: 0,
+            labels: Vec::new(),
+            last_activity: None,
+            last_reporter_day: None,
         }
     }
 
@@ -758,5 +889,116 @@ mod tests {
             assert_eq!(Category::parse(c.as_str()), Some(c));
         }
         assert_eq!(Category::parse("gossip"), None);
+    }
+
+    fn new_record() -> CaseRecord {
+        let received = day(2026, 11, 25);
+        CaseRecord {
+            status: Status::New,
+            category: Category::Other,
+            urgent: false,
+            received,
+            deadlines: DeadlinePolicy::default().for_case_received(received),
+            acknowledged: None,
+            first_feedback: None,
+            assignees: vec![],
+            holders: vec!["ana".into()],
+            entries: 1,
+            last_reporter_entry: 0,
+            notes: 0,
+            reporter_seen: 0,
+            labels: vec![],
+            last_activity: None,
+            last_reporter_day: None,
+        }
+    }
+
+    #[test]
+    fn records_stored_before_labels_existed_still_read() {
+        // The record as postcard stored it before labels and activity days were added.
+        #[derive(Serialize)]
+        struct Before {
+            status: Status,
+            category: Category,
+            urgent: bool,
+            received: Day,
+            deadlines: Deadlines,
+            acknowledged: Option<Day>,
+            first_feedback: Option<Day>,
+            assignees: Vec<String>,
+            holders: Vec<String>,
+            entries: u64,
+            last_reporter_entry: u64,
+            notes: u64,
+        }
+        let r = new_record();
+        let before = Before {
+            status: r.status,
+            category: r.category,
+            urgent: true,
+            received: r.received,
+            deadlines: r.deadlines,
+            acknowledged: Some(day(2026, 11, 27)),
+            first_feedback: None,
+            assignees: vec!["ana".into()],
+            holders: r.holders.clone(),
+            entries: 3,
+            last_reporter_entry: 2,
+            notes: 1,
+        };
+        let old: CaseRecord = postcard::from_bytes(&postcard::to_stdvec(&before).unwrap()).unwrap();
+        assert!(old.urgent && old.entries == 3 && old.assignees == ["ana"]);
+        assert!(old.labels.is_empty() && old.last_reporter_day.is_none());
+        assert_eq!(old.last_activity(), day(2026, 11, 27));
+
+        let mut labelled = r.clone();
+        labelled.labels = vec![Label::Transparency, Label::PrivateSectorRelationship];
+        labelled.record_entry(1, Author::Reporter, day(2026, 12, 1));
+        let bytes = postcard::to_stdvec(&labelled).unwrap();
+        assert_eq!(
+            postcard::from_bytes::<CaseRecord>(&bytes).unwrap(),
+            labelled
+        );
+        let json = serde_json::to_string(&labelled).unwrap();
+        assert_eq!(serde_json::from_str::<CaseRecord>(&json).unwrap(), labelled);
+    }
+
+    #[test]
+    fn the_reporter_waits_until_the_unit_answers() {
+        let mut r = new_record();
+        assert!(r.reporter_waiting() && !r.reporter_replied());
+        r.record_entry(1, Author::Investigator, day(2026, 11, 26));
+        assert!(!r.reporter_waiting());
+        r.record_entry(2, Author::Reporter, day(2026, 11, 29));
+        assert!(r.reporter_waiting() && r.reporter_replied());
+        assert_eq!(r.last_reporter_day, Some(day(2026, 11, 29)));
+        assert_eq!(r.last_activity(), day(2026, 11, 29));
+        r.change_status(Status::Closed(Outcome::Referred), day(2026, 12, 3))
+            .unwrap();
+        assert!(!r.reporter_waiting());
+        assert_eq!(r.last_activity(), day(2026, 12, 3));
+    }
+
+    #[test]
+    fn labels_round_trip_their_names() {
+        for l in Label::ALL {
+            assert_eq!(Label::parse(l.as_str()), Some(l));
+        }
+        assert_eq!(Label::parse("gate 4"), None);
+    }
+
+    #[test]
+    fn references_are_short_stable_and_readable() {
+        let id = "deadbeef0123456789abcdef01234567";
+        let reference = case_reference(id).unwrap();
+        assert_eq!(reference, case_reference(&id.to_uppercase()).unwrap());
+        // 0xdeadbeef >> 2 in 5-bit groups: 27 26 22 27 29 27.
+        assert_eq!(reference, "QL-VTPVXV");
+        assert!(!reference[3..].contains(['I', 'L', 'O', 'U']));
+        assert_eq!(
+            case_reference("0".repeat(32).as_str()).unwrap(),
+            "QL-000000"
+        );
+        assert_eq!(case_reference("xyz"), None);
     }
 }

@@ -68,8 +68,44 @@ fn an_investigator_reads_and_answers_a_case_in_the_browser() {
     browser.goto(&desk.entry);
     browser.wait_for_url_path("/");
     browser.find("table.cases");
-    let flags = browser.texts("table.cases tbody tr td.flag");
-    assert_eq!(flags, ["URGENT", ""], "the urgent case comes first");
+    let rows = browser.texts("table.cases tbody tr td.reference");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows[0].ends_with("URGENT") && !rows[1].contains("URGENT"),
+        "the urgent case comes first: {rows:?}"
+    );
+    // Rows tell cases apart: a reference, the start of the report, two marks.
+    assert!(rows.iter().all(|r| r.starts_with("QL-")), "{rows:?}");
+    assert_eq!(
+        browser.texts("table.cases tbody tr td.preview"),
+        [URGENT, CALM],
+        "previews decrypted on this machine"
+    );
+    assert_eq!(
+        browser
+            .texts("table.cases tbody tr td.marks .not-opened")
+            .len(),
+        2
+    );
+    let urgent_reference = rows[0].split_whitespace().next().unwrap().to_owned();
+
+    // Search runs on the decrypted text; a bookmarkable address.
+    browser.find("#q").type_text("DEPOT this");
+    browser.find("form.search button[type=submit]").click();
+    browser.find("#count");
+    assert_eq!(
+        browser.texts("table.cases tbody tr td.preview").len(),
+        2,
+        "both reports name the depot"
+    );
+    browser.goto(&desk.url("/?q=school&urgent=1"));
+    assert_eq!(browser.texts("table.cases tbody tr td.preview"), [URGENT]);
+    browser.goto(&desk.url(&format!("/?q={urgent_reference}")));
+    assert_eq!(browser.texts("table.cases tbody tr td.preview"), [URGENT]);
+    // Filters: the calm case is the only one not urgent; a page past the end is the last.
+    browser.goto(&desk.url("/?waiting=1&state=open&page=99"));
+    assert_eq!(browser.find("nav.paging span").text(), "Page 1 of 1");
+    browser.goto(&desk.url("/"));
 
     // Open the urgent case by its link.
     browser
@@ -116,6 +152,64 @@ fn an_investigator_reads_and_answers_a_case_in_the_browser() {
     );
     // A first reply to a new case acknowledges it.
     assert_eq!(browser.find("#case-status").text(), "acknowledged");
+    assert_eq!(browser.find("#reference").text(), urgent_reference);
+    assert_eq!(
+        browser.find(".reply-panel .audience").text(),
+        "Visible to the reporter"
+    );
+    assert_eq!(
+        browser.find(".note-panel .audience").text(),
+        "Internal only — never shown to the reporter"
+    );
+
+    // Labels: ticked on the case, filtered on the list, counted in the statistics.
+    browser
+        .find("form.labels input[value=transparency]")
+        .click();
+    browser
+        .find("form.labels input[value=code_of_conduct]")
+        .click();
+    browser.find("form.labels button[type=submit]").click();
+    // Only the page after saving has labels (the one before says "none").
+    browser.find("#case-labels .label");
+    assert_eq!(browser.find("p.notice").text(), "The labels were saved.");
+    assert_eq!(
+        browser.texts("#case-labels .label"),
+        ["transparency", "code of conduct"]
+    );
+    browser.goto(&desk.url("/?label=code_of_conduct"));
+    assert_eq!(
+        browser
+            .texts("table.cases tbody tr td.preview .label")
+            .len(),
+        2
+    );
+    assert_eq!(browser.texts("table.cases tbody tr").len(), 1);
+    browser.goto(&desk.url("/stats"));
+    assert_eq!(browser.find("#total").text(), "2");
+    assert_eq!(browser.find("#urgent").text(), "1");
+    assert_eq!(
+        browser.texts("table.per-label tbody tr"),
+        ["transparency 1", "code of conduct 1"]
+    );
+    let (status, csv) = desk.open().get("/stats.csv");
+    assert_eq!(status, 200);
+    assert!(csv.contains("cases,total,2\r\n"), "{csv}");
+    assert!(csv.contains("label,code_of_conduct,1\r\n"), "{csv}");
+    assert!(!csv.contains(CALM) && !csv.contains(&urgent_reference));
+
+    // A reply that cannot be sent (the server is gone) comes back with the problem above
+    // the form and the text typed, not on a page that loses it.
+    let case_url = url.as_str().unwrap().to_owned();
+    browser.goto(&case_url);
+    let draft = "A long answer that took a while to write";
+    browser
+        .find("form.reply textarea[name=body]")
+        .type_text(draft);
+    server.kill();
+    browser.find("form.reply button[type=submit]").click();
+    browser.find("p.problem");
+    assert_eq!(browser.find("form.reply textarea[name=body]").text(), draft);
 
     eprintln!("desk browser journey took {:.1?}", started.elapsed());
 }

@@ -90,7 +90,7 @@ fn an_investigator_enrols_reads_in_the_desk_and_the_reporter_sees_the_answer() {
     let first_row = list.split("<tr class=\"case").nth(1).unwrap();
     assert!(first_row.contains("URGENT"), "{first_row}");
     assert!(
-        first_row.contains("new message"),
+        first_row.contains("not opened yet"),
         "unread mark: {first_row}"
     );
     assert!(

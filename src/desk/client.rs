@@ -13,9 +13,9 @@ use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use crate::api::{
-    AssignRequest, CaseAccess, CaseDetail, CaseList, CaseSummary, EnrolConfirm, EnrolRequest,
-    EnrolResponse, GrantRequest, INVESTIGATOR_API, InvestigatorWire, LoginRequest, LoginResponse,
-    SealedBody, Stats, StatusRequest,
+    AssignRequest, CaseAccess, CaseDetail, CaseList, CaseListQuery, CaseSummary, CaseThread,
+    EnrolConfirm, EnrolRequest, EnrolResponse, GrantRequest, INVESTIGATOR_API, InvestigatorWire,
+    LabelsRequest, LoginRequest, LoginResponse, SealedBody, Stats, StatusRequest, ThreadsRequest,
 };
 
 /// How long to wait for a TCP (or SOCKS) connection. Onion circuits can take many seconds
@@ -101,16 +101,6 @@ impl BlobRef {
 fn lower_hex_32(text: &str) -> Option<String> {
     (text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit()))
         .then(|| text.to_ascii_lowercase())
-}
-
-/// Filters and page of the case list, passed through to the server, which sorts and pages.
-#[derive(Debug, Default, Clone)]
-pub struct CaseQuery {
-    pub status: Option<String>,
-    pub assignee: Option<String>,
-    /// Counted from 0, as the API does.
-    pub page: Option<u32>,
-    pub per_page: Option<u32>,
 }
 
 /// The API without a session: what enrolment and login need.
@@ -221,13 +211,24 @@ impl Session {
         self.api.server()
     }
 
-    pub fn cases(&self, query: &CaseQuery) -> Result<CaseList, ClientError> {
+    /// One page of the case list; the server filters, sorts and pages.
+    pub fn cases(&self, query: &CaseListQuery) -> Result<CaseList, ClientError> {
         let mut request = self.api.get("/cases");
-        if let Some(status) = &query.status {
-            request = request.query("status", status);
-        }
-        if let Some(assignee) = &query.assignee {
-            request = request.query("assignee", assignee);
+        let texts = [
+            ("status", &query.status),
+            ("assignee", &query.assignee),
+            ("category", &query.category),
+            ("urgent", &query.urgent),
+            ("state", &query.state),
+            ("waiting", &query.waiting),
+            ("overdue", &query.overdue),
+            ("label", &query.label),
+            ("sort", &query.sort),
+        ];
+        for (name, value) in texts {
+            if let Some(value) = value {
+                request = request.query(name, value);
+            }
         }
         if let Some(page) = query.page {
             request = request.query("page", &page.to_string());
@@ -236,6 +237,20 @@ impl Session {
             request = request.query("per_page", &per_page.to_string());
         }
         read_json(self.call(request)?)
+    }
+
+    /// Threads of up to [`crate::api::MAX_THREADS`] cases as ciphertext, without opening
+    /// them: for previews and search.
+    pub fn threads(&self, ids: Vec<String>) -> Result<Vec<CaseThread>, ClientError> {
+        read_json(self.send(self.api.post("/threads"), &ThreadsRequest { ids })?)
+    }
+
+    pub fn set_labels(
+        &self,
+        id: &CaseRef,
+        request: &LabelsRequest,
+    ) -> Result<CaseSummary, ClientError> {
+        read_json(self.send(self.api.post(&case_path(id, "/labels")), request)?)
     }
 
     pub fn case(&self, id: &CaseRef) -> Result<CaseDetail, ClientError> {

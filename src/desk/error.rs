@@ -38,6 +38,9 @@ pub enum DeskError {
     /// An assignee whose name cannot be an investigator's.
     #[error("{0:?} is not an investigator")]
     NotAnInvestigator(String),
+    /// A label that is not one of the fixed words of `case::Label`.
+    #[error("{0:?} is not a label")]
+    NotALabel(String),
     /// Access granted to a colleague who already holds a wrap of the case key.
     #[error("{0} already has access to this case")]
     AlreadyHasAccess(String),
@@ -68,7 +71,7 @@ pub enum DeskError {
 }
 
 impl DeskError {
-    fn status(&self) -> StatusCode {
+    pub(super) fn status(&self) -> StatusCode {
         match self {
             DeskError::Client(ClientError::SessionEnded) => StatusCode::UNAUTHORIZED,
             DeskError::Client(ClientError::NotFound)
@@ -80,6 +83,7 @@ impl DeskError {
             | DeskError::EmptyText
             | DeskError::StatusWords(_)
             | DeskError::NotAnInvestigator(_)
+            | DeskError::NotALabel(_)
             | DeskError::AlreadyHasAccess(_)
             | DeskError::NotAnEnabledInvestigator(_) => StatusCode::UNPROCESSABLE_ENTITY,
             DeskError::Client(ClientError::TooManyAttempts(_)) => StatusCode::TOO_MANY_REQUESTS,

@@ -16,6 +16,7 @@
 //!   - `handlers`: what each route does;
 //!   - `views`: the templates and what each page shows;
 //!   - `download`: evidence files streamed to the browser as downloads;
+//!   - `search`: decrypted previews and the list's search, in memory only;
 //!   - `error`: what can go wrong, and the status and page each failure becomes.
 
 mod client;
@@ -25,6 +26,7 @@ mod error;
 mod gate;
 mod handlers;
 mod prompt;
+pub mod search;
 mod ui;
 mod unlock;
 mod views;

@@ -17,15 +17,18 @@ use super::client::Session;
 use super::error::{self, DeskError};
 use super::gate::{self, Gate};
 use super::handlers;
+use super::search::TextIndex;
 use super::views::Pages;
 use crate::crypto::InvestigatorIdentity;
 
 /// Everything the desk's handlers share. Nothing here changes after start except
-/// `logged_out`, so no lock is needed.
+/// `logged_out` and `texts`, which holds its own lock.
 pub struct Desk {
     pub(super) session: Session,
     pub(super) identity: InvestigatorIdentity,
     pub(super) pages: Pages,
+    /// Decrypted previews and search text, in memory only; it locks itself.
+    pub(super) texts: TextIndex,
     gate: Arc<Gate>,
     /// Set once the server session is ended, so that it is ended only once.
     logged_out: AtomicBool,
@@ -40,6 +43,7 @@ impl Desk {
             session,
             identity,
             pages,
+            texts: TextIndex::default(),
             gate: Arc::new(Gate::new(address)),
             logged_out: AtomicBool::new(false),
             stop: tokio::sync::Notify::new(),
@@ -82,8 +86,10 @@ pub fn router(desk: Arc<Desk>) -> Router {
         .route("/cases/{id}/assignees", post(handlers::assign))
         .route("/cases/{id}/notes", post(handlers::add_note))
         .route("/cases/{id}/access", post(handlers::grant_access))
+        .route("/cases/{id}/labels", post(handlers::set_labels))
         .route("/cases/{id}/attachments/{blob}", get(handlers::attachment))
         .route("/stats", get(handlers::stats))
+        .route("/stats.csv", get(handlers::stats_csv))
         .route("/logout", post(handlers::logout))
         .route("/static/desk.css", get(handlers::stylesheet))
         .fallback(|| async { DeskError::NoSuchPage })

@@ -17,11 +17,12 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::api::{
     CaseDetail, CaseList, CaseSummary, InvestigatorWire, NoteWire, Stats, ThreadEntryWire,
 };
-use crate::case::{Outcome, Status};
+use crate::case::{Category, Label, Outcome, Status};
 use crate::message::{Attachment, MessageContent, human_size};
 
 use super::client::BlobRef;
 use super::crypto::OpenedCase;
+use super::handlers::ListParams;
 
 /// Every desk template, compiled in, so that the binary is the whole desk.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -48,6 +49,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "stopped.html",
         include_str!("../../web/templates/desk/stopped.html"),
+    ),
+    (
+        "retry.html",
+        include_str!("../../web/templates/desk/retry.html"),
     ),
 ];
 
@@ -128,38 +133,35 @@ struct CaseRow<'a> {
     #[serde(flatten)]
     case: &'a CaseSummary,
     deadline: Option<String>,
+    /// The start of the decrypted report, if the desk could read it.
+    preview: Option<String>,
 }
 
-/// The case list page: the server's page of cases, filters and paging links.
+/// The case list page: a page of cases with their previews (in the order of
+/// `list.cases`), the filter form as `params` fill it, and paging links that keep the
+/// filters.
 pub fn case_list(
     list: &CaseList,
+    previews: Vec<Option<String>>,
     investigators: &[InvestigatorWire],
-    status: Option<&str>,
-    assignee: Option<&str>,
+    params: &ListParams,
 ) -> Value {
     let rows: Vec<CaseRow> = list
         .cases
         .iter()
-        .map(|case| CaseRow {
+        .zip(previews)
+        .map(|(case, preview)| CaseRow {
             case,
             deadline: deadline_text(case),
+            preview,
         })
         .collect();
     // The API counts pages from 0; people, and the desk's links, from 1.
     let page = list.page + 1;
     let last_page = list.total.div_ceil(list.per_page.max(1)).max(1);
-    // Filters reach here validated (known statuses, names of letters, digits, '.', '_'
-    // and '-'), so they need no escaping in a query string.
-    let link = |page: usize| {
-        let mut query = format!("/?page={page}&per_page={}", list.per_page);
-        if let Some(status) = status {
-            query.push_str(&format!("&status={status}"));
-        }
-        if let Some(assignee) = assignee {
-            query.push_str(&format!("&assignee={assignee}"));
-        }
-        query
-    };
+    let link = |page: usize| format!("/?{}", params.to_query_string(Some(page)));
+    let shown = params.normalised();
+    let chosen = |name: &str| shown.get(name).map(str::to_owned);
     context! {
         cases => rows,
         total => list.total,
@@ -168,9 +170,21 @@ pub fn case_list(
         prev => (page > 1).then(|| link(page - 1)),
         next => (page < last_page).then(|| link(page + 1)),
         statuses => Status::WORDS,
+        categories => Category::ALL.map(Category::as_str),
+        labels => Label::ALL.map(Label::as_str),
         investigators => names(investigators),
-        status => status,
-        assignee => assignee,
+        status => chosen("status"),
+        assignee => chosen("assignee"),
+        category => chosen("category"),
+        state => chosen("state"),
+        label => chosen("label"),
+        sort => chosen("sort"),
+        q => chosen("q"),
+        urgent => chosen("urgent").is_some(),
+        mine => chosen("mine").is_some(),
+        waiting => chosen("waiting").is_some(),
+        overdue => chosen("overdue").is_some(),
+        filtered => !params.to_query_string(None).is_empty(),
     }
 }
 
@@ -219,13 +233,38 @@ struct NoteView {
     body: String,
 }
 
+/// A case form that failed: which form (`reply`, `note`, `status`, `assignees`,
+/// `labels`, `access`), why, and the text typed into it, to show them again.
+pub struct FormProblem {
+    pub form: &'static str,
+    pub message: String,
+    pub text: Option<zeroize::Zeroizing<String>>,
+}
+
+impl FormProblem {
+    fn context(&self) -> Value {
+        context! {
+            form => self.form,
+            message => self.message,
+            text => self.text.as_deref().map(String::as_str),
+        }
+    }
+}
+
+/// The page for a failed form when the case page itself cannot be had (the server is
+/// unreachable): the problem, and the form again with the typed text.
+pub fn retry_page(case_id: &str, problem: &FormProblem) -> Value {
+    context! { case_id => case_id, problem => problem.context() }
+}
+
 /// The case page: the report and conversation and the notes as `opened` decrypted them,
-/// and the forms.
+/// and the forms, with `problem` above the form that failed.
 pub fn case_page(
     detail: &CaseDetail,
     opened: OpenedCase,
     investigators: &[InvestigatorWire],
     notice: Option<&str>,
+    problem: Option<&FormProblem>,
 ) -> Value {
     let messages: Vec<MessageView> = detail
         .thread
@@ -275,6 +314,11 @@ pub fn case_page(
             .map(|o| context! { code => o.as_str(), label => outcome_label(o) })
             .collect::<Vec<_>>(),
         notice => notice.and_then(notice_text),
+        problem => problem.map(FormProblem::context),
+        labels => Label::ALL
+            .into_iter()
+            .map(|l| context! { code => l.as_str(), set => summary.labels.iter().any(|s| s == l.as_str()) })
+            .collect::<Vec<_>>(),
     }
 }
 
@@ -347,6 +391,7 @@ fn notice_text(done: &str) -> Option<&'static str> {
         "assignees" => "The assignees were changed.",
         "note" => "The internal note was encrypted to every investigator with access and saved.",
         "access" => "Access was granted: the colleague can now open this case.",
+        "labels" => "The labels were saved.",
         _ => return None,
     })
 }
@@ -367,14 +412,83 @@ fn next_statuses(current: Status) -> Vec<&'static str> {
         .collect()
 }
 
+/// A share as a whole percentage, or none.
+fn percent(share: Option<f64>) -> Option<String> {
+    share.map(|s| format!("{:.0}%", s * 100.0))
+}
+
 /// The statistics page.
 pub fn stats_page(stats: &Stats) -> Value {
+    let step = |d: &crate::api::DeadlineStats| {
+        context! {
+            done => d.done,
+            within_deadline => d.within_deadline,
+            missed_pending => d.missed_pending,
+            met => percent(d.met_share()),
+            median_days => d.median_days,
+        }
+    };
     context! {
+        total => stats.total,
+        open => stats.open,
+        closed => stats.closed,
+        urgent => stats.urgent,
+        labels => stats.labels,
         received => stats.received,
-        acknowledgement => stats.acknowledgement,
-        feedback => stats.feedback,
+        acknowledgement => step(&stats.acknowledgement),
+        feedback => step(&stats.feedback),
         overdue_now => stats.overdue_now,
     }
+}
+
+/// The statistics as CSV (RFC 4180): one `section,item,value` row per figure. Every
+/// field is a fixed word or a number, so none needs quoting.
+pub fn stats_csv(stats: &Stats) -> String {
+    let mut rows = vec!["section,item,value".to_owned()];
+    for (item, value) in [
+        ("total", stats.total),
+        ("open", stats.open),
+        ("closed", stats.closed),
+        ("urgent", stats.urgent),
+        ("overdue_now", stats.overdue_now),
+    ] {
+        rows.push(format!("cases,{item},{value}"));
+    }
+    for (step, d) in [
+        ("acknowledgement", &stats.acknowledgement),
+        ("feedback", &stats.feedback),
+    ] {
+        rows.push(format!("{step},done,{}", d.done));
+        rows.push(format!("{step},within_deadline,{}", d.within_deadline));
+        rows.push(format!("{step},missed_pending,{}", d.missed_pending));
+        let met = d.met_share().map_or(String::new(), |s| format!("{s:.3}"));
+        rows.push(format!("{step},met_share,{met}"));
+        let median = d.median_days.map_or(String::new(), |m| format!("{m}"));
+        rows.push(format!("{step},median_days,{median}"));
+    }
+    for label in &stats.labels {
+        rows.push(format!("label,{},{}", label.label, label.cases));
+    }
+    for row in &stats.received {
+        rows.push(format!(
+            "received_{},{},{}",
+            row.month, row.category, row.cases
+        ));
+    }
+    rows.join("\r\n") + "\r\n"
+}
+
+/// The content security policy of the "desk stopped" page: the desk's, with its one
+/// inline style element allowed by hash (the stylesheet cannot be fetched from a desk
+/// that has stopped).
+pub fn stopped_page_policy() -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLESHEET));
+    format!(
+        "default-src 'none'; style-src 'sha256-{hash}'; form-action 'none'; \
+         frame-ancestors 'none'; base-uri 'none'"
+    )
 }
 
 #[cfg(test)]
@@ -400,6 +514,13 @@ mod tests {
             assignees: vec![],
             unread: false,
             entries: 1,
+            reference: "QL-000000".into(),
+            last_activity: "2026-11-25".into(),
+            opened: false,
+            reporter_waiting: true,
+            reporter_replied: None,
+            follow_up_waiting: false,
+            labels: vec![],
         }
     }
 
@@ -493,7 +614,7 @@ mod tests {
         let investigators = [wire("ana", &ana), wire("bruno", &bruno)];
         let key = case_key(&detail.wrap, &ana).unwrap();
         let opened = open_case(&detail.thread, &detail.notes, &key, &ana);
-        let ctx = case_page(&detail, opened, &investigators, Some("reply"));
+        let ctx = case_page(&detail, opened, &investigators, Some("reply"), None);
         let html = Pages::new("ana", "https://q.example")
             .render("case.html", ctx)
             .unwrap();
@@ -539,7 +660,7 @@ mod tests {
         };
         detail.summary.id = "ab".repeat(16);
         let opened = open_case(&detail.thread, &detail.notes, &key, &ana);
-        let ctx = case_page(&detail, opened, &[wire("ana", &ana)], None);
+        let ctx = case_page(&detail, opened, &[wire("ana", &ana)], None, None);
         let html = Pages::new("ana", "https://q.example")
             .render("case.html", ctx)
             .unwrap();
@@ -577,17 +698,23 @@ mod tests {
             per_page: 50,
             cases: vec![summary(Some(-1), None)],
         };
+        let params: ListParams =
+            serde_urlencoded::from_str("status=new&assignee=ana&waiting=on&q=gate+4&label=x")
+                .unwrap();
         let html = pages
             .render(
                 "cases.html",
-                case_list(&list, &[], Some("new"), Some("ana")),
+                case_list(&list, vec![Some("They asked <me>".into())], &[], &params),
             )
             .unwrap();
         assert!(html.contains("Page 2 of 3"), "{html}");
-        assert!(html.contains("?page=1&amp;per_page=50&amp;status=new&amp;assignee=ana\""));
-        assert!(html.contains("?page=3&amp;per_page=50&amp;status=new&amp;assignee=ana\""));
+        let link = "q=gate+4&amp;status=new&amp;assignee=ana&amp;waiting=1&amp;page=";
+        assert!(html.contains(&format!("?{link}1\"")), "{html}");
+        assert!(html.contains(&format!("?{link}3\"")), "{html}");
         assert!(html.contains("class=\"case overdue"));
         assert!(html.contains("1 day overdue to acknowledge"));
+        assert!(html.contains("QL-000000") && html.contains("They asked &lt;me&gt;"));
+        assert!(html.contains("not opened yet") && html.contains("reporter waiting"));
 
         let stats = Stats {
             received: vec![crate::api::MonthCategoryCount {
@@ -600,6 +727,20 @@ mod tests {
         };
         let html = pages.render("stats.html", stats_page(&stats)).unwrap();
         assert!(html.contains("bribe offered") && html.contains("<strong>4</strong>"));
+        let csv = stats_csv(&stats);
+        assert!(csv.starts_with("section,item,value\r\n"), "{csv}");
+        assert!(csv.contains("cases,overdue_now,4\r\n"));
+        assert!(csv.contains("received_2026-11,bribe_offered,3\r\n"));
+        let problem = FormProblem {
+            form: "reply",
+            message: "the server could not be reached".into(),
+            text: Some(zeroize::Zeroizing::new("my <draft>".into())),
+        };
+        let html = pages
+            .render("retry.html", retry_page(&"ab".repeat(16), &problem))
+            .unwrap();
+        assert!(html.contains(">my &lt;draft&gt;</textarea>"), "{html}");
+        assert!(html.contains("the server could not be reached"));
         for page in ["error.html", "stopped.html"] {
             pages.render(page, context! { message => "m" }).unwrap();
         }

@@ -101,6 +101,9 @@ impl Error {
                 | S::NotEnabled(_)
                 | S::SealedTooLarge
                 | S::NotSealed
+                | S::BadFilter(_)
+                | S::UnknownLabel(_)
+                | S::TooManyIds(_)
                 | S::BadStatusWord(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 S::Store(_) | S::Crypto(_) | S::Kdf(_) | S::UnreadableEntry => {
                     StatusCode::INTERNAL_SERVER_ERROR
@@ -151,6 +154,9 @@ impl Error {
                 | S::NotEnabled(_)
                 | S::SealedTooLarge
                 | S::NotSealed
+                | S::BadFilter(_)
+                | S::UnknownLabel(_)
+                | S::TooManyIds(_)
                 | S::BadStatusWord(_) => "error-invalid",
                 S::Store(_) | S::Crypto(_) | S::Kdf(_) | S::UnreadableEntry => "error-internal",
             },

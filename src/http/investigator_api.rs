@@ -12,15 +12,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
 
 use super::blocking;
 use super::error::Error;
 use super::{ApiJson, AppState};
 use crate::api::{
-    AssignRequest, CaseAccess, CaseDetail, CaseList, CaseSummary, EnrolConfirm, EnrolRequest,
-    EnrolResponse, EnrolmentSecret, GrantRequest, InvestigatorWire, LoginRequest, LoginResponse,
-    NewInvestigator, SealedBody, Stats, StatusRequest,
+    AssignRequest, CaseAccess, CaseDetail, CaseList, CaseListQuery, CaseSummary, CaseThread,
+    EnrolConfirm, EnrolRequest, EnrolResponse, EnrolmentSecret, GrantRequest, InvestigatorWire,
+    LabelsRequest, LoginRequest, LoginResponse, NewInvestigator, SealedBody, Stats, StatusRequest,
+    ThreadsRequest,
 };
 use crate::case::Role;
 use crate::service::{CaseFilter, Investigator};
@@ -41,6 +41,8 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/api/v1/investigator/cases/{id}/access",
             get(access).post(grant),
         )
+        .route("/api/v1/investigator/cases/{id}/labels", post(set_labels))
+        .route("/api/v1/investigator/threads", post(threads))
         .route("/api/v1/investigator/investigators", get(investigators))
         .route("/api/v1/investigator/stats", get(stats))
         .route("/api/v1/investigator/admin/investigators", post(admin_add))
@@ -185,30 +187,44 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    status: Option<String>,
-    assignee: Option<String>,
-    #[serde(default)]
-    page: usize,
-    per_page: Option<usize>,
-}
-
 async fn list(
     State(state): State<Arc<AppState>>,
     Session(who): Session,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<CaseListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<CaseList>, Error> {
     let today = state.clock.today();
     let Query(query) = query.map_err(|e| Error::MalformedRequest(e.body_text()))?;
-    let filter = CaseFilter {
-        status: query.status.filter(|s| !s.is_empty()),
-        assignee: query.assignee.filter(|s| !s.is_empty()),
-    };
+    let (filter, order) = CaseFilter::from_query(&query)?;
     let cases = state.cases.clone();
+    let page = query.page.unwrap_or(0);
     let per_page = query.per_page.unwrap_or(50);
     Ok(Json(
-        blocking::run(move || cases.list(&who, &filter, query.page, per_page, today)).await??,
+        blocking::run(move || cases.list_in_order(&who, &filter, order, page, per_page, today))
+            .await??,
+    ))
+}
+
+async fn set_labels(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<LabelsRequest>,
+) -> Result<Json<CaseSummary>, Error> {
+    let today = state.clock.today();
+    let cases = state.cases.clone();
+    Ok(Json(
+        blocking::run(move || cases.set_labels(&who, &id, &request.labels, today)).await??,
+    ))
+}
+
+async fn threads(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+    ApiJson(request): ApiJson<ThreadsRequest>,
+) -> Result<Json<Vec<CaseThread>>, Error> {
+    let cases = state.cases.clone();
+    Ok(Json(
+        blocking::run(move || cases.threads(&who, &request.ids)).await??,
     ))
 }
 

@@ -11,17 +11,101 @@ use super::accounts::Investigator;
 use super::clock::Clock;
 use super::error::{Error, MAX_SEALED_BYTES, Result};
 use super::record_audit;
-use crate::api::{CaseAccess, CaseDetail, CaseList, CaseSummary, NoteWire, ThreadEntryWire};
+use crate::api::{
+    CaseAccess, CaseDetail, CaseList, CaseListQuery, CaseSummary, CaseThread, MAX_THREADS,
+    NoteWire, ThreadEntryWire,
+};
 use crate::audit::Action;
-use crate::case::{Author, CaseRecord, Day, Status};
+use crate::case::{Author, CaseRecord, Category, Day, Label, Status, case_reference};
 use crate::crypto::Wrap;
 use crate::store::{BlobId, CaseId, Holder, NoteEntry, Store, ThreadEntry};
 
-/// Filters of the case list.
+/// Filters of the case list. Every filter that is set must match.
 #[derive(Debug, Default, Clone)]
 pub struct CaseFilter {
     pub status: Option<String>,
     pub assignee: Option<String>,
+    pub category: Option<Category>,
+    pub urgent: bool,
+    /// `Some(true)`: open cases only; `Some(false)`: closed cases only.
+    pub open: Option<bool>,
+    /// Cases whose reporter waits for an answer.
+    pub waiting: bool,
+    /// Open cases past a deadline.
+    pub overdue: bool,
+    pub label: Option<Label>,
+}
+
+/// The order of the case list.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum CaseOrder {
+    /// Urgent first, then nearest deadline: the store's own order.
+    #[default]
+    Triage,
+    /// Reporters waiting for an answer first, the longest wait first; then triage order.
+    Waiting,
+    /// Latest activity first; then triage order.
+    Activity,
+}
+
+impl CaseFilter {
+    /// The filters of a list query. A word that names no status, category or label
+    /// is refused rather than ignored, so that a mistyped filter does not list every case.
+    pub fn from_query(query: &CaseListQuery) -> Result<(CaseFilter, CaseOrder)> {
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        let status = given(&query.status);
+        if let Some(s) = &status
+            && !Status::WORDS.contains(&s.as_str())
+        {
+            return Err(Error::BadFilter("status"));
+        }
+        let category = given(&query.category)
+            .map(|c| Category::parse(&c).ok_or(Error::BadFilter("category")))
+            .transpose()?;
+        let label = given(&query.label)
+            .map(|l| Label::parse(&l).ok_or(Error::BadFilter("label")))
+            .transpose()?;
+        let open = match given(&query.state).as_deref() {
+            None => None,
+            Some("open") => Some(true),
+            Some("closed") => Some(false),
+            Some(_) => return Err(Error::BadFilter("state")),
+        };
+        let order = match given(&query.sort).as_deref() {
+            None | Some("triage") => CaseOrder::Triage,
+            Some("waiting") => CaseOrder::Waiting,
+            Some("activity") => CaseOrder::Activity,
+            Some(_) => return Err(Error::BadFilter("sort")),
+        };
+        let filter = CaseFilter {
+            status,
+            assignee: given(&query.assignee),
+            category,
+            urgent: CaseListQuery::flag(&query.urgent),
+            open,
+            waiting: CaseListQuery::flag(&query.waiting),
+            overdue: CaseListQuery::flag(&query.overdue),
+            label,
+        };
+        Ok((filter, order))
+    }
+
+    fn matches(&self, r: &CaseRecord, today: Day) -> bool {
+        let closed = matches!(r.status, Status::Closed(_));
+        self.status
+            .as_deref()
+            .is_none_or(|s| r.status.as_str() == s)
+            && self
+                .assignee
+                .as_deref()
+                .is_none_or(|a| r.assignees.iter().any(|x| x == a))
+            && self.category.is_none_or(|c| r.category == c)
+            && (!self.urgent || r.urgent)
+            && self.open.is_none_or(|open| open != closed)
+            && (!self.waiting || r.reporter_waiting())
+            && (!self.overdue || r.days_left(today).is_some_and(|d| d < 0))
+            && self.label.is_none_or(|l| r.labels.contains(&l))
+    }
 }
 
 /// Refuses anything that is not an age file, so that nobody stores plaintext by mistake
@@ -81,10 +165,26 @@ impl Cases {
             assignees: record.assignees.clone(),
             unread: record.last_reporter_entry >= seen,
             entries: record.entries,
+            reference: case_reference(&id.to_string()).unwrap_or_default(),
+            last_activity: record.last_activity().to_string(),
+            opened: seen > 0,
+            reporter_waiting: record.reporter_waiting(),
+            reporter_replied: record
+                .reporter_replied()
+                .then_some(record.last_reporter_day)
+                .flatten()
+                .map(|d| d.to_string()),
+            follow_up_waiting: record.reporter_replied(),
+            labels: record
+                .labels
+                .iter()
+                .map(|l| l.as_str().to_owned())
+                .collect(),
         })
     }
 
     /// The cases this investigator holds access to, in triage order, one page at a time.
+    /// A page past the end gives the last page (its number is in the answer).
     pub fn list(
         &self,
         who: &Investigator,
@@ -93,32 +193,53 @@ impl Cases {
         per_page: usize,
         today: Day,
     ) -> Result<CaseList> {
+        self.list_in_order(who, filter, CaseOrder::Triage, page, per_page, today)
+    }
+
+    /// [`Cases::list`] in the order asked for.
+    pub fn list_in_order(
+        &self,
+        who: &Investigator,
+        filter: &CaseFilter,
+        order: CaseOrder,
+        page: usize,
+        per_page: usize,
+        today: Day,
+    ) -> Result<CaseList> {
         let per_page = per_page.clamp(1, 200);
-        let start = page.saturating_mul(per_page);
-        let mut total = 0;
-        let mut on_page = Vec::with_capacity(per_page);
-        // The store visits cases in triage order: filter, count, and keep one page.
+        // The store visits cases in triage order. In that order only the ids are kept
+        // (one page is cut once the total is known); other orders keep what they sort by.
+        let mut matching: Vec<(CaseId, (bool, i32))> = Vec::new();
         self.store.visit_cases(&mut |id, r| {
-            let visible = r.holders.contains(&who.name)
-                && filter
-                    .status
-                    .as_deref()
-                    .is_none_or(|s| r.status.as_str() == s)
-                && filter
-                    .assignee
-                    .as_deref()
-                    .is_none_or(|a| r.assignees.iter().any(|x| x == a));
-            if visible {
-                if total >= start && on_page.len() < per_page {
-                    on_page.push((id, r.clone()));
-                }
-                total += 1;
+            if r.holders.contains(&who.name) && filter.matches(r, today) {
+                let key = match order {
+                    CaseOrder::Triage => (false, 0),
+                    // Waiting first; the earliest last message first.
+                    CaseOrder::Waiting => (
+                        !r.reporter_waiting(),
+                        r.last_reporter_day.unwrap_or(r.received).julian(),
+                    ),
+                    CaseOrder::Activity => (false, -r.last_activity().julian()),
+                };
+                matching.push((id, key));
             }
             true
         })?;
-        let cases = on_page
+        if order != CaseOrder::Triage {
+            // Stable: ties keep triage order.
+            matching.sort_by_key(|(_, key)| *key);
+        }
+        let total = matching.len();
+        let last_page = total.div_ceil(per_page).max(1) - 1;
+        let page = page.min(last_page);
+        let cases = matching
             .iter()
-            .map(|(id, record)| self.summary(who, *id, record, today))
+            .skip(page * per_page)
+            .take(per_page)
+            .map(|(id, _)| {
+                let record = self.store.case(*id)?.ok_or(Error::NoSuchCase)?;
+                self.summary(who, *id, &record, today)
+            })
             .collect::<Result<_>>()?;
         Ok(CaseList {
             total,
@@ -126,6 +247,74 @@ impl Cases {
             per_page,
             cases,
         })
+    }
+
+    /// The threads of several cases as ciphertext with the caller's wraps, for the desk's
+    /// in-memory search and previews. Not "opening": no read mark, so "not opened yet"
+    /// stays true; one audit entry records how many cases were fetched.
+    pub fn threads(&self, who: &Investigator, ids: &[String]) -> Result<Vec<CaseThread>> {
+        if ids.len() > MAX_THREADS {
+            return Err(Error::TooManyIds(MAX_THREADS));
+        }
+        let mut answer = Vec::with_capacity(ids.len());
+        for case in ids {
+            let (id, record, wrap) = match self.accessible(who, case) {
+                Ok(found) => found,
+                Err(Error::NoSuchCase) => continue,
+                Err(e) => return Err(e),
+            };
+            let thread = self
+                .store
+                .thread(id)?
+                .into_iter()
+                .enumerate()
+                .map(|(seq, e)| ThreadEntryWire {
+                    seq: seq as u64,
+                    author: e.author.as_str().to_owned(),
+                    day: e.day.to_string(),
+                    ciphertext: e.ciphertext,
+                })
+                .collect();
+            answer.push(CaseThread {
+                id: id.to_string(),
+                entries: record.entries,
+                wrap: wrap.0,
+                thread,
+            });
+        }
+        if !answer.is_empty() {
+            let count = answer.len().to_string();
+            self.audit(who, Action::ThreadsFetched, None, &count)?;
+        }
+        Ok(answer)
+    }
+
+    /// Sets the labels of a case: exactly `labels`, in the order of [`Label::ALL`].
+    pub fn set_labels(
+        &self,
+        who: &Investigator,
+        case: &str,
+        labels: &[String],
+        today: Day,
+    ) -> Result<CaseSummary> {
+        let mut parsed = labels
+            .iter()
+            .map(|l| Label::parse(l).ok_or_else(|| Error::UnknownLabel(l.clone())))
+            .collect::<Result<Vec<_>>>()?;
+        parsed.sort();
+        parsed.dedup();
+        let (id, _, _) = self.accessible(who, case)?;
+        let record = self.store.update_case(id, &mut |r| {
+            r.labels = parsed.clone();
+            Ok(())
+        })?;
+        let detail = parsed
+            .iter()
+            .map(|l| l.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        self.audit(who, Action::LabelsSet, Some(id), &detail)?;
+        self.summary(who, id, &record, today)
     }
 
     /// The case record, if this investigator holds a wrap for it. A case without a wrap

@@ -62,6 +62,13 @@ pub enum Error {
     BadStatusWord(#[from] StatusWordError),
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    /// A case list filter in words the list does not know (the parameter's name).
+    #[error("unknown value for the case list's {0} parameter")]
+    BadFilter(&'static str),
+    #[error("no label named {0:?}; labels are the fixed words of case::Label")]
+    UnknownLabel(String),
+    #[error("at most {0} case ids at once")]
+    TooManyIds(usize),
 
     // --- what the store cannot take now: said to clients, logged once by the store ---
     #[error("the service has no room to store this right now; nothing was stored")]

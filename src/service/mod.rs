@@ -29,7 +29,7 @@ mod throttle;
 /// Evidence files are named by blob ids in requests that carry them.
 pub use crate::store::BlobId;
 pub use accounts::{Accounts, Investigator, SessionLimits};
-pub use cases::{CaseFilter, Cases};
+pub use cases::{CaseFilter, CaseOrder, Cases};
 pub use clock::{Clock, SystemClock};
 pub use error::{Error, MAX_SEALED_BYTES, Result};
 pub use evidence::{Chunk, Naming, StoredFile, WriteError, write_evidence};

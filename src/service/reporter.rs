@@ -201,6 +201,9 @@ impl Reporting {
                 last_reporter_entry: 0,
                 notes: 0,
                 reporter_seen: 0,
+                labels: Vec::new(),
+                last_activity: Some(today),
+                last_reporter_day: Some(today),
             };
             let case = NewCase {
                 id: CaseId::generate(),

@@ -1024,6 +1024,9 @@ mod tests {
             last_reporter_entry: 0,
             notes: 0,
             reporter_seen: 0,
+            labels: vec![],
+            last_activity: None,
+            last_reporter_day: None,
         }
     }
 
