@@ -256,3 +256,14 @@ pub struct DeadlineStats {
     /// Median days from receipt to the step.
     pub median_days: Option<f64>,
 }
+
+/// `POST /admin/backups`: the snapshot an administrator asked for.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct BackupWire {
+    /// File name in the service's backup directory.
+    pub file: String,
+    /// Size of the encrypted file.
+    pub bytes: u64,
+    pub cases: u64,
+    pub evidence_files: u64,
+}

@@ -30,6 +30,13 @@ pub enum Action {
     InvestigatorRemoved,
     /// An evidence file fetched (by the desk, to decrypt it on the investigator's machine).
     EvidenceFetched,
+    /// A backup recipient registered (detail: the `age1...` recipient).
+    BackupRecipientAdded,
+    /// A snapshot written (detail: its file name).
+    BackupTaken,
+    /// A closed case deleted at the end of its retention period; nothing of its content
+    /// is recorded.
+    CasePurged,
 }
 
 /// One audit entry. Investigator actions carry a full timestamp (unlike reporter actions,

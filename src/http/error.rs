@@ -85,7 +85,9 @@ impl Error {
                 }
                 S::Forbidden => StatusCode::FORBIDDEN,
                 S::NoSuchCase => StatusCode::NOT_FOUND,
-                S::Transition(_) | S::AlreadyHolds(_) => StatusCode::CONFLICT,
+                S::Transition(_) | S::AlreadyHolds(_) | S::BackupUnavailable(_) => {
+                    StatusCode::CONFLICT
+                }
                 S::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
                 S::NoInvestigators => StatusCode::SERVICE_UNAVAILABLE,
                 S::EmptyMessage
@@ -134,9 +136,11 @@ impl Error {
                 S::NoSession => "error-no-session",
                 S::NoInvestigators => "error-not-accepting",
                 S::Throttled(_) => "error-busy",
-                S::Forbidden | S::NoSuchCase | S::Transition(_) | S::AlreadyHolds(_) => {
-                    "error-bad-request"
-                }
+                S::Forbidden
+                | S::NoSuchCase
+                | S::Transition(_)
+                | S::AlreadyHolds(_)
+                | S::BackupUnavailable(_) => "error-bad-request",
                 S::EmptyMessage
                 | S::TooLong(_)
                 | S::BadName

@@ -30,7 +30,8 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 pub use error::Error;
 
 use crate::config::{ServeConfig, UploadLimits};
-use crate::service::{Accounts, Cases, Clock, ReporterSessions, Reporting};
+use crate::service::{Accounts, Backups, Cases, Clock, ReporterSessions, Reporting};
+use crate::store::CaseId;
 use blocking::KdfPool;
 use render::Pages;
 
@@ -40,6 +41,8 @@ pub struct Services {
     pub accounts: Accounts,
     pub cases: Cases,
     pub clock: Arc<dyn Clock>,
+    /// Shared with the scheduled backups of `serve`.
+    pub backups: Arc<Backups>,
 }
 
 /// What every handler shares. Each part documents its own locking.
@@ -48,6 +51,7 @@ pub struct AppState {
     accounts: Arc<Accounts>,
     cases: Arc<Cases>,
     clock: Arc<dyn Clock>,
+    backups: Arc<Backups>,
     kdf_pool: KdfPool,
     sessions: ReporterSessions,
     pages: Pages,
@@ -65,6 +69,7 @@ impl AppState {
             reporting: Arc::new(services.reporting),
             accounts: Arc::new(services.accounts),
             cases: Arc::new(services.cases),
+            backups: services.backups,
             kdf_pool: KdfPool::new(config.kdf_workers, config.kdf_queue),
             sessions: ReporterSessions::new(
                 config.session_idle(),
@@ -76,6 +81,15 @@ impl AppState {
             uploads: config.upload_limits(),
             upload_slots: Arc::new(tokio::sync::Semaphore::new(config.max_uploads)),
             max_body_bytes: config.max_body_bytes,
+        }
+    }
+}
+
+impl AppState {
+    /// Ends the reporter sessions of deleted cases: their keys leave memory at once.
+    pub fn end_reporter_sessions(&self, cases: &[CaseId]) {
+        for case in cases {
+            self.sessions.end_case(*case);
         }
     }
 }

@@ -62,6 +62,9 @@ pub enum Error {
     BadStatusWord(#[from] StatusWordError),
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    /// A backup cannot be taken as configured (no backup directory, no recipient).
+    #[error("{0}")]
+    BackupUnavailable(&'static str),
 
     // --- failures of the service itself: logged by kind, never described to clients ---
     #[error(transparent)]

@@ -9,17 +9,21 @@
 //! - [`throttle`]: the login throttle;
 //! - [`cases`]: the investigator's view of cases and their actions on them;
 //! - [`stats`]: content-free figures;
+//! - [`backups`]: encrypted snapshots, on a schedule and on demand;
+//! - [`retention`]: deleting closed cases at the end of their retention period;
 //! - [`clock`]: the one source of time, passed in so that tests need not sleep.
 //!
 //! Every function here may block (argon2, age, fsync): async callers run them off the
 //! runtime. Nothing here knows about HTTP.
 
 pub mod accounts;
+pub mod backups;
 pub mod cases;
 pub mod clock;
 mod error;
 pub mod evidence;
 pub mod reporter;
+pub mod retention;
 pub mod sessions;
 pub mod stats;
 mod throttle;
@@ -27,6 +31,7 @@ mod throttle;
 /// Evidence files are named by blob ids in requests that carry them.
 pub use crate::store::BlobId;
 pub use accounts::{Accounts, Investigator, SessionLimits};
+pub use backups::{BackupTaken, Backups};
 pub use cases::{CaseFilter, Cases};
 pub use clock::{Clock, SystemClock};
 pub use error::{Error, MAX_SEALED_BYTES, Result};
@@ -34,6 +39,7 @@ pub use evidence::{Chunk, StoredFile, WriteError, write_evidence};
 pub use reporter::{
     CaseView, CheckedMessage, MessageLimits, MessageView, NewReport, OpenCase, Reporting,
 };
+pub use retention::{Retention, RetentionRun};
 pub use sessions::ReporterSessions;
 
 use crate::audit::{self, Action};

@@ -111,7 +111,11 @@ impl Blobs {
 
     /// Starts a new blob file (readable by the service user only).
     pub fn create(&self) -> io::Result<PendingBlob> {
-        let id = BlobId::generate();
+        self.create_named(BlobId::generate())
+    }
+
+    /// Starts a blob file under a given id: a restore keeps the ids its store lists.
+    pub fn create_named(&self, id: BlobId) -> io::Result<PendingBlob> {
         let part = self.dir.join(format!("{id}.part"));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
@@ -180,9 +184,10 @@ impl Blobs {
                 continue;
             }
             if let Some(id) = BlobId::parse(name)
-                && is_committed(id)? {
-                    continue;
-                }
+                && is_committed(id)?
+            {
+                continue;
+            }
             move_aside(&path, quarantine).map_err(|e| named(e, &path))?;
             sweep.quarantined.push(path);
         }

@@ -146,6 +146,25 @@ impl MarkFile {
         self.write(&mut state, counts, sync)
     }
 
+    /// Lowers the mark by what a purge is about to delete (`purged`), durably, before the
+    /// purge itself is durable: a crash in between leaves a store holding more than its
+    /// mark, which opens. The audit counter never falls: a purge adds to the chain. The
+    /// caller must keep every other raise out meanwhile (a raise computed before the
+    /// purge would put the deleted counts back).
+    pub fn lower(&self, purged: Counts) -> io::Result<()> {
+        let mut state = self.lock();
+        let Some(current) = state.mark else {
+            return Ok(());
+        };
+        let counts = Counts {
+            cases: current.counts.cases.saturating_sub(purged.cases),
+            entries: current.counts.entries.saturating_sub(purged.entries),
+            notes: current.counts.notes.saturating_sub(purged.notes),
+            audit: current.counts.audit,
+        };
+        self.write(&mut state, counts, true)
+    }
+
     /// Sets the mark to `counts` even if that lowers it: only for an administrator who
     /// has accepted that data is lost.
     pub fn reset(&self, counts: Counts) -> io::Result<()> {
@@ -221,9 +240,10 @@ fn read_slots(file: &File) -> io::Result<Option<Mark>> {
         let mut slot = vec![0u8; SLOT as usize];
         let read = read_at_most(file, &mut slot, index * SLOT)?;
         if let Some(mark) = decode_slot(&slot[..read])
-            && best.is_none_or(|b| mark.generation > b.generation) {
-                best = Some(mark);
-            }
+            && best.is_none_or(|b| mark.generation > b.generation)
+        {
+            best = Some(mark);
+        }
     }
     Ok(best)
 }
