@@ -379,3 +379,14 @@ impl DeadlineStats {
         (due > 0).then(|| self.within_deadline as f64 / due as f64)
     }
 }
+
+/// `POST /admin/backups`: the snapshot an administrator asked for.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct BackupWire {
+    /// File name in the service's backup directory.
+    pub file: String,
+    /// Size of the encrypted file.
+    pub bytes: u64,
+    pub cases: u64,
+    pub evidence_files: u64,
+}

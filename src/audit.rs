@@ -40,6 +40,13 @@ pub enum Action {
     /// Thread ciphertext of several cases fetched for the desk's in-memory search and
     /// previews, without opening them; the detail is the number of cases.
     ThreadsFetched,
+    /// A backup recipient registered (detail: the `age1...` recipient).
+    BackupRecipientAdded,
+    /// A snapshot written (detail: its file name).
+    BackupTaken,
+    /// A closed case deleted at the end of its retention period; nothing of its content
+    /// is recorded.
+    CasePurged,
 }
 
 /// One audit entry. Its time is a day, like every time the store keeps: the audit log

@@ -683,12 +683,60 @@ pub fn case_reference(case_id: &str) -> Option<String> {
     Some(format!("QL-{digits}"))
 }
 
+/// How long a closed case is kept before it is deleted for good (`serve
+/// --retention-days`). Data protection law asks that reports be kept no longer than
+/// needed (Directive 2019/1937, art. 18); how long that is, each organisation decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub days_after_closure: u32,
+}
+
+impl Retention {
+    /// Whether a case is due for deletion on `today`: it is closed, and was closed on
+    /// `closed_on`, at least `days_after_closure` days ago. A reopened case is never due.
+    pub fn due(self, record: &CaseRecord, closed_on: Day, today: Day) -> bool {
+        matches!(record.status, Status::Closed(_))
+            && closed_on.plus_days(self.days_after_closure) <= today
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn day(y: i32, m: u8, d: u8) -> Day {
         Day::from_ymd(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_case_is_due_for_deletion_only_once_closed_for_the_retention_period() {
+        let received = day(2026, 1, 5);
+        let mut record = CaseRecord {
+            status: Status::Investigating,
+            category: Category::Other,
+            urgent: false,
+            received,
+            deadlines: DeadlinePolicy::default().for_case_received(received),
+            acknowledged: Some(received),
+            first_feedback: None,
+            assignees: vec![],
+            holders: vec![],
+            entries: 1,
+            last_reporter_entry: 0,
+            notes: 0,
+            reporter_seen: 0,
+            labels: vec![],
+            last_activity: None,
+            last_reporter_day: None,
+        };
+        let keep = Retention {
+            days_after_closure: 30,
+        };
+        let closed = day(2026, 3, 1);
+        assert!(!keep.due(&record, closed, day(2027, 1, 1)), "not closed");
+        record.status = Status::Closed(Outcome::Referred);
+        assert!(!keep.due(&record, closed, day(2026, 3, 30)));
+        assert!(keep.due(&record, closed, day(2026, 3, 31)));
     }
 
     #[test]

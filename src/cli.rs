@@ -38,6 +38,22 @@ pub enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Restore a backup (written by `serve --backup-dir` or the admin API) into a new,
+    /// empty data directory, and check its audit chain, its counts and its high-water
+    /// mark.
+    Restore {
+        /// The backup file (`quietline-backup-....age`).
+        #[arg(long)]
+        from: PathBuf,
+        /// The backup identity: a plain age identity file (`AGE-SECRET-KEY-1...`, as
+        /// `age-keygen` writes), or a passphrase-protected one from `quietline keygen`
+        /// (the passphrase is asked for, or read from standard input).
+        #[arg(long)]
+        identity: PathBuf,
+        /// Where to restore: a directory that does not exist or is empty.
+        #[arg(long = "data-dir")]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +93,16 @@ pub enum AdminCommand {
         #[command(flatten)]
         data_dir: DataDir,
         /// The `age1...` recipient of the recovery identity.
+        #[arg(long)]
+        recipient: String,
+    },
+    /// Register a backup recipient: snapshots are encrypted to it (and to every other
+    /// backup recipient). Keep its identity off the server, where backups are restored.
+    AddBackupRecipient {
+        #[command(flatten)]
+        data_dir: DataDir,
+        /// The `age1...` recipient of the backup identity (`age-keygen` or `quietline
+        /// keygen` prints it).
         #[arg(long)]
         recipient: String,
     },

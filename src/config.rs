@@ -140,6 +140,52 @@ pub struct ServeConfig {
         default_value = "https://www.wikipedia.org/"
     )]
     pub quick_exit_url: String,
+
+    // --- Backups and retention (checked by `validate_upkeep`) --------------------------
+    /// Directory for scheduled snapshots, age-encrypted to the backup recipients
+    /// (`admin add-backup-recipient`). Backups are off when unset.
+    #[arg(long, env = "QUIETLINE_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+
+    /// How often to write a snapshot into --backup-dir: a number and a unit (s, m, h, d),
+    /// such as 24h or 10s. The first is written one period after start.
+    #[arg(long, env = "QUIETLINE_BACKUP_EVERY", default_value = "24h", value_parser = parse_every)]
+    pub backup_every: Duration,
+
+    /// Snapshots kept in --backup-dir; older ones are deleted once a new one is in place.
+    #[arg(long, env = "QUIETLINE_BACKUP_KEEP", default_value_t = 7)]
+    pub backup_keep: usize,
+
+    /// Delete closed cases this many days after closure, with their thread, notes,
+    /// evidence, wraps and sessions (checked at start, then daily). Off when unset.
+    #[arg(long, env = "QUIETLINE_RETENTION_DAYS")]
+    pub retention_days: Option<u32>,
+}
+
+/// Reads a period such as `24h`, `90m`, `10s` or `7d`.
+pub fn parse_every(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a period such as 24h, 90m or 10s"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?}: the unit is s, m, h or d (such as 24h)")),
+    };
+    if number == 0 {
+        return Err("a period must be longer than 0".into());
+    }
+    number
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{text:?} is too long"))
 }
 
 /// Limits on what one request may upload.
@@ -208,6 +254,27 @@ impl ServeConfig {
         Duration::from_secs(self.session_max_minutes * 60)
     }
 
+    /// Refuses backup and retention settings that cannot work.
+    pub fn validate_upkeep(&self) -> Result<(), String> {
+        if self.backup_keep == 0 {
+            return Err("--backup-keep must be at least 1".into());
+        }
+        if self.retention_days == Some(0) {
+            return Err(
+                "--retention-days must be at least 1 (leave it unset to keep cases)".into(),
+            );
+        }
+        if let Some(dir) = &self.backup_dir
+            && dir.starts_with(&self.data_dir.path)
+        {
+            return Err(
+                "--backup-dir must not be inside --data-dir: a backup must survive the loss of the data directory"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
     /// Refuses settings that cannot work, at start rather than at the first report.
     pub fn validate(&self) -> Result<(), String> {
         if self.kdf_workers == 0 || self.investigator_kdf_workers == 0 {
@@ -237,6 +304,19 @@ impl ServeConfig {
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
+
+    #[test]
+    fn periods_read_with_their_unit() {
+        use super::parse_every;
+        use std::time::Duration;
+        assert_eq!(parse_every("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_every("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_every("90m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_every("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        for bad in ["", "24", "h", "0s", "1.5h", "24 hours", "-1h"] {
+            assert!(parse_every(bad).is_err(), "{bad:?}");
+        }
+    }
 
     use crate::cli::Cli;
 

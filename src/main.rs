@@ -35,6 +35,11 @@ fn main() -> std::process::ExitCode {
         Command::Desk(args) => quietline::desk::run(args),
         Command::Admin(command) => commands::admin(command),
         Command::Audit(AuditCommand::Verify { data_dir }) => commands::audit_verify(&data_dir.path),
+        Command::Restore {
+            from,
+            identity,
+            data_dir,
+        } => commands::restore(&from, &identity, &data_dir),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

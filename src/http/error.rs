@@ -85,7 +85,9 @@ impl Error {
                 }
                 S::Forbidden => StatusCode::FORBIDDEN,
                 S::NoSuchCase => StatusCode::NOT_FOUND,
-                S::Transition(_) | S::AlreadyHolds(_) => StatusCode::CONFLICT,
+                S::Transition(_) | S::AlreadyHolds(_) | S::BackupUnavailable(_) => {
+                    StatusCode::CONFLICT
+                }
                 S::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
                 S::NoInvestigators | S::StoreStopped | S::ClockWrong => {
                     StatusCode::SERVICE_UNAVAILABLE
@@ -141,9 +143,11 @@ impl Error {
                 S::NoInvestigators => "error-not-accepting",
                 S::Throttled(_) | S::StoreStopped => "error-busy",
                 S::NoRoom | S::ClockWrong => "error-internal",
-                S::Forbidden | S::NoSuchCase | S::Transition(_) | S::AlreadyHolds(_) => {
-                    "error-bad-request"
-                }
+                S::Forbidden
+                | S::NoSuchCase
+                | S::Transition(_)
+                | S::AlreadyHolds(_)
+                | S::BackupUnavailable(_) => "error-bad-request",
                 S::EmptyMessage
                 | S::TooLong(_)
                 | S::BadName

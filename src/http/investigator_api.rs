@@ -17,10 +17,10 @@ use super::blocking;
 use super::error::Error;
 use super::{ApiJson, AppState};
 use crate::api::{
-    AssignRequest, CaseAccess, CaseDetail, CaseList, CaseListQuery, CaseSummary, CaseThread,
-    EnrolConfirm, EnrolRequest, EnrolResponse, EnrolmentSecret, GrantRequest, InvestigatorWire,
-    LabelsRequest, LoginRequest, LoginResponse, NewInvestigator, SealedBody, Stats, StatusRequest,
-    ThreadsRequest,
+    AssignRequest, BackupWire, CaseAccess, CaseDetail, CaseList, CaseListQuery, CaseSummary,
+    CaseThread, EnrolConfirm, EnrolRequest, EnrolResponse, EnrolmentSecret, GrantRequest,
+    InvestigatorWire, LabelsRequest, LoginRequest, LoginResponse, NewInvestigator, SealedBody,
+    Stats, StatusRequest, ThreadsRequest,
 };
 use crate::case::Role;
 use crate::service::{CaseFilter, Investigator};
@@ -54,6 +54,7 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/api/v1/investigator/admin/investigators/{name}",
             delete(admin_remove),
         )
+        .route("/api/v1/investigator/admin/backups", post(admin_backup))
         // A router layer wraps the routes added before it only: the download added after
         // gets the long limit of file transfers instead.
         .layer(super::request_timeout())
@@ -377,4 +378,26 @@ async fn admin_remove(
     let accounts = state.accounts.clone();
     blocking::run(move || accounts.admin_remove(&who, &name)).await??;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A snapshot on demand, into the service's backup directory; admins only.
+async fn admin_backup(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+) -> Result<(StatusCode, Json<BackupWire>), Error> {
+    let backups = state.backups.clone();
+    let taken = blocking::run(move || backups.take_for(&who)).await??;
+    Ok((
+        StatusCode::CREATED,
+        Json(BackupWire {
+            file: taken
+                .file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            bytes: taken.bytes,
+            cases: taken.summary.counts.cases,
+            evidence_files: taken.summary.evidence_files,
+        }),
+    ))
 }

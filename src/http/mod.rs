@@ -31,7 +31,8 @@ pub use error::Error;
 
 use crate::config::{ServeConfig, UploadLimits};
 use crate::service::health::State;
-use crate::service::{Accounts, Cases, Clock, Health, ReporterSessions, Reporting};
+use crate::service::{Accounts, Backups, Cases, Clock, Health, ReporterSessions, Reporting};
+use crate::store::CaseId;
 use blocking::KdfPool;
 use render::Pages;
 
@@ -42,6 +43,8 @@ pub struct Services {
     pub cases: Cases,
     pub clock: Arc<dyn Clock>,
     pub health: Arc<Health>,
+    /// Shared with the scheduled backups of `serve`.
+    pub backups: Arc<Backups>,
 }
 
 /// What every handler shares. Each part documents its own locking.
@@ -51,6 +54,7 @@ pub struct AppState {
     cases: Arc<Cases>,
     clock: Arc<dyn Clock>,
     health: Arc<Health>,
+    backups: Arc<Backups>,
     kdf_pool: KdfPool,
     sessions: ReporterSessions,
     pages: Pages,
@@ -68,6 +72,7 @@ impl AppState {
             reporting: Arc::new(services.reporting),
             accounts: Arc::new(services.accounts),
             cases: Arc::new(services.cases),
+            backups: services.backups,
             kdf_pool: KdfPool::new(config),
             sessions: ReporterSessions::new(
                 config.session_idle(),
@@ -80,6 +85,15 @@ impl AppState {
             uploads: config.upload_limits(),
             upload_slots: Arc::new(tokio::sync::Semaphore::new(config.max_uploads)),
             max_body_bytes: config.max_body_bytes,
+        }
+    }
+}
+
+impl AppState {
+    /// Ends the reporter sessions of deleted cases: their keys leave memory at once.
+    pub fn end_reporter_sessions(&self, cases: &[CaseId]) {
+        for case in cases {
+            self.sessions.end_case(*case);
         }
     }
 }

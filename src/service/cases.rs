@@ -443,10 +443,15 @@ impl Cases {
     ) -> Result<CaseSummary> {
         let to = Status::parse_change(status, outcome)?;
         self.store.check_writable(today)?;
-        let (id, _, _) = self.accessible(who, case)?;
+        let (id, before, _) = self.accessible(who, case)?;
         let record = self
             .store
             .update_case(id, &mut |r| r.change_status(to, today))?;
+        if record.status != before.status {
+            // The retention period runs from the day of closure; reopening stops it.
+            let closed = matches!(record.status, Status::Closed(_)).then_some(today);
+            self.store.set_closed_on(id, closed)?;
+        }
         let detail = to.to_string();
         self.audit(who, Action::StatusChanged, Some(id), &detail)?;
         self.summary(who, id, &record, today)

@@ -83,6 +83,9 @@ pub enum Error {
          try again later"
     )]
     ClockWrong,
+    /// A backup cannot be taken as configured (no backup directory, no recipient).
+    #[error("{0}")]
+    BackupUnavailable(&'static str),
 
     // --- failures of the service itself: logged by kind, never described to clients ---
     #[error(transparent)]

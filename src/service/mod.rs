@@ -9,6 +9,8 @@
 //! - [`throttle`]: the login throttle;
 //! - [`cases`]: the investigator's view of cases and their actions on them;
 //! - [`stats`]: content-free figures;
+//! - [`backups`]: encrypted snapshots, on a schedule and on demand;
+//! - [`retention`]: deleting closed cases at the end of their retention period;
 //! - [`clock`]: the one source of time, passed in so that tests need not sleep;
 //! - [`health`]: whether the store still works, for `/healthz` and the watchdog.
 //!
@@ -16,12 +18,14 @@
 //! runtime. Nothing here knows about HTTP.
 
 pub mod accounts;
+pub mod backups;
 pub mod cases;
 pub mod clock;
 mod error;
 pub mod evidence;
 pub mod health;
 pub mod reporter;
+pub mod retention;
 pub mod sessions;
 pub mod stats;
 mod throttle;
@@ -29,6 +33,7 @@ mod throttle;
 /// Evidence files are named by blob ids in requests that carry them.
 pub use crate::store::BlobId;
 pub use accounts::{Accounts, Investigator, SessionLimits};
+pub use backups::{BackupTaken, Backups};
 pub use cases::{CaseFilter, CaseOrder, Cases};
 pub use clock::{Clock, SystemClock};
 pub use error::{Error, MAX_SEALED_BYTES, Result};
@@ -37,6 +42,7 @@ pub use health::Health;
 pub use reporter::{
     CaseView, CheckedMessage, MessageLimits, MessageView, NewReport, OpenCase, Reporting,
 };
+pub use retention::{Retention, RetentionRun};
 pub use sessions::ReporterSessions;
 
 use crate::audit::{self, Action};

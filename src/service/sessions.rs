@@ -136,6 +136,14 @@ impl ReporterSessions {
         self.lock().remove(&id.digest());
     }
 
+    /// Ends the session of a case, if it has one (its case was deleted).
+    pub fn end_case(&self, case: CaseId) {
+        let mut table = self.lock();
+        if let Some(digest) = table.by_case.get(&case).copied() {
+            table.remove(&digest);
+        }
+    }
+
     /// Drops every expired session; called periodically so that keys of abandoned
     /// sessions do not wait in memory for a lookup that never comes.
     pub fn sweep(&self) {

@@ -144,6 +144,12 @@ impl Drop for PendingBlob {
 }
 
 impl Blobs {
+    /// The blobs of a data directory, for reading and counting them (restore checks), or
+    /// writing them where no reserve applies (a restore into a new directory).
+    pub fn open_unreserved(data_dir: &Path) -> io::Result<Self> {
+        Blobs::open(data_dir, Arc::new(Reserve::new(data_dir.to_path_buf(), 0)))
+    }
+
     pub fn open(data_dir: &Path, reserve: Arc<Reserve>) -> io::Result<Self> {
         let dir = data_dir.join("blobs");
         super::disk::create_private_dir(&dir)?;
@@ -152,7 +158,11 @@ impl Blobs {
 
     /// Starts a new blob file (readable by the service user only).
     pub fn create(&self) -> io::Result<PendingBlob> {
-        let id = BlobId::generate();
+        self.create_named(BlobId::generate())
+    }
+
+    /// Starts a blob file under a given id: a restore keeps the ids its store lists.
+    pub fn create_named(&self, id: BlobId) -> io::Result<PendingBlob> {
         let part = self.dir.join(format!("{id}.part"));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);

@@ -152,6 +152,25 @@ impl MarkFile {
         self.write(&mut state, counts, day, sync)
     }
 
+    /// Lowers the mark by what a purge is about to delete (`purged`), durably, before the
+    /// purge itself is durable: a crash in between leaves a store holding more than its
+    /// mark, which opens. The audit counter never falls: a purge adds to the chain. The
+    /// caller must keep every other raise out meanwhile (a raise computed before the
+    /// purge would put the deleted counts back).
+    pub fn lower(&self, purged: Counts) -> io::Result<()> {
+        let mut state = self.lock();
+        let Some(current) = state.mark else {
+            return Ok(());
+        };
+        let counts = Counts {
+            cases: current.counts.cases.saturating_sub(purged.cases),
+            entries: current.counts.entries.saturating_sub(purged.entries),
+            notes: current.counts.notes.saturating_sub(purged.notes),
+            audit: current.counts.audit,
+        };
+        self.write(&mut state, counts, current.day, true)
+    }
+
     /// Sets the mark to `counts` even if that lowers it: only for an administrator who
     /// has accepted that data is lost.
     pub fn reset(&self, counts: Counts) -> io::Result<()> {

@@ -13,12 +13,17 @@ mod blobs;
 mod disk;
 mod guard;
 mod mark;
+mod retention;
 mod sled_store;
+mod snapshot;
 
 pub use blobs::{BlobId, Blobs, PendingBlob, Sweep};
+pub use disk::create_private_dir;
 pub use guard::{MAX_DAYS_AHEAD, STALL_LIMIT};
 pub use mark::Counts;
+pub use retention::Purged;
 pub use sled_store::{Durability, OpenOptions, SledStore};
+pub use snapshot::{SnapshotError, SnapshotSummary, restore as restore_snapshot};
 
 use std::path::PathBuf;
 
@@ -373,4 +378,28 @@ pub trait Store: Send + Sync + 'static {
 
     /// The stored audit entries in order, as (key sequence number, encoded entry).
     fn audit_entries(&self) -> StoreResult<Vec<(u64, Vec<u8>)>>;
+
+    // --- Backups and retention -------------------------------------------------------
+
+    /// The backup recipients (`age1...`) registered with `admin add-backup-recipient`.
+    fn backup_recipients(&self) -> StoreResult<Vec<String>>;
+
+    /// Registers a backup recipient; returns false if it already was registered.
+    fn add_backup_recipient(&self, recipient: &str) -> StoreResult<bool>;
+
+    /// Writes a consistent snapshot of the store and its evidence files to `out`, in the
+    /// format of `snapshot.rs`. Case writes and audit appends wait while the records are
+    /// read; evidence files are copied after, while writes go on. The caller must keep
+    /// purges out until it returns.
+    fn write_snapshot(&self, out: &mut dyn std::io::Write) -> StoreResult<SnapshotSummary>;
+
+    /// The day a case was closed, if recorded.
+    fn closed_on(&self, case: CaseId) -> StoreResult<Option<Day>>;
+
+    /// Records (or, with `None`, forgets) the day a case was closed.
+    fn set_closed_on(&self, case: CaseId, day: Option<Day>) -> StoreResult<()>;
+
+    /// Deletes these cases for good, with everything that belongs to them (see
+    /// `retention.rs`), and lowers the high-water mark to match. Unknown ids are skipped.
+    fn purge_cases(&self, cases: &[CaseId]) -> StoreResult<Purged>;
 }

@@ -1,0 +1,173 @@
+//! Retention: with `--retention-days N`, a case closed N days ago is deleted at start with
+//! everything of it (record, lookup, wraps, thread, notes, evidence files, seen-marks,
+//! closure day); its token then answers exactly as a token that never existed, the audit
+//! chain records "case purged" without content and still verifies, cases still within
+//! their period are kept, and the store starts again (its high-water mark was lowered).
+//!
+//! The service's clock cannot be moved from outside, so the test backdates the recorded
+//! closure day in the stopped store, as a case closed 40 days ago would have it.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::accounts::{Account, register};
+use common::store::{entries, open_status, submit_with_photo};
+use common::{BIN, Deployment, Server};
+use quietline::audit::{Action, Sealed};
+use quietline::case::Day;
+use quietline::crypto::CaseToken;
+use serde_json::json;
+
+fn submit(server: &Server, body: &str, category: &str) -> String {
+    let (status, reply) = server.post_json(
+        "/api/v1/reports",
+        &json!({"body": body, "category": category, "urgent": false}),
+    );
+    assert_eq!(status, 201, "{reply}");
+    reply["token"].as_str().unwrap().to_owned()
+}
+
+/// The answer to opening a case with `token`: status and body.
+fn open_answer(server: &Server, token: &str) -> (u16, serde_json::Value) {
+    server.post_json("/api/v1/case/session", &json!({ "token": token }))
+}
+
+fn days_ago(days: u64) -> Day {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    Day::from_unix(now - days * 86_400)
+}
+
+#[test]
+fn a_case_closed_longer_than_the_retention_period_is_deleted_with_everything_of_it() {
+    let deployment = Deployment::new();
+    let (identity, secret) = register(&deployment, "boss", "admin");
+    let server = deployment.start(&[]);
+    let mut boss = Account::enrol(&server, "boss", identity, &secret);
+    let session = boss.login(&server);
+    let old = submit_with_photo(&server, "closed long ago");
+    let recent = submit(&server, "closed last week", "collusion");
+    let open = submit(&server, "still open", "infiltration");
+    let reporter = server.session(&old);
+    assert_eq!(server.follow_up(&reporter, "and another thing"), 201);
+
+    let (_, list) = server.inv_get(&session, "/cases");
+    let id_of = |category: &str| {
+        list["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["category"] == category)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (old_id, recent_id) = (id_of("coercion_or_threat"), id_of("collusion"));
+    for id in [&old_id, &recent_id] {
+        // Opening leaves a seen-mark; a note adds to what must go.
+        let (status, _) = server.inv_get(&session, &format!("/cases/{id}"));
+        assert_eq!(status, 200);
+        let (status, reply) = server.inv_post(
+            &session,
+            &format!("/cases/{id}/status"),
+            &json!({"status": "closed", "outcome": "referred"}),
+        );
+        assert_eq!(status, 200, "{reply}");
+    }
+    server.stop();
+    assert_eq!(entries(&deployment.data_dir().join("blobs")).len(), 1);
+
+    // Backdate the closure: the old case was closed 40 days ago, the recent one 10.
+    {
+        let db = sled::open(deployment.data_dir().join("store")).unwrap();
+        let closed = db.open_tree("closed").unwrap();
+        assert_eq!(closed.len(), 2, "closing did not record the day");
+        for (id, days) in [(&old_id, 40), (&recent_id, 10)] {
+            let key = quietline::store::CaseId::parse(id).unwrap();
+            let day = postcard::to_stdvec(&days_ago(days)).unwrap();
+            closed.insert(key.as_bytes(), day).unwrap();
+        }
+        db.flush().unwrap();
+    }
+
+    let server = deployment.start(&["--retention-days", "30"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !server.logs().contains("retention period") {
+        assert!(
+            Instant::now() < deadline,
+            "no purge at start: {}",
+            server.logs()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let never = CaseToken::generate().grouped().to_string();
+    assert_eq!(open_answer(&server, &old), open_answer(&server, &never));
+    assert_eq!(open_answer(&server, &old).0, 401);
+    assert_eq!(open_status(&server, &recent), 200);
+    assert_eq!(open_status(&server, &open), 200);
+    let session = boss.login(&server);
+    let (_, list) = server.inv_get(&session, "/cases");
+    assert_eq!(list["total"], 2, "{list}");
+    let (status, _) = server.inv_get(&session, &format!("/cases/{old_id}"));
+    assert_eq!(status, 404);
+    server.stop();
+
+    // Nothing of the case is left in the store or among the evidence files.
+    assert!(entries(&deployment.data_dir().join("blobs")).is_empty());
+    assert!(!deployment.data_dir().join("quarantine").exists());
+    let old_key = quietline::store::CaseId::parse(&old_id).unwrap();
+    let purged_entries = {
+        let db = sled::open(deployment.data_dir().join("store")).unwrap();
+        for tree in ["cases", "wraps", "thread", "notes", "closed"] {
+            let tree = db.open_tree(tree).unwrap();
+            assert_eq!(tree.scan_prefix(old_key.as_bytes()).count(), 0);
+        }
+        for tree in ["lookup", "blobs"] {
+            let tree = db.open_tree(tree).unwrap();
+            assert!(
+                tree.iter()
+                    .values()
+                    .all(|v| v.unwrap().as_ref() != old_key.as_bytes())
+            );
+        }
+        let seen = db.open_tree("seen").unwrap();
+        assert!(
+            seen.iter()
+                .keys()
+                .all(|k| !k.unwrap().ends_with(old_key.as_bytes()))
+        );
+        assert_eq!(db.open_tree("lookup").unwrap().len(), 2);
+        db.open_tree("audit")
+            .unwrap()
+            .iter()
+            .values()
+            .map(|v| postcard::from_bytes::<Sealed>(&v.unwrap()).unwrap())
+            .filter(|s| s.entry.action == Action::CasePurged)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(purged_entries.len(), 1);
+    assert_eq!(
+        purged_entries[0].entry.case.as_deref(),
+        Some(old_id.as_str())
+    );
+    assert_eq!(purged_entries[0].entry.detail, "");
+    let out = Command::new(BIN)
+        .args(["audit", "verify", "--data-dir"])
+        .arg(deployment.data_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+
+    // The high-water mark fell with the purge: the store starts again as it is, and a
+    // new report with evidence still works.
+    let server = deployment.start(&[]);
+    assert_eq!(open_status(&server, &recent), 200);
+    assert_eq!(open_status(&server, &old), 401);
+    submit_with_photo(&server, "after the purge");
+    server.kill();
+}
