@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the service (reporter pages and API).
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Make a new investigator identity on this machine, protected by a passphrase, and
     /// print its public recipient for the administrator.
     Keygen {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use zeroize::Zeroizing;
 
+use crate::alerts::{self, Alerts, Channel};
 use crate::case::Role;
 use crate::cli::{AdminCommand, RoleArg};
 use crate::config::ServeConfig;
@@ -50,6 +51,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         );
     }
     check_investigators(&store, &config)?;
+    let alerts = Alerts::start(alert_settings(&config)?, store.clone());
 
     let clock = clock::system();
     let services = Services {
@@ -62,6 +64,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         cases: Cases::new(store.clone(), clock.clone()),
         reporting: Reporting::new(store, kdf, config.deadlines(), config.message_limits()),
         clock,
+        alerts: alerts.clone(),
     };
     let state = Arc::new(AppState::new(services, &config));
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -92,8 +95,70 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         crate::serving::shutdown_signal(),
     )
     .await?;
+    alerts.stop();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The alert channels of `serve`, checked at start so that a typo fails now rather than
+/// at the first urgent report.
+fn alert_settings(config: &ServeConfig) -> anyhow::Result<alerts::Settings> {
+    let mut channels = Vec::new();
+    if let Some(url) = &config.alert_smtp {
+        let password = config
+            .alert_smtp_password_file
+            .as_deref()
+            .map(read_password_file)
+            .transpose()?;
+        let smtp = alerts::channels::Smtp::parse(
+            url,
+            password,
+            config.alert_from.as_deref(),
+            &config.alert_to,
+        )
+        .map_err(anyhow::Error::msg)?;
+        channels.push(Channel::Mail(smtp));
+    }
+    if let Some(url) = &config.alert_webhook {
+        let hook = alerts::channels::Webhook::parse(url).map_err(anyhow::Error::msg)?;
+        channels.push(Channel::Webhook(hook));
+    }
+    Ok(alerts::Settings {
+        channels,
+        // Checked by `ServeConfig::validate`.
+        language: crate::i18n::Lang::from_code(&config.alert_language)
+            .unwrap_or(crate::i18n::Lang::En),
+        digest_every: alerts::parse_period(&config.alert_digest_every)
+            .map_err(anyhow::Error::msg)?,
+        deadline_hour: config.alert_deadline_hour,
+    })
+}
+
+/// Reads the SMTP password: the file's first line. Refuses a file others may read.
+fn read_password_file(path: &Path) -> anyhow::Result<Zeroizing<String>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("cannot read --alert-smtp-password-file {}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            bail!(
+                "--alert-smtp-password-file {} can be read by other users; chmod 600 it",
+                path.display()
+            );
+        }
+    }
+    let text =
+        Zeroizing::new(std::fs::read_to_string(path).with_context(|| {
+            format!("cannot read --alert-smtp-password-file {}", path.display())
+        })?);
+    let password = Zeroizing::new(text.lines().next().unwrap_or_default().to_owned());
+    if password.is_empty() {
+        bail!("--alert-smtp-password-file {} is empty", path.display());
+    }
+    Ok(password)
 }
 
 /// Refuses to run without someone able to read reports, and keeps demo keys and real

@@ -23,7 +23,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(config) => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
-            .and_then(|rt| rt.block_on(commands::serve(config))),
+            .and_then(|rt| rt.block_on(commands::serve(*config))),
         Command::Keygen { out } => commands::keygen(&out),
         Command::Enrol(args) => quietline::desk::enrol(args),
         Command::Desk(args) => quietline::desk::run(args),

@@ -40,6 +40,8 @@ pub struct Services {
     pub accounts: Accounts,
     pub cases: Cases,
     pub clock: Arc<dyn Clock>,
+    /// Content-free alerts; reporter actions add to its counts and never wait for it.
+    pub alerts: crate::alerts::Alerts,
 }
 
 /// What every handler shares. Each part documents its own locking.
@@ -57,6 +59,7 @@ pub struct AppState {
     /// Largest body of requests without evidence files, including JSON sent to the routes
     /// that also take files.
     max_body_bytes: usize,
+    alerts: crate::alerts::Alerts,
 }
 
 impl AppState {
@@ -76,6 +79,7 @@ impl AppState {
             uploads: config.upload_limits(),
             upload_slots: Arc::new(tokio::sync::Semaphore::new(config.max_uploads)),
             max_body_bytes: config.max_body_bytes,
+            alerts: services.alerts,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod desk;
+pub mod smtp;
 pub mod store;
 pub mod webdriver;
 
