@@ -30,6 +30,9 @@ pub enum Action {
     InvestigatorRemoved,
     /// An evidence file fetched (by the desk, to decrypt it on the investigator's machine).
     EvidenceFetched,
+    /// The recovery recipient set or replaced; the detail is its fingerprint. Every new
+    /// case is wrapped to it, so a silent change would let its holder read them all.
+    RecoveryRecipientSet,
 }
 
 /// One audit entry. Its time is a day, like every time the store keeps: the audit log

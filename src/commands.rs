@@ -191,6 +191,12 @@ fn check_investigators(store: &Arc<dyn Store>, config: &ServeConfig) -> anyhow::
              start with a fresh --data-dir for real use"
         );
     }
+    if !investigators.iter().any(|i| i.can_log_in()) && investigators.iter().any(|i| i.enabled) {
+        tracing::warn!(
+            "no investigator has enrolled yet: reports are refused until one does (new cases \
+             are wrapped to enrolled investigators only)"
+        );
+    }
     if !investigators.iter().any(|i| i.enabled) {
         bail!(
             "no investigator is registered, so reports could not be encrypted.\n\
@@ -343,12 +349,17 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
             data_dir,
             recipient,
         } => {
-            let recipient = crate::crypto::InvestigatorRecipient::parse(&recipient)?;
-            let store = SledStore::open(&data_dir.path)?;
-            store.set_recovery_recipient(&recipient.to_string())?;
+            let fingerprint =
+                open_accounts(&data_dir.path)?.set_recovery_recipient(ADMIN_CLI, &recipient)?;
             println!(
                 "recovery recipient set; cases reported from now on are also wrapped to it \
                  (earlier cases are not)"
+            );
+            println!("fingerprint: {fingerprint}");
+            eprintln!(
+                "Read this fingerprint out to a second administrator over another channel (a \
+                 phone call): their desk shows the recovery recipient's fingerprint in the same \
+                 form, and the change is in the audit log."
             );
         }
         AdminCommand::ListInvestigators { data_dir } => {

@@ -27,14 +27,48 @@ pub struct Deployment {
     pub data: tempfile::TempDir,
     pub logs: tempfile::TempDir,
     pub investigator: InvestigatorIdentity,
+    /// The enrolment secret of "ana" (used once, by [`Deployment::new`]).
+    ana_secret: String,
 }
 
 impl Deployment {
+    /// A deployment whose investigator "ana" has enrolled (through a first start of the
+    /// service, with fast KDF settings): new cases are wrapped to enrolled investigators
+    /// only, so a deployment without one accepts no report.
     pub fn new() -> Self {
-        let deployment = Deployment {
+        let deployment = Deployment::unenrolled();
+        deployment.enrol_ana();
+        deployment
+    }
+
+    /// Enrols "ana" with the secret her registration printed, on a server started for
+    /// that alone.
+    fn enrol_ana(&self) {
+        let server = self.start(&[]);
+        let secret = self.ana_secret.clone();
+        let (status, reply) = server.post_json(
+            "/api/v1/investigator/enrol",
+            &serde_json::json!({"name": "ana", "enrolment_secret": secret, "password": accounts::PASSWORD}),
+        );
+        assert_eq!(status, 200, "{reply}");
+        let mut app = accounts::Authenticator::new(reply["totp_secret"].as_str().unwrap());
+        let code = app.next_code();
+        let (status, reply) = server.post_json(
+            "/api/v1/investigator/enrol/confirm",
+            &serde_json::json!({"name": "ana", "enrolment_secret": secret, "code": code}),
+        );
+        assert_eq!(status, 204, "{reply}");
+        server.stop();
+    }
+
+    /// A deployment whose investigator "ana" is registered but has not enrolled, and
+    /// whose KDF settings are not fixed yet (the first start fixes them).
+    pub fn unenrolled() -> Self {
+        let mut deployment = Deployment {
             data: tempfile::tempdir().unwrap(),
             logs: tempfile::tempdir().unwrap(),
             investigator: InvestigatorIdentity::generate(),
+            ana_secret: String::new(),
         };
         let recipient = deployment.investigator.recipient().to_string();
         let out = deployment.admin(&[
@@ -45,6 +79,11 @@ impl Deployment {
             &recipient,
         ]);
         assert!(out.status.success(), "add-investigator failed: {out:?}");
+        deployment.ana_secret = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("enrolment secret: "))
+            .expect("add-investigator prints the enrolment secret")
+            .to_owned();
         deployment
     }
 
