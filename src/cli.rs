@@ -46,6 +46,11 @@ pub enum AuditCommand {
     Verify {
         #[command(flatten)]
         data_dir: DataDir,
+        /// A chain head printed by an earlier `audit verify` and kept off the server: fail
+        /// unless the chain still holds it (entries deleted from the end, or a rewritten
+        /// chain, are caught only this way).
+        #[arg(long, value_name = "HEAD")]
+        expect: Option<String>,
     },
 }
 

@@ -395,11 +395,39 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Recomputes the audit chain and names the first entry that does not fit.
-pub fn audit_verify(data_dir: &Path) -> anyhow::Result<()> {
+/// Recomputes the audit chain and names the first entry that does not fit; with
+/// `expect`, also fails unless the chain still holds that head (kept off the server).
+pub fn audit_verify(data_dir: &Path, expect: Option<&str>) -> anyhow::Result<()> {
+    let hex = |h: &[u8; 32]| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
     let store = SledStore::open(data_dir)?;
-    let (count, head) = crate::audit::verify(store.audit_entries()?)?;
-    let head: String = head.iter().map(|b| format!("{b:02x}")).collect();
-    println!("audit log intact: {count} entries; chain head {head}");
+    let Some(expect) = expect else {
+        let (count, head) = crate::audit::verify(store.audit_entries()?)?;
+        println!(
+            "audit log intact: {count} entries; chain head {}",
+            hex(&head)
+        );
+        return Ok(());
+    };
+    let Some(expected) = crate::audit::parse_head(expect) else {
+        bail!("--expect takes a chain head as `audit verify` prints it: 64 hex digits");
+    };
+    let checked = crate::audit::verify_expecting(store.audit_entries()?, &expected)?;
+    let Some(at) = checked.expected_at else {
+        bail!(
+            "the audit log does NOT hold the expected head {expect}: its {} entries end at \
+             head {}. Entries were deleted from its end, or the chain was rewritten. Keep \
+             the data directory as it is, and compare with the backups and the heads kept \
+             elsewhere to find when.",
+            checked.count,
+            hex(&checked.head)
+        );
+    };
+    println!(
+        "audit log intact: {} entries; chain head {}; it holds the expected head at entry \
+         {at} ({} entries since)",
+        checked.count,
+        hex(&checked.head),
+        checked.count - at - 1
+    );
     Ok(())
 }

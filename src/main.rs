@@ -28,7 +28,9 @@ fn main() -> std::process::ExitCode {
         Command::Enrol(args) => quietline::desk::enrol(args),
         Command::Desk(args) => quietline::desk::run(args),
         Command::Admin(command) => commands::admin(command),
-        Command::Audit(AuditCommand::Verify { data_dir }) => commands::audit_verify(&data_dir.path),
+        Command::Audit(AuditCommand::Verify { data_dir, expect }) => {
+            commands::audit_verify(&data_dir.path, expect.as_deref())
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -126,3 +126,67 @@ fn every_recovery_recipient_change_is_audited_and_shown_with_its_fingerprint() {
     );
     assert_eq!(changes[1].entry.actor, "admin-cli");
 }
+
+fn verify(deployment: &Deployment, expect: Option<&str>) -> std::process::Output {
+    let mut command = std::process::Command::new(common::BIN);
+    command
+        .args(["audit", "verify", "--data-dir"])
+        .arg(deployment.data_dir());
+    if let Some(head) = expect {
+        command.args(["--expect", head]);
+    }
+    command.output().unwrap()
+}
+
+/// The head `audit verify` printed.
+fn head_of(out: &std::process::Output) -> String {
+    let said = String::from_utf8_lossy(&out.stdout);
+    said.split("chain head ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no head in {said}"))
+        .chars()
+        .take(64)
+        .collect()
+}
+
+#[test]
+fn audit_verify_expect_catches_a_log_cut_short() {
+    let deployment = Deployment::new();
+    let out = verify(&deployment, None);
+    assert!(out.status.success(), "{out:?}");
+    let kept = head_of(&out);
+
+    // The log grows (two more entries): the kept head is still in it.
+    register(&deployment, "ines", "investigator");
+    register(&deployment, "jon", "investigator");
+    let out = verify(&deployment, Some(&kept));
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("holds the expected head"), "{said}");
+    let newest = head_of(&out);
+
+    // Someone who controls the server deletes the two newest entries, and the store's
+    // high-water mark that would refuse the smaller store. The rest still chains...
+    std::fs::remove_file(deployment.data_dir().join("store.mark")).unwrap();
+    {
+        let db = sled::open(deployment.data_dir().join("store")).unwrap();
+        let audit = db.open_tree("audit").unwrap();
+        for _ in 0..2 {
+            audit.pop_max().unwrap().unwrap();
+        }
+        db.flush().unwrap();
+    }
+    let out = verify(&deployment, None);
+    assert!(out.status.success(), "the links alone cannot tell: {out:?}");
+    // ...but not to the head kept elsewhere.
+    let out = verify(&deployment, Some(&newest));
+    assert!(!out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("does NOT hold the expected head"), "{said}");
+    assert!(said.contains("deleted from its end"), "{said}");
+    // The older head is still there.
+    assert!(verify(&deployment, Some(&kept)).status.success());
+    let out = verify(&deployment, Some("not-a-head"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("64 hex digits"));
+}
