@@ -24,6 +24,7 @@
 //! | `GET /cases/{id}/attachments/{blob}` | — | 200 `application/octet-stream`: the evidence file, age-encrypted to the case key (decrypt with [`crate::crypto::CaseKey::open_stream`]); 404 without a wrap or if the file is not this case's |
 //! | `GET /investigators` | — | 200 `[`[`InvestigatorWire`]`]` |
 //! | `GET /stats` | — | 200 [`Stats`] |
+//! | `GET /recovery` | — | 200 [`RecoveryRecipientWire`] |
 //! | `POST /admin/investigators` (admin) | [`NewInvestigator`] | 201 [`EnrolmentSecret`] |
 //! | `POST /admin/investigators/{name}/disable` (admin) | — | 204 |
 //! | `DELETE /admin/investigators/{name}` (admin) | — | 204 |
@@ -389,4 +390,17 @@ pub struct BackupWire {
     pub bytes: u64,
     pub cases: u64,
     pub evidence_files: u64,
+}
+
+// Who can read a case (issue 12): the recovery recipient, shown with its fingerprint.
+
+/// `GET /recovery`: the organisation's offline recovery recipient, which every new case
+/// key is also wrapped to, and its fingerprint to compare over a second channel with the
+/// one `quietline admin set-recovery-recipient` printed.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct RecoveryRecipientWire {
+    /// `age1...`, or none if no recovery recipient is registered.
+    pub recipient: Option<String>,
+    /// First 16 hex digits of SHA-256 of the recipient text, in groups of four.
+    pub fingerprint: Option<String>,
 }

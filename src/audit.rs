@@ -47,6 +47,9 @@ pub enum Action {
     /// A closed case deleted at the end of its retention period; nothing of its content
     /// is recorded.
     CasePurged,
+    /// The recovery recipient set or replaced; the detail is its fingerprint. Every new
+    /// case is wrapped to it, so a silent change would let its holder read them all.
+    RecoveryRecipientSet,
 }
 
 /// One audit entry. Its time is a day, like every time the store keeps: the audit log
@@ -112,6 +115,58 @@ pub fn verify<I>(entries: I) -> Result<(u64, [u8; 32]), ChainError>
 where
     I: IntoIterator<Item = (u64, Vec<u8>)>,
 {
+    walk(entries, &mut |_, _| {})
+}
+
+/// Where a head kept elsewhere sits in the chain.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Checked {
+    pub count: u64,
+    pub head: [u8; 32],
+    /// Sequence number of the entry whose hash is the expected head, if any: the chain
+    /// still holds everything up to it. None: the log was cut short or rewritten.
+    pub expected_at: Option<u64>,
+}
+
+/// Like [`verify`], and also finds `expected` (a head printed earlier by `audit verify`)
+/// among the entries' hashes. A log may grow after a head is kept, so finding it anywhere
+/// is fine; not finding it means entries were removed from the end or the chain was
+/// rewritten, which the links alone cannot show.
+pub fn verify_expecting<I>(entries: I, expected: &[u8; 32]) -> Result<Checked, ChainError>
+where
+    I: IntoIterator<Item = (u64, Vec<u8>)>,
+{
+    let mut expected_at = None;
+    let (count, head) = walk(entries, &mut |seq, hash| {
+        if hash == expected {
+            expected_at = Some(seq);
+        }
+    })?;
+    Ok(Checked {
+        count,
+        head,
+        expected_at,
+    })
+}
+
+/// Reads a head as `audit verify` prints it: 64 hex digits.
+pub fn parse_head(text: &str) -> Option<[u8; 32]> {
+    let text = text.trim();
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut head = [0u8; 32];
+    for (i, byte) in head.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(head)
+}
+
+/// Checks the chain and shows each entry's (sequence number, hash) to `seen`.
+fn walk<I>(entries: I, seen: &mut dyn FnMut(u64, &[u8; 32])) -> Result<(u64, [u8; 32]), ChainError>
+where
+    I: IntoIterator<Item = (u64, Vec<u8>)>,
+{
     let mut previous = GENESIS;
     let mut count = 0u64;
     for (key_seq, bytes) in entries {
@@ -126,6 +181,7 @@ where
         if hash(&sealed.entry) != sealed.hash {
             return Err(ChainError::Altered(key_seq));
         }
+        seen(key_seq, &sealed.hash);
         previous = sealed.hash;
         count += 1;
     }
@@ -178,6 +234,19 @@ mod tests {
             };
             assert_eq!(named, 2, "byte {position}: {error}");
         }
+    }
+
+    #[test]
+    fn a_kept_head_is_found_in_a_grown_chain_and_missed_in_a_cut_one() {
+        let full = chain(6);
+        let (_, head_at_4) = verify(full[..5].to_vec()).unwrap();
+        let grown = verify_expecting(full.clone(), &head_at_4).unwrap();
+        assert_eq!((grown.count, grown.expected_at), (6, Some(4)));
+        let cut = verify_expecting(full[..3].to_vec(), &head_at_4).unwrap();
+        assert_eq!((cut.count, cut.expected_at), (3, None));
+        let text: String = head_at_4.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(parse_head(&text), Some(head_at_4));
+        assert_eq!(parse_head("abc"), None);
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the service (reporter pages and API).
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Make a new investigator identity on this machine, protected by a passphrase, and
     /// print its public recipient for the administrator.
     Keygen {
@@ -62,6 +62,11 @@ pub enum AuditCommand {
     Verify {
         #[command(flatten)]
         data_dir: DataDir,
+        /// A chain head printed by an earlier `audit verify` and kept off the server: fail
+        /// unless the chain still holds it (entries deleted from the end, or a rewritten
+        /// chain, are caught only this way).
+        #[arg(long, value_name = "HEAD")]
+        expect: Option<String>,
     },
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use zeroize::Zeroizing;
 
+use crate::alerts::{self, Alerts, Channel};
 use crate::audit::Action;
 use crate::case::Role;
 use crate::cli::{AdminCommand, RoleArg};
@@ -60,6 +61,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         );
     }
     check_investigators(&store, &config)?;
+    let alerts = Alerts::start(alert_settings(&config)?, store.clone());
 
     let health = Arc::new(Health::new(store.clone(), clock.clone()));
     let (backups, retention) = upkeep_services(&config, &store, &clock)?;
@@ -75,6 +77,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         clock,
         health: health.clone(),
         backups: backups.clone(),
+        alerts: alerts.clone(),
     };
     let state = Arc::new(AppState::new(services, &config));
     spawn_upkeep(&config, state.clone(), backups, retention);
@@ -108,6 +111,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     };
     http::serve(listener, investigators, state, &config, shutdown).await?;
     watchdog.abort();
+    alerts.stop();
     if let Some(why) = health.failure() {
         // Non-zero, so that systemd (Restart=on-failure) or the container restarts us.
         bail!("stopped because the store can no longer write ({why}); start quietline again");
@@ -209,16 +213,69 @@ fn audit_admin(
     action: Action,
     detail: &str,
 ) -> anyhow::Result<()> {
-    store.append_audit(crate::audit::Entry {
-        seq: 0,
-        at: clock.now(),
-        actor: ADMIN_CLI.to_owned(),
-        action,
-        case: None,
-        detail: detail.to_owned(),
-        prev: crate::audit::GENESIS,
-    })?;
+    crate::service::record_audit(store, clock, ADMIN_CLI, action, None, detail)?;
     Ok(())
+}
+
+/// The alert channels of `serve`, checked at start so that a typo fails now rather than
+/// at the first urgent report.
+fn alert_settings(config: &ServeConfig) -> anyhow::Result<alerts::Settings> {
+    let mut channels = Vec::new();
+    if let Some(url) = &config.alert_smtp {
+        let password = config
+            .alert_smtp_password_file
+            .as_deref()
+            .map(read_password_file)
+            .transpose()?;
+        let smtp = alerts::channels::Smtp::parse(
+            url,
+            password,
+            config.alert_from.as_deref(),
+            &config.alert_to,
+        )
+        .map_err(anyhow::Error::msg)?;
+        channels.push(Channel::Mail(smtp));
+    }
+    if let Some(url) = &config.alert_webhook {
+        let hook = alerts::channels::Webhook::parse(url).map_err(anyhow::Error::msg)?;
+        channels.push(Channel::Webhook(hook));
+    }
+    Ok(alerts::Settings {
+        channels,
+        // Checked by `ServeConfig::validate`.
+        language: crate::i18n::Lang::from_code(&config.alert_language)
+            .unwrap_or(crate::i18n::Lang::En),
+        digest_every: alerts::parse_period(&config.alert_digest_every)
+            .map_err(anyhow::Error::msg)?,
+        deadline_hour: config.alert_deadline_hour,
+    })
+}
+
+/// Reads the SMTP password: the file's first line. Refuses a file others may read.
+fn read_password_file(path: &Path) -> anyhow::Result<Zeroizing<String>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("cannot read --alert-smtp-password-file {}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            bail!(
+                "--alert-smtp-password-file {} can be read by other users; chmod 600 it",
+                path.display()
+            );
+        }
+    }
+    let text =
+        Zeroizing::new(std::fs::read_to_string(path).with_context(|| {
+            format!("cannot read --alert-smtp-password-file {}", path.display())
+        })?);
+    let password = Zeroizing::new(text.lines().next().unwrap_or_default().to_owned());
+    if password.is_empty() {
+        bail!("--alert-smtp-password-file {} is empty", path.display());
+    }
+    Ok(password)
 }
 
 /// Refuses to run without someone able to read reports, and keeps demo keys and real
@@ -249,6 +306,12 @@ fn check_investigators(store: &Arc<dyn Store>, config: &ServeConfig) -> anyhow::
         bail!(
             "this data directory was used with --demo and holds a throwaway investigator; \
              start with a fresh --data-dir for real use"
+        );
+    }
+    if !investigators.iter().any(|i| i.can_log_in()) && investigators.iter().any(|i| i.enabled) {
+        tracing::warn!(
+            "no investigator has enrolled yet: reports are refused until one does (new cases \
+             are wrapped to enrolled investigators only)"
         );
     }
     if !investigators.iter().any(|i| i.enabled) {
@@ -403,12 +466,17 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
             data_dir,
             recipient,
         } => {
-            let recipient = crate::crypto::InvestigatorRecipient::parse(&recipient)?;
-            let store = SledStore::open(&data_dir.path)?;
-            store.set_recovery_recipient(&recipient.to_string())?;
+            let fingerprint =
+                open_accounts(&data_dir.path)?.set_recovery_recipient(ADMIN_CLI, &recipient)?;
             println!(
                 "recovery recipient set; cases reported from now on are also wrapped to it \
                  (earlier cases are not)"
+            );
+            println!("fingerprint: {fingerprint}");
+            eprintln!(
+                "Read this fingerprint out to a second administrator over another channel (a \
+                 phone call): their desk shows the recovery recipient's fingerprint in the same \
+                 form, and the change is in the audit log."
             );
         }
         AdminCommand::AddBackupRecipient {
@@ -448,12 +516,40 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Recomputes the audit chain and names the first entry that does not fit.
-pub fn audit_verify(data_dir: &Path) -> anyhow::Result<()> {
+/// Recomputes the audit chain and names the first entry that does not fit; with
+/// `expect`, also fails unless the chain still holds that head (kept off the server).
+pub fn audit_verify(data_dir: &Path, expect: Option<&str>) -> anyhow::Result<()> {
+    let hex = |h: &[u8; 32]| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
     let store = SledStore::open(data_dir)?;
-    let (count, head) = crate::audit::verify(store.audit_entries()?)?;
-    let head: String = head.iter().map(|b| format!("{b:02x}")).collect();
-    println!("audit log intact: {count} entries; chain head {head}");
+    let Some(expect) = expect else {
+        let (count, head) = crate::audit::verify(store.audit_entries()?)?;
+        println!(
+            "audit log intact: {count} entries; chain head {}",
+            hex(&head)
+        );
+        return Ok(());
+    };
+    let Some(expected) = crate::audit::parse_head(expect) else {
+        bail!("--expect takes a chain head as `audit verify` prints it: 64 hex digits");
+    };
+    let checked = crate::audit::verify_expecting(store.audit_entries()?, &expected)?;
+    let Some(at) = checked.expected_at else {
+        bail!(
+            "the audit log does NOT hold the expected head {expect}: its {} entries end at \
+             head {}. Entries were deleted from its end, or the chain was rewritten. Keep \
+             the data directory as it is, and compare with the backups and the heads kept \
+             elsewhere to find when.",
+            checked.count,
+            hex(&checked.head)
+        );
+    };
+    println!(
+        "audit log intact: {} entries; chain head {}; it holds the expected head at entry \
+         {at} ({} entries since)",
+        checked.count,
+        hex(&checked.head),
+        checked.count - at - 1
+    );
     Ok(())
 }
 

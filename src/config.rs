@@ -160,6 +160,41 @@ pub struct ServeConfig {
     /// evidence, wraps and sessions (checked at start, then daily). Off when unset.
     #[arg(long, env = "QUIETLINE_RETENTION_DAYS")]
     pub retention_days: Option<u32>,
+
+    // Alerts to investigators (`crate::alerts`): content-free counts by mail or webhook.
+    /// Mail server for alerts: smtps://user@host:port (implicit TLS), smtp://user@host:port
+    /// (STARTTLS), or plain smtp://127.0.0.1:port to a local relay. Never a password here.
+    #[arg(long, env = "QUIETLINE_ALERT_SMTP")]
+    pub alert_smtp: Option<String>,
+
+    /// File holding the SMTP password alone (readable by quietline only).
+    #[arg(long, env = "QUIETLINE_ALERT_SMTP_PASSWORD_FILE")]
+    pub alert_smtp_password_file: Option<PathBuf>,
+
+    /// Sender address of alert mail.
+    #[arg(long, env = "QUIETLINE_ALERT_FROM")]
+    pub alert_from: Option<String>,
+
+    /// Address that receives alert mail (a duty inbox); repeat for more.
+    #[arg(long, env = "QUIETLINE_ALERT_TO", value_delimiter = ',')]
+    pub alert_to: Vec<String>,
+
+    /// Webhook that receives alerts as a JSON POST: https://, or http:// on loopback.
+    #[arg(long, env = "QUIETLINE_ALERT_WEBHOOK")]
+    pub alert_webhook: Option<String>,
+
+    /// Period of the digest of new reports and reporter messages, sent at fixed times
+    /// (multiples of it): 30s, 15m, 1h...
+    #[arg(long, env = "QUIETLINE_ALERT_DIGEST_EVERY", default_value = "1h")]
+    pub alert_digest_every: String,
+
+    /// Hour of the day (UTC) of the daily digest of deadlines due within 2 days or past.
+    #[arg(long, env = "QUIETLINE_ALERT_DEADLINE_HOUR", default_value_t = 7)]
+    pub alert_deadline_hour: u8,
+
+    /// Language of alerts: en, fr or es.
+    #[arg(long, env = "QUIETLINE_ALERT_LANGUAGE", default_value = "en")]
+    pub alert_language: String,
 }
 
 /// Reads a period such as `24h`, `90m`, `10s` or `7d`.
@@ -296,6 +331,22 @@ impl ServeConfig {
         }
         if !self.quick_exit_url.starts_with("https://") {
             return Err("--quick-exit-url must be an https:// address".into());
+        }
+        crate::alerts::parse_period(&self.alert_digest_every)?;
+        if self.alert_deadline_hour > 23 {
+            return Err("--alert-deadline-hour must be 0 to 23 (UTC)".into());
+        }
+        if crate::i18n::Lang::from_code(&self.alert_language).is_none() {
+            return Err("--alert-language must be en, fr or es".into());
+        }
+        if self.alert_smtp.is_none()
+            && (self.alert_from.is_some()
+                || !self.alert_to.is_empty()
+                || self.alert_smtp_password_file.is_some())
+        {
+            return Err(
+                "--alert-from, --alert-to and --alert-smtp-password-file need --alert-smtp".into(),
+            );
         }
         Ok(())
     }

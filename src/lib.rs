@@ -13,7 +13,8 @@
 //!   role or name), [`message`] (the plaintext schema of a thread entry), [`crypto`]
 //!   (tokens, KDF, keys, wraps, TOTP, the identity file), [`evidence`] (metadata
 //!   removal), [`audit`] (the hash chain) and [`api`] (the investigator API's wire types).
-//!   They import nothing else of this crate and do no I/O of their own.
+//!   They import nothing else of this crate and do no I/O of their own. [`i18n`] holds
+//!   the compiled-in translations that pages and alerts share.
 //! - **Store**: [`store`] keeps and finds records (sled today) and the evidence blobs. It
 //!   never decides what a status change means: those rules are `case`'s, so that a
 //!   second backend cannot re-implement them.
@@ -23,12 +24,16 @@
 //! - **Faces**: [`http`] (the service's router, the reporter API and pages, the
 //!   investigator API) calls `service` and never the store directly; [`desk`] (the
 //!   investigator's console, on their own machine) calls the API over the network and
-//!   never imports `store`, `service` or `http`.
+//!   never imports `store`, `service` or `http`. [`alerts`] sends content-free counts
+//!   (mail, webhook) on tasks of its own, reading case records from the store.
 //! - **Top**: [`config`], [`cli`], [`commands`] and `main` wire the floors together;
 //!   [`serving`] holds what both web faces share (security headers, the stop signal).
 
 #![forbid(unsafe_code)]
 
+/// Content-free alerts to investigators (mail, webhook): counts only, urgent at once,
+/// the rest in digests at fixed times.
+pub mod alerts;
 /// Wire types of the investigator API, shared by the service and the desk.
 pub mod api;
 /// The hash-chained audit log of investigator actions, pure.
@@ -49,6 +54,8 @@ pub mod desk;
 pub mod evidence;
 /// The HTTP service: router, reporter API and pages.
 pub mod http;
+/// The compiled-in translations and the language they are read in.
+pub mod i18n;
 /// The plaintext schema of a thread entry, shared by the service and the desk.
 pub mod message;
 /// The blocking core both HTTP faces call: reporters, accounts, cases, statistics.

@@ -24,7 +24,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(config) => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
             .and_then(|rt| {
-                let result = rt.block_on(commands::serve(config));
+                let result = rt.block_on(commands::serve(*config));
                 // A store write hung in a blocking thread (sled after ENOSPC) must not
                 // keep a stopped process alive: dropping the runtime would wait for it.
                 rt.shutdown_timeout(std::time::Duration::from_secs(5));
@@ -34,7 +34,9 @@ fn main() -> std::process::ExitCode {
         Command::Enrol(args) => quietline::desk::enrol(args),
         Command::Desk(args) => quietline::desk::run(args),
         Command::Admin(command) => commands::admin(command),
-        Command::Audit(AuditCommand::Verify { data_dir }) => commands::audit_verify(&data_dir.path),
+        Command::Audit(AuditCommand::Verify { data_dir, expect }) => {
+            commands::audit_verify(&data_dir.path, expect.as_deref())
+        }
         Command::Restore {
             from,
             identity,

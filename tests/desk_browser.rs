@@ -30,6 +30,8 @@ fn an_investigator_reads_and_answers_a_case_in_the_browser() {
     let identity_file = keys.path().join("bruno.age");
     write_identity_file(&bruno, PASSPHRASE, &identity_file);
     let server = deployment.start(&[]);
+    // Enrolled before the reports: new cases are wrapped to enrolled investigators only.
+    let mut authenticator = desk::enrol(&server, "bruno", &secret);
     let (status, reply) = server.post_json(
         "/api/v1/reports",
         &json!({
@@ -54,7 +56,6 @@ fn an_investigator_reads_and_answers_a_case_in_the_browser() {
         }],
     );
     assert_eq!(status, 201, "{reply}");
-    let mut authenticator = desk::enrol(&server, "bruno", &secret);
     let desk = Desk::start(
         &server,
         &identity_file,

@@ -56,6 +56,8 @@ fn a_photo_loses_its_gps_and_is_stored_encrypted_under_a_random_name() {
     let deployment = Deployment::new();
     let (identity, secret) = register(&deployment, "hana", "investigator");
     let server = deployment.start(&[]);
+    // Enrolled before the report: new cases are wrapped to enrolled investigators only.
+    let mut hana = Account::enrol(&server, "hana", identity, &secret);
     // The fixture really carries location data.
     assert!(contains(PHOTO, b"Exif\0\0"));
 
@@ -126,7 +128,6 @@ fn a_photo_loses_its_gps_and_is_stored_encrypted_under_a_random_name() {
     }
 
     // The investigator downloads it and decrypts it on their side: the cleaned photo.
-    let mut hana = Account::enrol(&server, "hana", identity, &secret);
     let inv = hana.login(&server);
     let (_, list) = server.inv_get(&inv, "/cases");
     let id = list["cases"][0]["id"].as_str().unwrap().to_owned();

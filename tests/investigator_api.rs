@@ -478,10 +478,10 @@ fn the_audit_log_verifies_and_names_a_tampered_entry() {
     let out = verify();
     assert!(out.status.success(), "{out:?}");
     let said = String::from_utf8_lossy(&out.stdout);
-    // ana and gus added, gus enrolled, logged in, opened the case.
-    assert!(said.contains("intact: 5 entries"), "{said}");
+    // ana added and enrolled, gus added, enrolled, logged in, opened the case.
+    assert!(said.contains("intact: 6 entries"), "{said}");
 
-    // Change one byte of entry 3 (the login) directly in the store.
+    // Change one byte of entry 3 (gus's enrolment) directly in the store.
     {
         let db = sled::open(deployment.data_dir().join("store")).unwrap();
         let audit = db.open_tree("audit").unwrap();

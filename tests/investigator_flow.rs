@@ -39,8 +39,13 @@ fn an_investigator_enrols_reads_in_the_desk_and_the_reporter_sees_the_answer() {
     let identity_file = keys.path().join("bruno.age");
     write_identity_file(&bruno, PASSPHRASE, &identity_file);
 
-    // Two reports, the urgent one second: the desk must still list it first.
+    // Bruno enrols first: new cases are wrapped to enrolled investigators only.
     let server = deployment.start(&[]);
+    let enrolling = Instant::now();
+    let mut authenticator = desk::enrol(&server, "bruno", &bruno_secret);
+    eprintln!("enrol took {:.1?}", enrolling.elapsed());
+
+    // Two reports, the urgent one second: the desk must still list it first.
     let (status, reply) = server.post_json(
         "/api/v1/reports",
         &json!({"body": "A routine report (flow-calm)", "category": "other", "urgent": false}),
@@ -62,9 +67,6 @@ fn an_investigator_enrols_reads_in_the_desk_and_the_reporter_sees_the_answer() {
     let server = deployment.start(&[]);
     let mut carla = Account::enrol(&server, "carla", carla_identity, &carla_secret);
 
-    let enrolling = Instant::now();
-    let mut authenticator = desk::enrol(&server, "bruno", &bruno_secret);
-    eprintln!("enrol took {:.1?}", enrolling.elapsed());
     let starting = Instant::now();
     let mut desk = Desk::start(
         &server,
@@ -364,6 +366,8 @@ fn evidence_is_listed_in_the_desk_and_downloads_decrypted_without_its_metadata()
     let identity_file = keys.path().join("bruno.age");
     write_identity_file(&bruno, PASSPHRASE, &identity_file);
     let server = deployment.start(&[]);
+    // Enrolled before the reports: new cases are wrapped to enrolled investigators only.
+    let mut authenticator = desk::enrol(&server, "bruno", &bruno_secret);
 
     // The fixture really carries what must not reach the investigator.
     let gps_pointer: &[u8] = &[0x88, 0x25, 0x00, 0x04]; // GPS IFD tag, big-endian
@@ -415,7 +419,6 @@ fn evidence_is_listed_in_the_desk_and_downloads_decrypted_without_its_metadata()
     );
     assert_eq!(status, 201, "{reply}");
 
-    let mut authenticator = desk::enrol(&server, "bruno", &bruno_secret);
     let desk = Desk::start(
         &server,
         &identity_file,
@@ -563,6 +566,8 @@ fn a_large_evidence_file_streams_through_the_desk_in_constant_memory() {
     let identity_file = keys.path().join("bruno.age");
     write_identity_file(&bruno, PASSPHRASE, &identity_file);
     let server = deployment.start(&[]);
+    // Enrolled before the report: new cases are wrapped to enrolled investigators only.
+    let mut authenticator = desk::enrol(&server, "bruno", &bruno_secret);
     let (status, reply) = submit_with_evidence(
         &server,
         &[("body", "The whole meeting"), ("category", "bribe_offered")],
@@ -575,7 +580,6 @@ fn a_large_evidence_file_streams_through_the_desk_in_constant_memory() {
     assert_eq!(status, 201, "{reply}");
     drop(file);
 
-    let mut authenticator = desk::enrol(&server, "bruno", &bruno_secret);
     let desk = Desk::start(
         &server,
         &identity_file,

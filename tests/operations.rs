@@ -201,7 +201,8 @@ fn admin_commands_refuse_a_directory_in_use() {
 
 #[test]
 fn slow_token_derivations_shed_load_and_never_stall_other_requests() {
-    let deployment = Deployment::new();
+    // Unenrolled: the first start must be this test's, with its heavy KDF settings.
+    let deployment = Deployment::unenrolled();
     // Heavy argon2 (64 MiB, t = 3), one worker, a queue of one: a burst of logins must be
     // partly refused with 503 + Retry-After, and the health check must keep answering.
     let server = deployment.start(&[

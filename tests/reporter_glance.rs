@@ -223,6 +223,8 @@ fn the_header_keeps_quick_exit_top_right_from_320_to_1280_px() {
     let identity_file = keys.path().join("bruno.age");
     write_identity_file(&bruno, PASSPHRASE, &identity_file);
     let server = deployment.start(&[]);
+    // Enrolled before the report, so that its key is wrapped to him too.
+    let mut authenticator = common::desk::enrol(&server, "bruno", &secret);
     let token = server.submit("glance-header report");
     let browser = Browser::start();
 
@@ -240,7 +242,6 @@ fn the_header_keeps_quick_exit_top_right_from_320_to_1280_px() {
 
     // The desk: the case id wraps instead of overflowing, and log-out sits in the header
     // row with the other items.
-    let mut authenticator = common::desk::enrol(&server, "bruno", &secret);
     let desk = Desk::start(
         &server,
         &identity_file,

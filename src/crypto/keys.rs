@@ -146,6 +146,17 @@ impl InvestigatorRecipient {
     pub fn as_age(&self) -> &dyn age::Recipient {
         &self.0
     }
+
+    /// A short form to read out over a second channel (a phone call) and compare with
+    /// what the desk shows: the first 16 hex digits of SHA-256 of the `age1...` text, in
+    /// groups of four (`3f2a 9c41 07be d5e8`).
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.to_string().as_bytes());
+        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let groups: Vec<&str> = (0..4).map(|i| &hex[4 * i..4 * i + 4]).collect();
+        groups.join(" ")
+    }
 }
 
 impl std::fmt::Display for InvestigatorRecipient {

@@ -45,6 +45,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/investigator/threads", post(threads))
         .route("/api/v1/investigator/investigators", get(investigators))
         .route("/api/v1/investigator/stats", get(stats))
+        .route("/api/v1/investigator/recovery", get(recovery))
         .route("/api/v1/investigator/admin/investigators", post(admin_add))
         .route(
             "/api/v1/investigator/admin/investigators/{name}/disable",
@@ -327,6 +328,16 @@ async fn investigators(
     let accounts = state.accounts.clone();
     Ok(Json(
         blocking::run(move || accounts.investigators()).await??,
+    ))
+}
+
+async fn recovery(
+    State(state): State<Arc<AppState>>,
+    Session(_): Session,
+) -> Result<Json<crate::api::RecoveryRecipientWire>, Error> {
+    let accounts = state.accounts.clone();
+    Ok(Json(
+        blocking::run(move || accounts.recovery_recipient()).await??,
     ))
 }
 

@@ -45,6 +45,8 @@ pub struct Services {
     pub health: Arc<Health>,
     /// Shared with the scheduled backups of `serve`.
     pub backups: Arc<Backups>,
+    /// Content-free alerts; reporter actions add to its counts and never wait for it.
+    pub alerts: crate::alerts::Alerts,
 }
 
 /// What every handler shares. Each part documents its own locking.
@@ -64,6 +66,7 @@ pub struct AppState {
     /// Largest body of requests without evidence files, including JSON sent to the routes
     /// that also take files.
     max_body_bytes: usize,
+    alerts: crate::alerts::Alerts,
 }
 
 impl AppState {
@@ -85,6 +88,7 @@ impl AppState {
             uploads: config.upload_limits(),
             upload_slots: Arc::new(tokio::sync::Semaphore::new(config.max_uploads)),
             max_body_bytes: config.max_body_bytes,
+            alerts: services.alerts,
         }
     }
 }

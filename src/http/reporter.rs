@@ -62,6 +62,7 @@ pub async fn submit_report(
         key,
         blobs: submission.blobs.clone(),
     };
+    let urgent = report.urgent;
     let reporting = state.reporting.clone();
     let today = state.clock.today();
     let token = state
@@ -69,6 +70,8 @@ pub async fn submit_report(
         .run_submission(move |memory| reporting.submit(report, today, memory))
         .await??;
     guard.keep();
+    // Counts only, after the case is stored; never waits for a mail or webhook.
+    state.alerts.report_received(urgent);
     Ok(token)
 }
 
@@ -106,5 +109,6 @@ pub async fn add_follow_up(
     let today = state.clock.today();
     blocking::run(move || reporting.follow_up(&case, content, &blobs, today)).await??;
     guard.keep();
+    state.alerts.reporter_wrote();
     Ok(())
 }

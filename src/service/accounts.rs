@@ -125,6 +125,38 @@ impl Accounts {
         record_audit(&*self.store, &*self.clock, actor, action, None, detail)
     }
 
+    /// Sets or replaces the recovery recipient, with an audit entry naming its
+    /// fingerprint (and the one it replaced); returns the new fingerprint.
+    pub fn set_recovery_recipient(&self, actor: &str, recipient: &str) -> Result<String> {
+        let recipient = InvestigatorRecipient::parse(recipient).map_err(Error::BadRecipient)?;
+        let previous = self
+            .store
+            .recovery_recipient()?
+            .and_then(|p| InvestigatorRecipient::parse(&p).ok());
+        self.store.set_recovery_recipient(&recipient.to_string())?;
+        let fingerprint = recipient.fingerprint();
+        let detail = match previous {
+            Some(p) => format!("{fingerprint} (replaces {})", p.fingerprint()),
+            None => fingerprint.clone(),
+        };
+        self.audit(actor, Action::RecoveryRecipientSet, &detail)?;
+        Ok(fingerprint)
+    }
+
+    /// The recovery recipient and its fingerprint, for the desk to show.
+    pub fn recovery_recipient(&self) -> Result<crate::api::RecoveryRecipientWire> {
+        let recipient = self
+            .store
+            .recovery_recipient()?
+            .map(|r| InvestigatorRecipient::parse(&r))
+            .transpose()
+            .map_err(Error::BadRecipient)?;
+        Ok(crate::api::RecoveryRecipientWire {
+            fingerprint: recipient.as_ref().map(InvestigatorRecipient::fingerprint),
+            recipient: recipient.map(|r| r.to_string()),
+        })
+    }
+
     /// Registers an investigator and returns the one-time enrolment secret to hand them.
     pub fn add_investigator(
         &self,

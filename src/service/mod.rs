@@ -51,7 +51,7 @@ use crate::store::{CaseId, Store};
 const SECONDS_PER_DAY: u64 = 86_400;
 
 /// Appends an investigator's action to the audit chain.
-fn record_audit(
+pub(crate) fn record_audit(
     store: &dyn Store,
     clock: &dyn Clock,
     actor: &str,

@@ -157,7 +157,10 @@ impl Reporting {
             .store
             .investigators()?
             .into_iter()
-            .filter(|i| i.enabled)
+            // Enrolled investigators only (and a demo's throwaway one): an account an
+            // admin adds must not read new cases before its owner has set a password
+            // and a second factor (issue 12: a compromised admin adding a key of theirs).
+            .filter(|i| i.can_log_in() || (i.enabled && i.demo))
             .map(|i| (i.name, i.recipient))
             .collect();
         if investigators.is_empty() {

@@ -1408,9 +1408,20 @@ mod tests {
             store.create_case(keep).unwrap();
             store.create_case(new_case(lookup(2))).unwrap();
         }
-        // Simulate a loss behind the store's back: an older copy of the store.
+        // Simulate a loss behind the store's back: an older copy of the store. sled's
+        // background thread may hold the file lock a moment after the store is dropped.
         {
-            let db = sled::open(dir.path().join("store")).unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            let db = loop {
+                match sled::open(dir.path().join("store")) {
+                    Ok(db) => break db,
+                    Err(e) if std::time::Instant::now() < deadline => {
+                        let _ = e;
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            };
             let cases = db.open_tree("cases").unwrap();
             let lost = cases
                 .iter()

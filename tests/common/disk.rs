@@ -52,7 +52,7 @@ impl SmallDisk {
         self.dir.path()
     }
 
-    /// The data directory, on the small disk, with one registered investigator.
+    /// The data directory, on the small disk, with one enrolled investigator.
     pub fn deployment(&self) -> PathBuf {
         let data = self.path().join("data");
         let recipient = quietline::crypto::InvestigatorIdentity::generate()
@@ -65,6 +65,7 @@ impl SmallDisk {
             .output()
             .unwrap();
         assert!(out.status.success(), "add-investigator failed: {out:?}");
+        super::enrol_on_own_start(&data, self.logs.path(), "ana", &super::printed_secret(&out));
         data
     }
 

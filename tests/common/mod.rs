@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod desk;
 pub mod disk;
+pub mod smtp;
 pub mod store;
 pub mod webdriver;
 
@@ -27,14 +28,34 @@ pub struct Deployment {
     pub data: tempfile::TempDir,
     pub logs: tempfile::TempDir,
     pub investigator: InvestigatorIdentity,
+    /// The enrolment secret of "ana" (used once, by [`Deployment::new`]).
+    ana_secret: String,
 }
 
 impl Deployment {
+    /// A deployment whose investigator "ana" has enrolled (through a first start of the
+    /// service, with fast KDF settings): new cases are wrapped to enrolled investigators
+    /// only, so a deployment without one accepts no report.
     pub fn new() -> Self {
-        let deployment = Deployment {
+        let deployment = Deployment::unenrolled();
+        deployment.enrol_ana();
+        deployment
+    }
+
+    /// Enrols "ana" with the secret her registration printed, on a server started for
+    /// that alone.
+    fn enrol_ana(&self) {
+        enrol_on_own_start(self.data_dir(), self.logs.path(), "ana", &self.ana_secret);
+    }
+
+    /// A deployment whose investigator "ana" is registered but has not enrolled, and
+    /// whose KDF settings are not fixed yet (the first start fixes them).
+    pub fn unenrolled() -> Self {
+        let mut deployment = Deployment {
             data: tempfile::tempdir().unwrap(),
             logs: tempfile::tempdir().unwrap(),
             investigator: InvestigatorIdentity::generate(),
+            ana_secret: String::new(),
         };
         let recipient = deployment.investigator.recipient().to_string();
         let out = deployment.admin(&[
@@ -45,6 +66,7 @@ impl Deployment {
             &recipient,
         ]);
         assert!(out.status.success(), "add-investigator failed: {out:?}");
+        deployment.ana_secret = printed_secret(&out);
         deployment
     }
 
@@ -68,6 +90,34 @@ impl Deployment {
     pub fn start(&self, extra: &[&str]) -> Server {
         Server::start(self.data_dir(), self.logs.path(), extra)
     }
+}
+
+/// The enrolment secret `admin add-investigator` printed.
+pub fn printed_secret(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("enrolment secret: "))
+        .expect("add-investigator prints the enrolment secret")
+        .to_owned()
+}
+
+/// Enrols a registered investigator on a server started for that alone: new cases are
+/// wrapped to enrolled investigators only, so a deployment needs one to take reports.
+pub fn enrol_on_own_start(data: &Path, logs: &Path, name: &str, secret: &str) {
+    let server = Server::start(data, logs, &[]);
+    let (status, reply) = server.post_json(
+        "/api/v1/investigator/enrol",
+        &serde_json::json!({"name": name, "enrolment_secret": secret, "password": accounts::PASSWORD}),
+    );
+    assert_eq!(status, 200, "{reply}");
+    let mut app = accounts::Authenticator::new(reply["totp_secret"].as_str().unwrap());
+    let code = app.next_code();
+    let (status, reply) = server.post_json(
+        "/api/v1/investigator/enrol/confirm",
+        &serde_json::json!({"name": name, "enrolment_secret": secret, "code": code}),
+    );
+    assert_eq!(status, 204, "{reply}");
+    server.stop();
 }
 
 /// A running `quietline serve`. Killed when dropped.

@@ -161,3 +161,31 @@ evidence-clean-already = no identifying data found
 evidence-not-cleaned = stored as it was: this kind of file could not be cleaned and may still carry data from your device
 case-evidence = Files
 error-file-too-large = A file is larger than the service accepts. Nothing was sent. Send smaller files, or fewer at a time.
+
+## Alerts to investigators (mail, webhook). Content-free: counts only, never a case's
+## text, category, id, token or file name.
+
+alert-subject-urgent = Urgent report waiting
+alert-subject-digest = New activity on the reporting service
+alert-subject-deadlines = Deadlines on the reporting service
+alert-urgent = { $count ->
+    [one] 1 new urgent report.
+   *[other] { $count } new urgent reports.
+}
+alert-new-reports = { $count ->
+    [one] 1 new report.
+   *[other] { $count } new reports.
+}
+alert-reporter-messages = { $count ->
+    [one] 1 new message from a reporter.
+   *[other] { $count } new messages from reporters.
+}
+alert-due-soon = { $count ->
+    [one] 1 case has a deadline within 2 days.
+   *[other] { $count } cases have a deadline within 2 days.
+}
+alert-overdue = { $count ->
+    [one] 1 case is past a deadline.
+   *[other] { $count } cases are past a deadline.
+}
+alert-open-desk = Open the desk to read them. This message holds no case content, on purpose.

@@ -161,3 +161,30 @@ evidence-clean-already = no se encontraron datos identificativos
 evidence-not-cleaned = guardado tal como estaba: este tipo de archivo no se puede limpiar y puede contener aún datos de su dispositivo
 case-evidence = Archivos
 error-file-too-large = Un archivo supera el tamaño que acepta el servicio. No se ha enviado nada. Envíe archivos más pequeños o menos a la vez.
+
+## Alertas a los investigadores (correo, webhook). Sin contenido: solo cifras.
+
+alert-subject-urgent = Denuncia urgente en espera
+alert-subject-digest = Nueva actividad en el servicio de denuncias
+alert-subject-deadlines = Plazos en el servicio de denuncias
+alert-urgent = { $count ->
+    [one] 1 denuncia urgente nueva.
+   *[other] { $count } denuncias urgentes nuevas.
+}
+alert-new-reports = { $count ->
+    [one] 1 denuncia nueva.
+   *[other] { $count } denuncias nuevas.
+}
+alert-reporter-messages = { $count ->
+    [one] 1 mensaje nuevo de un denunciante.
+   *[other] { $count } mensajes nuevos de denunciantes.
+}
+alert-due-soon = { $count ->
+    [one] 1 caso vence en los próximos 2 días.
+   *[other] { $count } casos vencen en los próximos 2 días.
+}
+alert-overdue = { $count ->
+    [one] 1 caso ha superado un plazo.
+   *[other] { $count } casos han superado un plazo.
+}
+alert-open-desk = Abra el escritorio para leerlos. Este mensaje no contiene, a propósito, nada de los casos.

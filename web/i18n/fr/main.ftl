@@ -167,3 +167,30 @@ evidence-clean-already = aucune donnée identifiante trouvée
 evidence-not-cleaned = conservé tel quel : ce type de fichier ne peut pas être nettoyé et peut encore contenir des données de votre appareil
 case-evidence = Fichiers
 error-file-too-large = Un fichier dépasse la taille acceptée par le service. Rien n'a été envoyé. Envoyez des fichiers plus petits, ou moins à la fois.
+
+## Alertes aux enquêteurs (courriel, webhook). Sans contenu : des nombres seulement.
+
+alert-subject-urgent = Signalement urgent en attente
+alert-subject-digest = Nouvelle activité sur le service de signalement
+alert-subject-deadlines = Délais sur le service de signalement
+alert-urgent = { $count ->
+    [one] { $count } nouveau signalement urgent.
+   *[other] { $count } nouveaux signalements urgents.
+}
+alert-new-reports = { $count ->
+    [one] { $count } nouveau signalement.
+   *[other] { $count } nouveaux signalements.
+}
+alert-reporter-messages = { $count ->
+    [one] { $count } nouveau message d'un lanceur d'alerte.
+   *[other] { $count } nouveaux messages de lanceurs d'alerte.
+}
+alert-due-soon = { $count ->
+    [one] { $count } dossier arrive à échéance dans les 2 jours.
+   *[other] { $count } dossiers arrivent à échéance dans les 2 jours.
+}
+alert-overdue = { $count ->
+    [one] { $count } dossier a dépassé un délai.
+   *[other] { $count } dossiers ont dépassé un délai.
+}
+alert-open-desk = Ouvrez le poste d'enquête pour les lire. Ce message ne contient volontairement aucun contenu de dossier.

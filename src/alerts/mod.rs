@@ -1,0 +1,365 @@
+//! Content-free alerts to investigators, so that nobody has to open the desk to learn
+//! that an urgent report has arrived.
+//!
+//! - A new urgent report is alerted at once.
+//! - New reports and reporter messages are counted and sent in a digest at fixed times
+//!   (`--alert-digest-every`, aligned to the clock: on the hour by default), so that a
+//!   mail provider cannot time each report. A digest with nothing to count is not sent.
+//! - Cases within two days of a deadline, and cases past one, go in a daily digest
+//!   (`--alert-deadline-hour`, UTC), counted from the case records.
+//!
+//! What an alert says is in [`content`]: counts only. How it leaves is in [`channels`].
+//!
+//! Reporters never wait for an alert: [`Alerts::report_received`] and
+//! [`Alerts::reporter_wrote`] only add to counters. A scheduler task turns counts into
+//! alerts; each channel has a sender task of its own with a bounded queue, which retries
+//! a failed send with backoff and gives up after [`ATTEMPTS`]. Memory is bounded by
+//! construction: counters, and at most [`QUEUE`] alerts per channel.
+
+pub mod channels;
+pub mod content;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{Notify, mpsc};
+
+use crate::case::Day;
+use crate::i18n::Lang;
+use crate::store::Store;
+pub use channels::Channel;
+pub use content::{Alert, Counts, Kind};
+
+/// Alerts waiting per channel; past that, the newest is dropped and the drop is logged.
+/// Alerts are counts, so a backlog this long means the channel is down, not that counts
+/// are lost: the next digest counts again.
+pub const QUEUE: usize = 32;
+/// Tries per alert and channel before it is given up.
+pub const ATTEMPTS: u32 = 10;
+/// First wait after a failed send; doubled after each failure, up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_secs(2);
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// What `serve` configured: channels, language and schedule.
+pub struct Settings {
+    pub channels: Vec<Channel>,
+    pub language: Lang,
+    /// Period of the activity digest; digests go out at multiples of it since the epoch.
+    pub digest_every: Duration,
+    /// Hour of the day (UTC) of the deadline digest.
+    pub deadline_hour: u8,
+}
+
+/// Reads `--alert-digest-every`: a whole number of seconds, minutes or hours (`90s`,
+/// `15m`, `1h`).
+pub fn parse_period(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a period like 30s, 15m or 1h"))?;
+    let seconds = match unit {
+        "s" => number,
+        "m" => number.saturating_mul(60),
+        "h" => number.saturating_mul(3600),
+        _ => return Err(format!("{text:?} is not a period like 30s, 15m or 1h")),
+    };
+    if seconds == 0 || seconds > 7 * 86_400 {
+        return Err("--alert-digest-every must be between 1s and 168h".into());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+/// Counts not yet turned into an alert.
+#[derive(Default)]
+struct Pending {
+    urgent: AtomicU64,
+    new_reports: AtomicU64,
+    reporter_messages: AtomicU64,
+    urgent_arrived: Notify,
+}
+
+/// One channel's sender: its queue, and how many alerts it still holds (queued or being
+/// tried), for the log line at stop.
+struct Outlet {
+    queue: mpsc::Sender<Arc<Alert>>,
+    holding: Arc<AtomicUsize>,
+    name: &'static str,
+}
+
+/// The handle the reporter faces call. Cheap to clone; does nothing when no channel is
+/// configured.
+#[derive(Clone, Default)]
+pub struct Alerts {
+    inner: Option<Arc<Running>>,
+}
+
+struct Running {
+    pending: Pending,
+    outlets: Vec<Outlet>,
+}
+
+impl Alerts {
+    /// No channel configured: every call is a no-op.
+    pub fn disabled() -> Self {
+        Alerts::default()
+    }
+
+    /// Starts the scheduler and one sender per channel on the current tokio runtime.
+    /// `store` is read once a day for the deadline digest.
+    pub fn start(settings: Settings, store: Arc<dyn Store>) -> Self {
+        if settings.channels.is_empty() {
+            return Alerts::disabled();
+        }
+        let outlets = settings.channels.into_iter().map(start_outlet).collect();
+        let running = Arc::new(Running {
+            pending: Pending::default(),
+            outlets,
+        });
+        tokio::spawn(schedule(
+            running.clone(),
+            settings.language,
+            settings.digest_every,
+            settings.deadline_hour,
+            store,
+        ));
+        Alerts {
+            inner: Some(running),
+        }
+    }
+
+    /// A report was stored. Never blocks.
+    pub fn report_received(&self, urgent: bool) {
+        let Some(running) = &self.inner else { return };
+        running.pending.new_reports.fetch_add(1, Ordering::Relaxed);
+        if urgent {
+            running.pending.urgent.fetch_add(1, Ordering::Relaxed);
+            running.pending.urgent_arrived.notify_one();
+        }
+    }
+
+    /// A reporter added a message to their case. Never blocks.
+    pub fn reporter_wrote(&self) {
+        let Some(running) = &self.inner else { return };
+        running
+            .pending
+            .reporter_messages
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Says in the log what a stop leaves unsent: alerts still queued, and counts that
+    /// had not reached a digest yet. Call once the server has stopped.
+    pub fn stop(&self) {
+        let Some(running) = &self.inner else { return };
+        let queued: usize = running
+            .outlets
+            .iter()
+            .map(|o| o.holding.load(Ordering::SeqCst))
+            .sum();
+        let p = &running.pending;
+        let uncounted = p.urgent.load(Ordering::SeqCst)
+            + p.new_reports.load(Ordering::SeqCst)
+            + p.reporter_messages.load(Ordering::SeqCst);
+        if queued == 0 && uncounted == 0 {
+            tracing::info!("alerts: nothing left unsent at stop");
+            return;
+        }
+        for outlet in &running.outlets {
+            let held = outlet.holding.load(Ordering::SeqCst);
+            if held > 0 {
+                tracing::warn!(
+                    channel = outlet.name,
+                    alerts = held,
+                    "alerts still queued at stop, not sent"
+                );
+            }
+        }
+        tracing::warn!(
+            queued,
+            events_not_yet_in_a_digest = uncounted,
+            "alerts: {queued} alert(s) still queued at stop, not sent; {uncounted} event(s) not yet in a digest"
+        );
+    }
+}
+
+/// Starts one channel's sender task.
+fn start_outlet(channel: Channel) -> Outlet {
+    let (queue, mut received) = mpsc::channel::<Arc<Alert>>(QUEUE);
+    let holding = Arc::new(AtomicUsize::new(0));
+    let name = channel.name();
+    let channel = Arc::new(channel);
+    let held = holding.clone();
+    tokio::spawn(async move {
+        while let Some(alert) = received.recv().await {
+            deliver(&channel, &alert).await;
+            held.fetch_sub(1, Ordering::SeqCst);
+        }
+    });
+    Outlet {
+        queue,
+        holding,
+        name,
+    }
+}
+
+/// Tries one alert on one channel until it goes or [`ATTEMPTS`] have failed. Logs the
+/// channel and the kind of failure, never an address or a server's answer.
+async fn deliver(channel: &Arc<Channel>, alert: &Arc<Alert>) {
+    let mut wait = FIRST_BACKOFF;
+    for attempt in 1..=ATTEMPTS {
+        let (c, a) = (channel.clone(), alert.clone());
+        let outcome = tokio::task::spawn_blocking(move || c.send(&a))
+            .await
+            .unwrap_or(Err("sender panicked"));
+        match outcome {
+            Ok(()) => {
+                tracing::info!(channel = channel.name(), kind = ?alert.kind, "alert sent");
+                return;
+            }
+            Err(error) if attempt < ATTEMPTS => {
+                tracing::warn!(channel = channel.name(), alert = ?alert.kind, error, attempt, retry_in_seconds = wait.as_secs(), "alert not sent; will retry");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(MAX_BACKOFF);
+            }
+            Err(error) => {
+                tracing::error!(channel = channel.name(), alert = ?alert.kind, error, attempts = ATTEMPTS, "alert given up");
+            }
+        }
+    }
+}
+
+impl Running {
+    /// Queues an alert on every channel; a full queue drops it there, with a log line.
+    fn dispatch(&self, alert: Alert) {
+        let alert = Arc::new(alert);
+        for outlet in &self.outlets {
+            outlet.holding.fetch_add(1, Ordering::SeqCst);
+            if outlet.queue.try_send(alert.clone()).is_err() {
+                outlet.holding.fetch_sub(1, Ordering::SeqCst);
+                tracing::error!(channel = outlet.name, alert = ?alert.kind, "alert queue full; alert dropped");
+            }
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Seconds from `now` to the next multiple of `period` after it (a fixed time, the same
+/// for every deployment with that period, whatever happened in between).
+fn until_next_multiple(now: u64, period: u64, offset: u64) -> Duration {
+    let period = period.max(1);
+    // Shift so that the offset falls on a multiple, without going below zero.
+    let shift = period - offset % period;
+    let next = ((now + shift) / period + 1) * period - shift;
+    Duration::from_secs(next - now)
+}
+
+/// Turns counts into alerts: urgent ones at once, the rest at fixed times.
+async fn schedule(
+    running: Arc<Running>,
+    lang: Lang,
+    digest_every: Duration,
+    deadline_hour: u8,
+    store: Arc<dyn Store>,
+) {
+    let period = digest_every.as_secs();
+    let deadline_offset = u64::from(deadline_hour) * 3600;
+    let mut next_digest = tokio::time::Instant::now() + until_next_multiple(unix_now(), period, 0);
+    let mut next_deadlines =
+        tokio::time::Instant::now() + until_next_multiple(unix_now(), 86_400, deadline_offset);
+    let pending = &running.pending;
+    loop {
+        tokio::select! {
+            () = pending.urgent_arrived.notified() => {
+                let counts = Counts {
+                    urgent_reports: pending.urgent.swap(0, Ordering::SeqCst),
+                    ..Counts::default()
+                };
+                if let Some(alert) = content::compose(lang, Kind::Urgent, counts) {
+                    running.dispatch(alert);
+                }
+            }
+            () = tokio::time::sleep_until(next_digest) => {
+                let counts = Counts {
+                    new_reports: pending.new_reports.swap(0, Ordering::SeqCst),
+                    reporter_messages: pending.reporter_messages.swap(0, Ordering::SeqCst),
+                    ..Counts::default()
+                };
+                if let Some(alert) = content::compose(lang, Kind::Digest, counts) {
+                    running.dispatch(alert);
+                }
+                next_digest = tokio::time::Instant::now() + until_next_multiple(unix_now(), period, 0);
+            }
+            () = tokio::time::sleep_until(next_deadlines) => {
+                let store = store.clone();
+                let counted = tokio::task::spawn_blocking(move || deadline_counts(&*store)).await;
+                match counted {
+                    Ok(Ok(counts)) => {
+                        if let Some(alert) = content::compose(lang, Kind::Deadlines, counts) {
+                            running.dispatch(alert);
+                        }
+                    }
+                    _ => tracing::error!("alerts: the deadline digest could not read the cases"),
+                }
+                next_deadlines = tokio::time::Instant::now()
+                    + until_next_multiple(unix_now(), 86_400, deadline_offset);
+            }
+        }
+    }
+}
+
+/// The deadline digest's counts, from every case record. Blocks (reads the store).
+fn deadline_counts(store: &dyn Store) -> crate::store::StoreResult<Counts> {
+    let today = Day::from_unix(unix_now());
+    let mut records = Vec::new();
+    store.visit_cases(&mut |_, record| {
+        // Triage order puts closed cases last: none after the first can count.
+        if matches!(record.status, crate::case::Status::Closed(_)) {
+            return false;
+        }
+        records.push(record.clone());
+        true
+    })?;
+    Ok(content::deadline_counts(&records, today))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_read_like_people_write_them() {
+        assert_eq!(parse_period("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_period("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_period("2s"), Ok(Duration::from_secs(2)));
+        assert!(parse_period("0s").is_err());
+        assert!(parse_period("1d").is_err());
+        assert!(parse_period("h").is_err());
+    }
+
+    #[test]
+    fn digests_go_out_at_fixed_times() {
+        // 10:17:05 with an hourly digest: the next is at 11:00:00.
+        let now = 10 * 3600 + 17 * 60 + 5;
+        assert_eq!(until_next_multiple(now, 3600, 0).as_secs(), 42 * 60 + 55);
+        // Exactly on a multiple: the next one, not now.
+        assert_eq!(until_next_multiple(7200, 3600, 0).as_secs(), 3600);
+        // Daily at 07:00: from 10:17:05 to tomorrow 07:00.
+        assert_eq!(
+            until_next_multiple(now, 86_400, 7 * 3600).as_secs(),
+            86_400 - now + 7 * 3600
+        );
+        assert_eq!(
+            until_next_multiple(3600, 86_400, 7 * 3600).as_secs(),
+            6 * 3600
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! Who can read a case, and an audit log that cannot be cut short unnoticed (issue 12):
+//! new cases are wrapped to enrolled investigators only (and the recovery recipient);
+//! every change of the recovery recipient is audited and shown with its fingerprint;
+//! `audit verify --expect HEAD` catches a log whose newest entries were deleted.
+
+mod common;
+
+use common::Deployment;
+use common::accounts::{Account, register};
+use quietline::audit::{Action, Sealed};
+use quietline::crypto::InvestigatorIdentity;
+use quietline::store::{CaseId, Holder, SledStore, Store};
+
+/// Every case id in the store, in triage order.
+fn case_ids(store: &SledStore) -> Vec<CaseId> {
+    let mut ids = Vec::new();
+    store
+        .visit_cases(&mut |id, _| {
+            ids.push(id);
+            true
+        })
+        .unwrap();
+    ids
+}
+
+fn set_recovery(deployment: &Deployment, recipient: &str) -> String {
+    let out = deployment.admin(&["set-recovery-recipient", "--recipient", recipient]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("fingerprint: "))
+        .unwrap_or_else(|| panic!("no fingerprint in {stdout:?}"))
+        .to_owned()
+}
+
+#[test]
+fn an_account_that_never_enrolled_receives_no_wraps() {
+    let deployment = Deployment::new();
+    let (mallory_id, mallory_secret) = register(&deployment, "mallory", "investigator");
+    let recovery = InvestigatorIdentity::generate();
+    set_recovery(&deployment, &recovery.recipient().to_string());
+
+    let server = deployment.start(&[]);
+    server.submit("before mallory enrolled");
+    server.stop();
+    let first = {
+        let store = SledStore::open(deployment.data_dir()).unwrap();
+        let ids = case_ids(&store);
+        assert_eq!(ids.len(), 1);
+        let id = ids[0];
+        let mallory = Holder::Investigator("mallory".into());
+        assert!(store.wrap(id, &mallory).unwrap().is_none());
+        assert!(
+            store
+                .wrap(id, &Holder::Investigator("ana".into()))
+                .unwrap()
+                .is_some()
+        );
+        assert!(store.wrap(id, &Holder::Recovery).unwrap().is_some());
+        assert_eq!(store.case(id).unwrap().unwrap().holders, vec!["ana"]);
+        id
+    };
+
+    // Once mallory has enrolled (set a password and a second factor), new cases are
+    // wrapped to them too; earlier ones stay as they were.
+    let server = deployment.start(&[]);
+    Account::enrol(&server, "mallory", mallory_id, &mallory_secret);
+    server.submit("after mallory enrolled");
+    server.stop();
+    let store = SledStore::open(deployment.data_dir()).unwrap();
+    let mallory = Holder::Investigator("mallory".into());
+    let ids = case_ids(&store);
+    assert_eq!(ids.len(), 2);
+    let second = ids.into_iter().find(|id| *id != first).unwrap();
+    assert!(store.wrap(second, &mallory).unwrap().is_some());
+    assert!(store.wrap(first, &mallory).unwrap().is_none());
+}
+
+#[test]
+fn every_recovery_recipient_change_is_audited_and_shown_with_its_fingerprint() {
+    let deployment = Deployment::new();
+    let (gus_id, gus_secret) = register(&deployment, "gus", "investigator");
+    let first = InvestigatorIdentity::generate().recipient().to_string();
+    let second = InvestigatorIdentity::generate().recipient().to_string();
+    let first_print = set_recovery(&deployment, &first);
+    let second_print = set_recovery(&deployment, &second);
+    assert_ne!(first_print, second_print);
+    // Four groups of four hex digits: short enough to read out on the phone.
+    assert_eq!(second_print.len(), 19, "{second_print}");
+    assert!(
+        second_print
+            .split(' ')
+            .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_hexdigit()))
+    );
+
+    let server = deployment.start(&[]);
+    let mut gus = Account::enrol(&server, "gus", gus_id, &gus_secret);
+    let session = gus.login(&server);
+    let (status, shown) = server.inv_get(&session, "/recovery");
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["recipient"], second.as_str());
+    assert_eq!(shown["fingerprint"], second_print.as_str());
+    // Not without a session.
+    let (status, _) = common::read(
+        common::agent()
+            .get(&server.url("/api/v1/investigator/recovery"))
+            .call(),
+    );
+    assert_eq!(status, 401);
+    server.stop();
+
+    let store = SledStore::open(deployment.data_dir()).unwrap();
+    let changes: Vec<Sealed> = store
+        .audit_entries()
+        .unwrap()
+        .into_iter()
+        .map(|(_, bytes)| postcard::from_bytes::<Sealed>(&bytes).unwrap())
+        .filter(|s| s.entry.action == Action::RecoveryRecipientSet)
+        .collect();
+    assert_eq!(changes.len(), 2);
+    assert_eq!(changes[0].entry.detail, first_print);
+    assert_eq!(
+        changes[1].entry.detail,
+        format!("{second_print} (replaces {first_print})")
+    );
+    assert_eq!(changes[1].entry.actor, "admin-cli");
+}
+
+fn verify(deployment: &Deployment, expect: Option<&str>) -> std::process::Output {
+    let mut command = std::process::Command::new(common::BIN);
+    command
+        .args(["audit", "verify", "--data-dir"])
+        .arg(deployment.data_dir());
+    if let Some(head) = expect {
+        command.args(["--expect", head]);
+    }
+    command.output().unwrap()
+}
+
+/// The head `audit verify` printed.
+fn head_of(out: &std::process::Output) -> String {
+    let said = String::from_utf8_lossy(&out.stdout);
+    said.split("chain head ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no head in {said}"))
+        .chars()
+        .take(64)
+        .collect()
+}
+
+#[test]
+fn audit_verify_expect_catches_a_log_cut_short() {
+    let deployment = Deployment::new();
+    let out = verify(&deployment, None);
+    assert!(out.status.success(), "{out:?}");
+    let kept = head_of(&out);
+
+    // The log grows (two more entries): the kept head is still in it.
+    register(&deployment, "ines", "investigator");
+    register(&deployment, "jon", "investigator");
+    let out = verify(&deployment, Some(&kept));
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("holds the expected head"), "{said}");
+    let newest = head_of(&out);
+
+    // Someone who controls the server deletes the two newest entries, and the store's
+    // high-water mark that would refuse the smaller store. The rest still chains...
+    std::fs::remove_file(deployment.data_dir().join("store.mark")).unwrap();
+    {
+        let db = sled::open(deployment.data_dir().join("store")).unwrap();
+        let audit = db.open_tree("audit").unwrap();
+        for _ in 0..2 {
+            audit.pop_max().unwrap().unwrap();
+        }
+        db.flush().unwrap();
+    }
+    let out = verify(&deployment, None);
+    assert!(out.status.success(), "the links alone cannot tell: {out:?}");
+    // ...but not to the head kept elsewhere.
+    let out = verify(&deployment, Some(&newest));
+    assert!(!out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("does NOT hold the expected head"), "{said}");
+    assert!(said.contains("deleted from its end"), "{said}");
+    // The older head is still there.
+    assert!(verify(&deployment, Some(&kept)).status.success());
+    let out = verify(&deployment, Some("not-a-head"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("64 hex digits"));
+}
