@@ -18,6 +18,7 @@ use quietline::crypto::{CaseToken, DeploymentSalt, KdfParams, KdfSettings, Looku
 use quietline::service::{Retention, clock};
 use quietline::store::{
     CaseId, Durability, Holder, NewCase, NoteEntry, OpenOptions, SledStore, Store, ThreadEntry,
+    Upkeep,
 };
 
 fn lookups(n: usize) -> Vec<LookupId> {

@@ -172,15 +172,6 @@ pub struct NoteEntry {
     pub ciphertext: Vec<u8>,
 }
 
-/// A logged-in investigator's session; stored under the digest of its id.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct InvestigatorSession {
-    pub name: String,
-    /// Seconds since the Unix epoch.
-    pub created: u64,
-    pub last_used: u64,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
@@ -268,7 +259,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The storage the service needs. Implementations must make every write durable before
 /// returning.
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Upkeep + Send + Sync + 'static {
     /// Stores `proposed` if the deployment has no KDF settings yet; returns the settings in
     /// force either way (stored ones win: changing them would strand every token).
     fn init_kdf(&self, proposed: KdfSettings) -> StoreResult<KdfSettings>;
@@ -360,27 +351,20 @@ pub trait Store: Send + Sync + 'static {
         change: &mut dyn FnMut(&mut InvestigatorRecord),
     ) -> StoreResult<InvestigatorRecord>;
 
-    /// Removes an investigator, every wrap they hold and every session they have;
-    /// returns whether they existed.
+    /// Removes an investigator and every wrap they hold; returns whether they existed.
+    /// (Investigator sessions live in the service's memory, never in the store.)
     fn remove_investigator(&self, name: &str) -> StoreResult<bool>;
-
-    fn put_session(&self, digest: &[u8; 32], session: &InvestigatorSession) -> StoreResult<()>;
-
-    fn session(&self, digest: &[u8; 32]) -> StoreResult<Option<InvestigatorSession>>;
-
-    fn delete_session(&self, digest: &[u8; 32]) -> StoreResult<()>;
-
-    /// Ends every session of one investigator (on disable and removal).
-    fn delete_sessions_of(&self, name: &str) -> StoreResult<()>;
 
     /// Appends an entry to the audit chain (its sequence number and link are set here).
     fn append_audit(&self, entry: audit::Entry) -> StoreResult<audit::Sealed>;
 
     /// The stored audit entries in order, as (key sequence number, encoded entry).
     fn audit_entries(&self) -> StoreResult<Vec<(u64, Vec<u8>)>>;
+}
 
-    // --- Backups and retention -------------------------------------------------------
-
+/// What a store offers for its own upkeep: backups and retention. Every [`Store`] is one;
+/// callers of these methods bring the trait into scope.
+pub trait Upkeep {
     /// The backup recipients (`age1...`) registered with `admin add-backup-recipient`.
     fn backup_recipients(&self) -> StoreResult<Vec<String>>;
 

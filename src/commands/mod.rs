@@ -1,0 +1,75 @@
+//! What each command does. `main` parses the command line and calls one of these:
+//! `serve` (serve.rs: the service, its watchdog and its scheduled upkeep) or the command
+//! line's own work (admin.rs: keygen, admin, audit verify, restore).
+
+mod admin;
+mod serve;
+
+pub use admin::{admin, audit_verify, keygen, restore};
+pub use serve::serve;
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use zeroize::Zeroizing;
+
+use crate::alerts::{self, Alerts, Channel};
+use crate::audit::Action;
+use crate::case::Role;
+use crate::cli::{AdminCommand, RoleArg};
+use crate::config::ServeConfig;
+use crate::crypto::identity_file::{self, ScryptWork};
+use crate::crypto::{DeploymentSalt, InvestigatorIdentity, KdfParams, KdfSettings};
+use crate::http::{self, AppState, Services};
+use crate::service::{
+    Accounts, Backups, Cases, Clock, Health, Reporting, Retention, SessionLimits, clock,
+};
+use crate::store::{MAX_DAYS_AHEAD, OpenOptions, SledStore, Store, StoreError};
+
+/// Appends an action of the administrator who started `serve` to the audit chain.
+fn audit_admin(
+    store: &SledStore,
+    clock: &dyn clock::Clock,
+    action: Action,
+    detail: &str,
+) -> anyhow::Result<()> {
+    crate::service::record_audit(store, clock, ADMIN_CLI, action, None, detail)?;
+    Ok(())
+}
+
+/// Creates a file readable by its owner only; never overwrites.
+fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+/// The accounts service as administrator commands use it: no sessions, the system clock.
+fn cli_accounts(store: Arc<dyn Store>) -> anyhow::Result<Accounts> {
+    Ok(Accounts::new(
+        store,
+        KdfParams::default(),
+        DESK_SESSIONS_FOR_CLI,
+        clock::system(),
+    )?)
+}
+
+fn open_accounts(data_dir: &Path) -> anyhow::Result<Accounts> {
+    cli_accounts(Arc::new(SledStore::open(data_dir)?))
+}
+
+/// Name under which `serve --demo` registers its throwaway investigator.
+const DEMO_INVESTIGATOR: &str = "demo";
+/// Audit actor of administrator commands run on the server's command line.
+const ADMIN_CLI: &str = "admin-cli";
+/// Command-line account work opens no sessions; any limits do.
+const DESK_SESSIONS_FOR_CLI: SessionLimits = SessionLimits {
+    idle: std::time::Duration::from_secs(1),
+    max: std::time::Duration::from_secs(1),
+};
