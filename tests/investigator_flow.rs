@@ -230,8 +230,8 @@ fn an_investigator_enrols_reads_in_the_desk_and_the_reporter_sees_the_answer() {
     eprintln!("investigator flow took {:.1?}", started.elapsed());
 }
 
-/// Without the cookie, or from another site, or under another host name, the desk answers
-/// 403; a wrong key gets no cookie.
+/// Without the cookie, or from another site or origin, or under another host name, the
+/// desk answers 403; a wrong key gets no cookie, and the right one only once.
 fn assert_the_gate_holds(desk: &Desk) {
     let status = |request: ureq::Request| read(request.call()).0;
     assert_eq!(status(agent().get(&desk.url("/"))), 403);
@@ -263,6 +263,35 @@ fn assert_the_gate_holds(desk: &Desk) {
         status, 403,
         "a page on another local port must not drive the desk"
     );
+    // The entry address works once: it stays in history and scrollback.
+    let (status, page) = read(agent().get(&desk.entry).call());
+    assert_eq!(status, 403, "a second use of the entry address: {page}");
+    assert!(page.contains("already used"), "{page}");
+    // A post must come from the desk's own origin, port included: a page on another local
+    // port is the same site for the cookie, and older browsers send no Sec-Fetch-Site.
+    // (`/nowhere` is no route: 404 means the gate let the request through.)
+    let port: u16 = desk.base.rsplit(':').next().unwrap().parse().unwrap();
+    let post_from = |origin: Option<&str>, referer: Option<&str>| {
+        let mut request = agent()
+            .post(&desk.url("/nowhere"))
+            .set("Cookie", &browser.cookie);
+        if let Some(origin) = origin {
+            request = request.set("Origin", origin);
+        }
+        if let Some(referer) = referer {
+            request = request.set("Referer", referer);
+        }
+        read(request.call()).0
+    };
+    let other_port = format!("http://127.0.0.1:{}", port.wrapping_add(1));
+    assert_eq!(post_from(Some(&other_port), None), 403);
+    assert_eq!(post_from(Some("http://evil.example"), None), 403);
+    assert_eq!(post_from(Some("null"), None), 403);
+    assert_eq!(post_from(None, Some(&format!("{other_port}/"))), 403);
+    assert_eq!(post_from(None, None), 403, "a post that names no origin");
+    assert_eq!(post_from(Some(&desk.base), None), 404);
+    assert_eq!(post_from(None, Some(&desk.url("/cases"))), 404);
+
     let response = agent().get(&desk.url("/")).call();
     let headers = match response {
         Err(ureq::Error::Status(_, r)) => r,
