@@ -64,6 +64,18 @@ fn an_investigator_enrols_reads_in_the_desk_and_the_reporter_sees_the_answer() {
     // A colleague (an administrator) joins after the reports: she holds no wrap of them.
     server.stop();
     let (carla_identity, carla_secret) = register(&deployment, "carla", "admin");
+    // A recovery key, set now: the desk shows it on every case with its fingerprint.
+    let recovery = quietline::crypto::InvestigatorIdentity::generate()
+        .recipient()
+        .to_string();
+    let out = deployment.admin(&["set-recovery-recipient", "--recipient", &recovery]);
+    assert!(out.status.success(), "{out:?}");
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let fingerprint = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("fingerprint: "))
+        .unwrap_or_else(|| panic!("no fingerprint in {printed:?}"))
+        .to_owned();
     let server = deployment.start(&[]);
     let mut carla = Account::enrol(&server, "carla", carla_identity, &carla_secret);
 
@@ -111,6 +123,15 @@ fn an_investigator_enrols_reads_in_the_desk_and_the_reporter_sees_the_answer() {
         );
     }
 
+    // Who can read it: the holders of the case key, and the recovery key with the
+    // fingerprint the command line printed, in the same grouped form.
+    assert_eq!(element_text(&page, "case-holders"), "ana, bruno");
+    let shown = element_text(&page, "case-recovery");
+    assert!(
+        shown.contains(&recovery) && shown.contains(&format!(">{fingerprint}<")),
+        "{fingerprint} {recovery} not in {shown}"
+    );
+
     // Acknowledge and reply through the desk's forms.
     let (status, location) = browser.post_form(
         &format!("{case_path}/status"),
@@ -143,6 +164,8 @@ fn an_investigator_enrols_reads_in_the_desk_and_the_reporter_sees_the_answer() {
         browser.post_form(&format!("{case_path}/access"), &[("investigator", "carla")]);
     assert_eq!(status, 303, "{location}");
     note("note for carla too (note-2)");
+    let (_, page) = browser.get(&case_path);
+    assert_eq!(element_text(&page, "case-holders"), "ana, bruno, carla");
     let (status, location) = browser.post_form(
         &format!("{case_path}/assignees"),
         &[("assignee", "bruno"), ("assignee", "carla")],
@@ -356,6 +379,16 @@ fn the_desk_refuses_other_than_loopback_and_a_wrong_passphrase() {
 const PHOTO: &[u8] = include_bytes!("fixtures/evidence/photo.jpg");
 /// The reporter's name for it: markup to escape, and letters outside ASCII.
 const PHOTO_NAME: &str = "Étage <2> reçu.jpg";
+
+/// The inner HTML of the `<dd>` with `id`.
+fn element_text(page: &str, id: &str) -> String {
+    let start = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} in {page}"));
+    let rest = &page[start..];
+    let inner = &rest[rest.find('>').unwrap() + 1..];
+    inner[..inner.find("</dd>").unwrap()].to_owned()
+}
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
