@@ -631,7 +631,11 @@ mod tests {
         let investigators = [wire("ana", &ana), wire("bruno", &bruno)];
         let key = case_key(&detail.wrap, &ana).unwrap();
         let opened = open_case(&detail.thread, &detail.notes, &key, &ana);
-        let ctx = case_page(&detail, opened, &investigators, Some("reply"), None);
+        let none = RecoveryRecipientWire {
+            recipient: None,
+            fingerprint: None,
+        };
+        let ctx = case_page(&detail, opened, &investigators, &none, Some("reply"), None);
         let html = Pages::new("ana", "https://q.example")
             .render("case.html", ctx)
             .unwrap();
@@ -677,7 +681,11 @@ mod tests {
         };
         detail.summary.id = "ab".repeat(16);
         let opened = open_case(&detail.thread, &detail.notes, &key, &ana);
-        let ctx = case_page(&detail, opened, &[wire("ana", &ana)], None, None);
+        let none = RecoveryRecipientWire {
+            recipient: None,
+            fingerprint: None,
+        };
+        let ctx = case_page(&detail, opened, &[wire("ana", &ana)], &none, None, None);
         let html = Pages::new("ana", "https://q.example")
             .render("case.html", ctx)
             .unwrap();
