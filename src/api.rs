@@ -25,6 +25,7 @@
 //! | `GET /investigators` | — | 200 `[`[`InvestigatorWire`]`]` |
 //! | `GET /stats` | — | 200 [`Stats`] |
 //! | `GET /recovery` | — | 200 [`RecoveryRecipientWire`] |
+//! | `GET /audit/head?known=HEAD` | — | 200 [`AuditHeadWire`] |
 //! | `POST /admin/investigators` (admin) | [`NewInvestigator`] | 201 [`EnrolmentSecret`] |
 //! | `POST /admin/investigators/{name}/disable` (admin) | — | 204 |
 //! | `DELETE /admin/investigators/{name}` (admin) | — | 204 |
@@ -403,4 +404,24 @@ pub struct RecoveryRecipientWire {
     pub recipient: Option<String>,
     /// First 16 hex digits of SHA-256 of the recipient text, in groups of four.
     pub fingerprint: Option<String>,
+}
+
+/// `GET /audit/head`: the audit chain's length and head, for a desk to compare with what
+/// it saw before. With `?known=HEAD` (64 hex digits), also where that head sits in the
+/// chain: nowhere means the log was cut short or rewritten since.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct AuditHeadWire {
+    pub count: u64,
+    /// Hash of the newest entry, 64 hex digits, as `quietline audit verify` prints it.
+    pub head: String,
+    /// Sequence number of the entry whose hash is `known`, if it is in the chain.
+    pub known_at: Option<u64>,
+    /// Why the chain does not verify, if it does not.
+    pub broken: Option<String>,
+}
+
+/// The query of `GET /audit/head`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct AuditHeadQuery {
+    pub known: Option<String>,
 }

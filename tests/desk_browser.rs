@@ -193,7 +193,14 @@ fn an_investigator_reads_and_answers_a_case_in_the_browser() {
         browser.texts("table.per-label tbody tr"),
         ["transparency 1", "code of conduct 1"]
     );
-    let (status, csv) = desk.open().get("/stats.csv");
+    // The entry address works once: the CSV is fetched with the browser's own cookie.
+    let port = desk.base.rsplit(':').next().unwrap();
+    let cookie = browser.get(&format!("/cookie/quietline_desk_{port}"));
+    let cookie = format!(
+        "quietline_desk_{port}={}",
+        cookie["value"].as_str().unwrap()
+    );
+    let (status, csv) = desk.browser_with(cookie).get("/stats.csv");
     assert_eq!(status, 200);
     assert!(csv.contains("cases,total,2\r\n"), "{csv}");
     assert!(csv.contains("label,code_of_conduct,1\r\n"), "{csv}");

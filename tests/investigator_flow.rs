@@ -64,6 +64,18 @@ fn an_investigator_enrols_reads_in_the_desk_and_the_reporter_sees_the_answer() {
     // A colleague (an administrator) joins after the reports: she holds no wrap of them.
     server.stop();
     let (carla_identity, carla_secret) = register(&deployment, "carla", "admin");
+    // A recovery key, set now: the desk shows it on every case with its fingerprint.
+    let recovery = quietline::crypto::InvestigatorIdentity::generate()
+        .recipient()
+        .to_string();
+    let out = deployment.admin(&["set-recovery-recipient", "--recipient", &recovery]);
+    assert!(out.status.success(), "{out:?}");
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let fingerprint = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("fingerprint: "))
+        .unwrap_or_else(|| panic!("no fingerprint in {printed:?}"))
+        .to_owned();
     let server = deployment.start(&[]);
     let mut carla = Account::enrol(&server, "carla", carla_identity, &carla_secret);
 
@@ -111,6 +123,15 @@ fn an_investigator_enrols_reads_in_the_desk_and_the_reporter_sees_the_answer() {
         );
     }
 
+    // Who can read it: the holders of the case key, and the recovery key with the
+    // fingerprint the command line printed, in the same grouped form.
+    assert_eq!(element_text(&page, "case-holders"), "ana, bruno");
+    let shown = element_text(&page, "case-recovery");
+    assert!(
+        shown.contains(&recovery) && shown.contains(&format!(">{fingerprint}<")),
+        "{fingerprint} {recovery} not in {shown}"
+    );
+
     // Acknowledge and reply through the desk's forms.
     let (status, location) = browser.post_form(
         &format!("{case_path}/status"),
@@ -143,6 +164,8 @@ fn an_investigator_enrols_reads_in_the_desk_and_the_reporter_sees_the_answer() {
         browser.post_form(&format!("{case_path}/access"), &[("investigator", "carla")]);
     assert_eq!(status, 303, "{location}");
     note("note for carla too (note-2)");
+    let (_, page) = browser.get(&case_path);
+    assert_eq!(element_text(&page, "case-holders"), "ana, bruno, carla");
     let (status, location) = browser.post_form(
         &format!("{case_path}/assignees"),
         &[("assignee", "bruno"), ("assignee", "carla")],
@@ -230,8 +253,8 @@ fn an_investigator_enrols_reads_in_the_desk_and_the_reporter_sees_the_answer() {
     eprintln!("investigator flow took {:.1?}", started.elapsed());
 }
 
-/// Without the cookie, or from another site, or under another host name, the desk answers
-/// 403; a wrong key gets no cookie.
+/// Without the cookie, or from another site or origin, or under another host name, the
+/// desk answers 403; a wrong key gets no cookie, and the right one only once.
 fn assert_the_gate_holds(desk: &Desk) {
     let status = |request: ureq::Request| read(request.call()).0;
     assert_eq!(status(agent().get(&desk.url("/"))), 403);
@@ -263,6 +286,35 @@ fn assert_the_gate_holds(desk: &Desk) {
         status, 403,
         "a page on another local port must not drive the desk"
     );
+    // The entry address works once: it stays in history and scrollback.
+    let (status, page) = read(agent().get(&desk.entry).call());
+    assert_eq!(status, 403, "a second use of the entry address: {page}");
+    assert!(page.contains("already used"), "{page}");
+    // A post must come from the desk's own origin, port included: a page on another local
+    // port is the same site for the cookie, and older browsers send no Sec-Fetch-Site.
+    // (`/nowhere` is no route: 404 means the gate let the request through.)
+    let port: u16 = desk.base.rsplit(':').next().unwrap().parse().unwrap();
+    let post_from = |origin: Option<&str>, referer: Option<&str>| {
+        let mut request = agent()
+            .post(&desk.url("/nowhere"))
+            .set("Cookie", &browser.cookie);
+        if let Some(origin) = origin {
+            request = request.set("Origin", origin);
+        }
+        if let Some(referer) = referer {
+            request = request.set("Referer", referer);
+        }
+        read(request.call()).0
+    };
+    let other_port = format!("http://127.0.0.1:{}", port.wrapping_add(1));
+    assert_eq!(post_from(Some(&other_port), None), 403);
+    assert_eq!(post_from(Some("http://evil.example"), None), 403);
+    assert_eq!(post_from(Some("null"), None), 403);
+    assert_eq!(post_from(None, Some(&format!("{other_port}/"))), 403);
+    assert_eq!(post_from(None, None), 403, "a post that names no origin");
+    assert_eq!(post_from(Some(&desk.base), None), 404);
+    assert_eq!(post_from(None, Some(&desk.url("/cases"))), 404);
+
     let response = agent().get(&desk.url("/")).call();
     let headers = match response {
         Err(ureq::Error::Status(_, r)) => r,
@@ -327,6 +379,16 @@ fn the_desk_refuses_other_than_loopback_and_a_wrong_passphrase() {
 const PHOTO: &[u8] = include_bytes!("fixtures/evidence/photo.jpg");
 /// The reporter's name for it: markup to escape, and letters outside ASCII.
 const PHOTO_NAME: &str = "Étage <2> reçu.jpg";
+
+/// The inner HTML of the `<dd>` with `id`.
+fn element_text(page: &str, id: &str) -> String {
+    let start = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} in {page}"));
+    let rest = &page[start..];
+    let inner = &rest[rest.find('>').unwrap() + 1..];
+    inner[..inner.find("</dd>").unwrap()].to_owned()
+}
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)

@@ -15,7 +15,8 @@ use zeroize::Zeroizing;
 use crate::api::{
     AssignRequest, CaseAccess, CaseDetail, CaseList, CaseListQuery, CaseSummary, CaseThread,
     EnrolConfirm, EnrolRequest, EnrolResponse, GrantRequest, INVESTIGATOR_API, InvestigatorWire,
-    LabelsRequest, LoginRequest, LoginResponse, SealedBody, Stats, StatusRequest, ThreadsRequest,
+    LabelsRequest, LoginRequest, LoginResponse, RecoveryRecipientWire, SealedBody, Stats,
+    StatusRequest, ThreadsRequest,
 };
 
 /// How long to wait for a TCP (or SOCKS) connection. Onion circuits can take many seconds
@@ -311,6 +312,11 @@ impl Session {
 
     pub fn investigators(&self) -> Result<Vec<InvestigatorWire>, ClientError> {
         read_json(self.call(self.api.get("/investigators"))?)
+    }
+
+    /// The recovery recipient every new case is also wrapped to, if one is set.
+    pub fn recovery(&self) -> Result<RecoveryRecipientWire, ClientError> {
+        read_json(self.call(self.api.get("/recovery"))?)
     }
 
     pub fn stats(&self) -> Result<Stats, ClientError> {

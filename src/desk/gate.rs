@@ -3,12 +3,20 @@
 //! Loopback alone is not enough: other users of the machine can connect to 127.0.0.1, and
 //! any web page the investigator visits can make their browser send requests to it. So the
 //! first visit must carry a random access key (`/?key=`), which is traded for an HttpOnly,
-//! SameSite=Strict cookie; every other request without that cookie gets 403. Requests that
-//! a browser marks as coming from another site (`Sec-Fetch-Site`), or that name another
-//! host (DNS rebinding), are refused even with the cookie.
+//! SameSite=Strict cookie; every other request without that cookie gets 403. The key works
+//! once: the printed address stays in terminal scrollback and browser history, where
+//! anyone who reads it later must not get a second cookie.
+//!
+//! Requests that a browser marks as coming from another site (`Sec-Fetch-Site`), or that
+//! name another host (DNS rebinding), are refused even with the cookie. SameSite=Strict
+//! does not stop a page on 127.0.0.1 at another port (the same *site*: ports do not count)
+//! from posting with the cookie, and older browsers send no `Sec-Fetch-Site`; so a request
+//! that changes something must also name the desk's own origin, port included, in `Origin`
+//! (or in `Referer` when a browser sends no `Origin`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -23,24 +31,31 @@ use zeroize::Zeroizing;
 pub struct Gate {
     address: SocketAddr,
     access_key: Zeroizing<String>,
+    /// Set by the first visit with the key: the key opens the desk once.
+    key_spent: AtomicBool,
     cookie_value: Zeroizing<String>,
     /// Cookies do not separate ports: the name does, so that two desks on one machine do
     /// not overwrite each other's cookie.
     cookie_name: String,
     /// `Host` values a request may carry: the bound address, and `localhost` for it.
     hosts: Vec<String>,
+    /// The desk's own origins (`http://` and a host above): the only ones that may post.
+    origins: Vec<String>,
 }
 
 impl Gate {
     pub fn new(address: SocketAddr) -> Self {
         let mut hosts = vec![address.to_string()];
         hosts.push(format!("localhost:{}", address.port()));
+        let origins = hosts.iter().map(|h| format!("http://{h}")).collect();
         Gate {
             address,
             access_key: random_hex(),
+            key_spent: AtomicBool::new(false),
             cookie_value: random_hex(),
             cookie_name: format!("quietline_desk_{}", address.port()),
             hosts,
+            origins,
         }
     }
 
@@ -58,6 +73,32 @@ impl Gate {
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .is_some_and(|h| self.hosts.iter().any(|allowed| allowed == h))
+    }
+
+    /// Whether the request comes from one of the desk's own pages, as far as the browser
+    /// says. An `Origin` must be ours on any request (browsers send it on GETs only for
+    /// scripted cross-origin reads). A request that changes something must name its origin:
+    /// in `Origin`, or in `Referer` when `Origin` is absent; naming neither is refused,
+    /// since every browser the desk supports sends one of them on a form post.
+    fn origin_allowed(&self, method: &Method, headers: &HeaderMap) -> bool {
+        if let Some(origin) = headers.get(header::ORIGIN) {
+            return origin
+                .to_str()
+                .is_ok_and(|o| self.origins.iter().any(|ours| ours == o));
+        }
+        if matches!(*method, Method::GET | Method::HEAD) {
+            return true;
+        }
+        headers
+            .get(header::REFERER)
+            .and_then(|r| r.to_str().ok())
+            .is_some_and(|referer| {
+                self.origins.iter().any(|ours| {
+                    referer
+                        .strip_prefix(ours.as_str())
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                })
+            })
     }
 
     fn has_cookie(&self, headers: &HeaderMap) -> bool {
@@ -105,7 +146,10 @@ pub async fn check(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
         headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
         Some("cross-site" | "same-site")
     );
-    if !gate.host_allowed(headers) || from_elsewhere {
+    if !gate.host_allowed(headers)
+        || from_elsewhere
+        || !gate.origin_allowed(request.method(), headers)
+    {
         return forbidden();
     }
     let key = request
@@ -115,6 +159,14 @@ pub async fn check(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
     if let Some(key) = key {
         if request.method() != Method::GET || !gate.key_matches(key) {
             return forbidden();
+        }
+        if gate.key_spent.swap(true, Ordering::SeqCst) {
+            // The browser that spent it may come back through its history: it still holds
+            // the cookie, and gets no new one.
+            if gate.has_cookie(headers) {
+                return Redirect::to("/").into_response();
+            }
+            return key_spent();
         }
         // Trade the key for the cookie, and drop the key from the address bar.
         let mut response = Redirect::to("/").into_response();
@@ -134,6 +186,15 @@ fn forbidden() -> Response {
         StatusCode::FORBIDDEN,
         "403: this desk answers only the browser that opened the address `quietline desk` \
          printed (http://127.0.0.1:PORT/?key=...). Open that address again.\n",
+    )
+        .into_response()
+}
+
+fn key_spent() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        "403: this address was already used. The address `quietline desk` prints opens the \
+         desk once, in one browser; stop the desk and start it again for a new address.\n",
     )
         .into_response()
 }
@@ -189,6 +250,36 @@ mod tests {
         assert!(gate.host_allowed(&headers(&[("host", "localhost:4242")])));
         assert!(!gate.host_allowed(&headers(&[("host", "evil.example:4242")])));
         assert!(!gate.host_allowed(&headers(&[])));
+    }
+
+    #[test]
+    fn only_the_desks_own_origin_may_post() {
+        let gate = gate();
+        let (get, post) = (Method::GET, Method::POST);
+        let ok =
+            |m: &Method, pairs: &[(&'static str, &str)]| gate.origin_allowed(m, &headers(pairs));
+        assert!(ok(&post, &[("origin", "http://127.0.0.1:4242")]));
+        assert!(ok(&post, &[("origin", "http://localhost:4242")]));
+        assert!(!ok(&post, &[("origin", "http://127.0.0.1:4243")]));
+        assert!(!ok(&post, &[("origin", "http://evil.example")]));
+        assert!(!ok(&post, &[("origin", "null")]));
+        assert!(!ok(&get, &[("origin", "http://127.0.0.1:4243")]));
+        assert!(ok(&get, &[]));
+        assert!(!ok(&post, &[]));
+        assert!(ok(&post, &[("referer", "http://127.0.0.1:4242/cases/ab")]));
+        assert!(!ok(&post, &[("referer", "http://127.0.0.1:42420/")]));
+        assert!(!ok(
+            &post,
+            &[("referer", "http://127.0.0.1:4242.evil.example/")]
+        ));
+        // A foreign Origin wins over a Referer that looks like ours.
+        assert!(!ok(
+            &post,
+            &[
+                ("origin", "http://evil.example"),
+                ("referer", "http://127.0.0.1:4242/")
+            ]
+        ));
     }
 
     #[test]

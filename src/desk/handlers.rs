@@ -333,7 +333,8 @@ fn case_html(
         detail.summary.id.clone(),
         CaseText::new(detail.summary.entries, &opened.thread),
     );
-    let ctx = views::case_page(&detail, opened, &investigators, notice, problem);
+    let recovery = desk.session.recovery()?;
+    let ctx = views::case_page(&detail, opened, &investigators, &recovery, notice, problem);
     Ok(desk.pages.render("case.html", ctx)?)
 }
 

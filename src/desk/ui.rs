@@ -108,6 +108,14 @@ pub fn router(desk: Arc<Desk>) -> Router {
         );
         // Evidence downloads set a stricter policy of their own (a sandbox), which must
         // survive; no other response sets one, so every page gets the one above.
+        // Same-origin requests must carry the desk's origin for the gate to check it:
+        // under "no-referrer" a browser sends `Origin: null` on form posts, so the desk
+        // sends referrers to itself only.
+        let value = if name == header::REFERRER_POLICY {
+            HeaderValue::from_static("same-origin")
+        } else {
+            value
+        };
         app = app.layer(if name == header::CONTENT_SECURITY_POLICY {
             SetResponseHeaderLayer::if_not_present(name, value)
         } else {

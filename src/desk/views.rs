@@ -15,9 +15,11 @@ use serde::Serialize;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::api::{
-    CaseDetail, CaseList, CaseSummary, InvestigatorWire, NoteWire, Stats, ThreadEntryWire,
+    CaseDetail, CaseList, CaseSummary, InvestigatorWire, NoteWire, RecoveryRecipientWire, Stats,
+    ThreadEntryWire,
 };
 use crate::case::{Category, Label, Outcome, Status};
+use crate::crypto::InvestigatorRecipient;
 use crate::message::{Attachment, MessageContent, human_size};
 
 use super::client::BlobRef;
@@ -263,6 +265,7 @@ pub fn case_page(
     detail: &CaseDetail,
     opened: OpenedCase,
     investigators: &[InvestigatorWire],
+    recovery: &RecoveryRecipientWire,
     notice: Option<&str>,
     problem: Option<&FormProblem>,
 ) -> Value {
@@ -304,6 +307,7 @@ pub fn case_page(
         messages => messages,
         notes => notes,
         holders => detail.holders,
+        recovery => recovery_view(recovery),
         assignable => assignable,
         grantable => grantable,
         next_statuses => Status::parse(&summary.status, summary.outcome.as_deref())
@@ -320,6 +324,19 @@ pub fn case_page(
             .map(|l| context! { code => l.as_str(), set => summary.labels.iter().any(|s| s == l.as_str()) })
             .collect::<Vec<_>>(),
     }
+}
+
+/// The recovery recipient as the case page shows it: its `age1...` text and its
+/// fingerprint in the grouped form `quietline admin set-recovery-recipient` prints, to be
+/// compared over a second channel. The fingerprint is computed here from the recipient,
+/// not taken from the server, so that a server cannot show one thing and wrap to another.
+/// A text that is no age recipient is shown with no fingerprint.
+fn recovery_view(recovery: &RecoveryRecipientWire) -> Option<Value> {
+    let recipient = recovery.recipient.as_deref()?;
+    let fingerprint = InvestigatorRecipient::parse(recipient)
+        .ok()
+        .map(|r| r.fingerprint());
+    Some(context! { recipient => recipient, fingerprint => fingerprint })
 }
 
 fn note_view(note: &NoteWire, content: Option<MessageContent>) -> NoteView {
@@ -614,7 +631,11 @@ mod tests {
         let investigators = [wire("ana", &ana), wire("bruno", &bruno)];
         let key = case_key(&detail.wrap, &ana).unwrap();
         let opened = open_case(&detail.thread, &detail.notes, &key, &ana);
-        let ctx = case_page(&detail, opened, &investigators, Some("reply"), None);
+        let none = RecoveryRecipientWire {
+            recipient: None,
+            fingerprint: None,
+        };
+        let ctx = case_page(&detail, opened, &investigators, &none, Some("reply"), None);
         let html = Pages::new("ana", "https://q.example")
             .render("case.html", ctx)
             .unwrap();
@@ -660,7 +681,11 @@ mod tests {
         };
         detail.summary.id = "ab".repeat(16);
         let opened = open_case(&detail.thread, &detail.notes, &key, &ana);
-        let ctx = case_page(&detail, opened, &[wire("ana", &ana)], None, None);
+        let none = RecoveryRecipientWire {
+            recipient: None,
+            fingerprint: None,
+        };
+        let ctx = case_page(&detail, opened, &[wire("ana", &ana)], &none, None, None);
         let html = Pages::new("ana", "https://q.example")
             .render("case.html", ctx)
             .unwrap();

@@ -46,6 +46,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/investigator/investigators", get(investigators))
         .route("/api/v1/investigator/stats", get(stats))
         .route("/api/v1/investigator/recovery", get(recovery))
+        .route("/api/v1/investigator/audit/head", get(audit_head))
         .route("/api/v1/investigator/admin/investigators", post(admin_add))
         .route(
             "/api/v1/investigator/admin/investigators/{name}/disable",
@@ -338,6 +339,25 @@ async fn recovery(
     let accounts = state.accounts.clone();
     Ok(Json(
         blocking::run(move || accounts.recovery_recipient()).await??,
+    ))
+}
+
+/// Any investigator may see the chain's head: every desk keeps its own record of it, so
+/// that cutting the log short is noticed by whoever looks next.
+async fn audit_head(
+    State(state): State<Arc<AppState>>,
+    Session(_): Session,
+    Query(query): Query<crate::api::AuditHeadQuery>,
+) -> Result<Json<crate::api::AuditHeadWire>, Error> {
+    let known = match query.known.as_deref() {
+        Some(text) => Some(crate::audit::parse_head(text).ok_or_else(|| {
+            Error::MalformedRequest("known takes a chain head: 64 hex digits".to_owned())
+        })?),
+        None => None,
+    };
+    let accounts = state.accounts.clone();
+    Ok(Json(
+        blocking::run(move || accounts.audit_head(known.as_ref())).await??,
     ))
 }
 

@@ -157,6 +157,29 @@ impl Accounts {
         })
     }
 
+    /// The audit chain's length and head, and where `known` (a head a desk saw earlier)
+    /// sits in it. A chain that does not verify is reported, not an error: the desk must
+    /// be able to say so loudly.
+    pub fn audit_head(&self, known: Option<&[u8; 32]>) -> Result<crate::api::AuditHeadWire> {
+        let hex = |h: &[u8; 32]| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let entries = self.store.audit_entries()?;
+        let checked = crate::audit::verify_expecting(entries, known.unwrap_or(&[0; 32]));
+        Ok(match checked {
+            Ok(checked) => crate::api::AuditHeadWire {
+                count: checked.count,
+                head: hex(&checked.head),
+                known_at: known.and(checked.expected_at),
+                broken: None,
+            },
+            Err(e) => crate::api::AuditHeadWire {
+                count: 0,
+                head: String::new(),
+                known_at: None,
+                broken: Some(e.to_string()),
+            },
+        })
+    }
+
     /// Registers an investigator and returns the one-time enrolment secret to hand them.
     pub fn add_investigator(
         &self,

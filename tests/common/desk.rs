@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use quietline::crypto::InvestigatorIdentity;
@@ -115,6 +115,8 @@ pub struct Desk {
     pub stderr: PathBuf,
     /// The desk's working, home and temporary directory: it must stay empty.
     pub home: tempfile::TempDir,
+    /// The access cookie, once `open` has spent the entry address (it works once).
+    cookie: OnceLock<String>,
 }
 
 impl Desk {
@@ -155,6 +157,7 @@ impl Desk {
             stdout,
             stderr,
             home,
+            cookie: OnceLock::new(),
         };
         desk.entry = desk.wait_for_entry();
         let rest = desk.entry.trim_start_matches("http://");
@@ -210,17 +213,25 @@ impl Desk {
         }
     }
 
-    /// Visits the entry address and keeps the cookie it sets, as the browser would.
+    /// Visits the entry address and keeps the cookie it sets, as the browser would. The
+    /// address works once: later calls hand out the same cookie.
     pub fn open(&self) -> DeskBrowser {
-        let response = super::agent().get(&self.entry).call().unwrap();
-        assert_eq!(response.status(), 303, "the entry address should redirect");
-        assert_eq!(response.header("location"), Some("/"));
-        let set_cookie = response.header("set-cookie").unwrap().to_owned();
-        assert!(
-            set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
-            "{set_cookie}"
-        );
-        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        let cookie = self.cookie.get_or_init(|| {
+            let response = super::agent().get(&self.entry).call().unwrap();
+            assert_eq!(response.status(), 303, "the entry address should redirect");
+            assert_eq!(response.header("location"), Some("/"));
+            let set_cookie = response.header("set-cookie").unwrap().to_owned();
+            assert!(
+                set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
+                "{set_cookie}"
+            );
+            set_cookie.split(';').next().unwrap().to_owned()
+        });
+        self.browser_with(cookie.clone())
+    }
+
+    /// A client holding `cookie` (`NAME=VALUE`), such as one a real browser was given.
+    pub fn browser_with(&self, cookie: String) -> DeskBrowser {
         DeskBrowser {
             base: self.base.clone(),
             cookie,
@@ -257,6 +268,7 @@ impl DeskBrowser {
         let result = super::agent()
             .post(&format!("{}{path}", self.base))
             .set("Cookie", &self.cookie)
+            .set("Origin", &self.base)
             .set("Sec-Fetch-Site", "same-origin")
             .send_form(fields);
         let response = match result {
