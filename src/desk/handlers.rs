@@ -638,7 +638,7 @@ pub(super) async fn stats(
         Ok(Html(desk.pages.render(
             "stats.html",
             lang,
-            views::stats_page(&stats),
+            views::stats_page(lang, &stats),
         )?))
     })
     .await

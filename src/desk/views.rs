@@ -492,20 +492,29 @@ fn next_statuses(current: Status) -> Vec<&'static str> {
         .collect()
 }
 
-/// A share as a whole percentage, or none.
-fn percent(share: Option<f64>) -> Option<String> {
-    share.map(|s| format!("{:.0}%", s * 100.0))
+/// A share as a whole percentage, or none; the page writes it (`desk-percent`: "42%",
+/// "42 %").
+fn percent(share: Option<f64>) -> Option<i64> {
+    // A share is within 0..=1: the cast cannot overflow.
+    share.map(|s| (s * 100.0).round() as i64)
+}
+
+/// A number of days as the language writes it ("2.5", "2,5"): its decimal separator is
+/// the one sizes use.
+fn days_number(lang: Lang, days: f64) -> String {
+    let decimal = lang.text("size-decimal", None);
+    format!("{days}").replace('.', &decimal)
 }
 
 /// The statistics page.
-pub fn stats_page(stats: &Stats) -> Value {
+pub fn stats_page(lang: Lang, stats: &Stats) -> Value {
     let step = |d: &crate::api::DeadlineStats| {
         context! {
             done => d.done,
             within_deadline => d.within_deadline,
             missed_pending => d.missed_pending,
             met => percent(d.met_share()),
-            median_days => d.median_days,
+            median_days => d.median_days.map(|m| days_number(lang, m)),
         }
     };
     context! {
@@ -820,9 +829,31 @@ mod tests {
             ..Stats::default()
         };
         let html = pages
-            .render("stats.html", Lang::En, stats_page(&stats))
+            .render("stats.html", Lang::En, stats_page(Lang::En, &stats))
             .unwrap();
         assert!(html.contains("bribe offered") && html.contains("<strong>4</strong>"));
+        let shares = Stats {
+            acknowledgement: crate::api::DeadlineStats {
+                done: 3,
+                within_deadline: 2,
+                median_days: Some(2.5),
+                missed_pending: 1,
+            },
+            ..stats
+        };
+        let html = pages
+            .render("stats.html", Lang::En, stats_page(Lang::En, &shares))
+            .unwrap();
+        assert!(html.contains(">50%<") && html.contains(">2.5<"), "{html}");
+        let html = pages
+            .render("stats.html", Lang::Fr, stats_page(Lang::Fr, &shares))
+            .unwrap();
+        assert!(
+            html.contains(">50\u{202f}%<") && html.contains(">2,5<"),
+            "{html}"
+        );
+        assert!(html.contains("novembre 2026") && html.contains("offre de pot-de-vin"));
+        let stats = shares;
         let csv = stats_csv(&stats);
         assert!(csv.starts_with("section,item,value\r\n"), "{csv}");
         assert!(csv.contains("cases,overdue_now,4\r\n"));

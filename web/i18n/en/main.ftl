@@ -383,6 +383,7 @@ desk-stats-within = Within deadline
 desk-stats-missed = Missed, still open
 desk-stats-met = Deadlines met
 desk-stats-median = Median days from receipt
+desk-percent = { $share }%
 desk-stats-acknowledgement = Acknowledgement
 desk-stats-feedback = Feedback
 desk-stats-per-label = Cases per label

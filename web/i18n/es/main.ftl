@@ -382,6 +382,7 @@ desk-stats-within = En plazo
 desk-stats-missed = Vencidos, aún abiertos
 desk-stats-met = Plazos cumplidos
 desk-stats-median = Mediana de días desde la recepción
+desk-percent = { $share } %
 desk-stats-acknowledgement = Acuse de recibo
 desk-stats-feedback = Respuesta
 desk-stats-per-label = Casos por etiqueta

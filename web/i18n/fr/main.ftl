@@ -388,6 +388,7 @@ desk-stats-within = Dans le délai
 desk-stats-missed = Manqués, encore ouverts
 desk-stats-met = Délais tenus
 desk-stats-median = Jours médians depuis la réception
+desk-percent = { $share } %
 desk-stats-acknowledgement = Accusé de réception
 desk-stats-feedback = Réponse sur le fond
 desk-stats-per-label = Dossiers par étiquette
