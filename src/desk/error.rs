@@ -3,6 +3,9 @@
 //! variant is decided in `DeskError::status`, and the error page is drawn in
 //! `render_errors`, so that no handler words or codes an error itself.
 //!
+//! The `#[error]` texts are the English words, for the terminal; pages show
+//! `DeskError::message` in the page's language, from the `desk-error-*` keys.
+//!
 //! Messages are shown to the investigator, who may see anything the desk knows; they
 //! never reach the log. What is logged (a failed encryption or template) says which
 //! operation failed and never what it was working on.
@@ -13,11 +16,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+use fluent_templates::fluent_bundle::FluentValue;
+
 use super::client::ClientError;
-use super::ui::Desk;
-use super::views::RenderError;
+use super::ui::{Desk, PageLang};
+use super::views::{self, RenderError};
 use crate::case::StatusWordError;
 use crate::crypto::CryptoError;
+use crate::i18n::Lang;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeskError {
@@ -96,6 +102,65 @@ impl DeskError {
     }
 }
 
+impl DeskError {
+    /// What the page says, in `lang`: the `#[error]` words above, translated.
+    pub(super) fn message(&self, lang: Lang) -> String {
+        // `name` is a name as typed, quoted like `{:?}` does; `detail` is the server's or
+        // the address's own words, shown as they are.
+        let quoted = |name: &str| ("name", FluentValue::from(format!("{name:?}")));
+        let plain = |name: &str| ("name", FluentValue::from(name.to_owned()));
+        let detail = |d: String| ("detail", FluentValue::from(d));
+        let (key, arg) = match self {
+            DeskError::Client(e) => match e {
+                ClientError::BadServer(d) => {
+                    ("desk-error-bad-server", Some(detail(format!("{d:?}"))))
+                }
+                ClientError::PlainHttp(d) => ("desk-error-plain-http", Some(detail(d.clone()))),
+                ClientError::OnionWithoutProxy(d) => {
+                    ("desk-error-onion-without-proxy", Some(detail(d.clone())))
+                }
+                ClientError::BadProxy(d) => {
+                    ("desk-error-bad-proxy", Some(detail(format!("{d:?}"))))
+                }
+                ClientError::Unreachable(d) => ("desk-error-unreachable", Some(detail(d.clone()))),
+                ClientError::LoginRefused => ("desk-error-login-refused", None),
+                ClientError::SessionEnded => ("desk-error-session-ended", None),
+                ClientError::TooManyAttempts(d) => {
+                    ("desk-error-too-many-attempts", Some(detail(d.clone())))
+                }
+                ClientError::Forbidden(d) => ("desk-error-forbidden", Some(detail(d.clone()))),
+                ClientError::NotFound => ("desk-error-not-found", None),
+                ClientError::Conflict(d) => ("desk-error-conflict", Some(detail(d.clone()))),
+                ClientError::Rejected(d) => ("desk-error-rejected", Some(detail(d.clone()))),
+                ClientError::Server(code) => ("desk-error-server", Some(detail(code.to_string()))),
+                ClientError::BadAnswer(d) => ("desk-error-bad-answer", Some(detail(d.clone()))),
+            },
+            DeskError::WrongKey => ("desk-error-wrong-key", None),
+            DeskError::EmptyText => ("desk-error-empty-text", None),
+            DeskError::StatusWords(e) => match e {
+                StatusWordError::UnknownStatus => ("desk-error-unknown-status", None),
+                StatusWordError::UnknownOutcome => ("desk-error-unknown-outcome", None),
+                StatusWordError::OutcomeNeeded => ("desk-error-outcome-needed", None),
+                StatusWordError::OutcomeWithoutClosing => {
+                    ("desk-error-outcome-without-closing", None)
+                }
+                StatusWordError::NotATarget => ("desk-error-not-a-target", None),
+            },
+            DeskError::NotAnInvestigator(n) => ("desk-error-not-an-investigator", Some(quoted(n))),
+            DeskError::NotALabel(n) => ("desk-error-not-a-label", Some(quoted(n))),
+            DeskError::AlreadyHasAccess(n) => ("desk-error-already-has-access", Some(plain(n))),
+            DeskError::NotAnEnabledInvestigator(n) => ("desk-error-not-enabled", Some(quoted(n))),
+            DeskError::NoSuchPage => ("desk-error-no-such-page", None),
+            DeskError::NoSuchFile => ("desk-error-no-such-file", None),
+            DeskError::BadFile => ("desk-error-bad-file", None),
+            DeskError::Crypto => ("desk-error-crypto", None),
+            DeskError::Render => ("desk-error-render", None),
+            DeskError::Internal => ("desk-error-internal", None),
+        };
+        views::text(lang, key, arg.as_slice())
+    }
+}
+
 impl From<CryptoError> for DeskError {
     fn from(e: CryptoError) -> Self {
         tracing::error!(error = %e, "encryption failed");
@@ -110,28 +175,35 @@ impl From<RenderError> for DeskError {
     }
 }
 
-/// What an error response carries until `render_errors` turns it into a page.
+/// What an error response carries until `render_errors` turns it into a page in the
+/// page's language.
 #[derive(Clone)]
-struct ErrorMessage(String);
+struct ErrorMessage(Arc<DeskError>);
 
 impl IntoResponse for DeskError {
     fn into_response(self) -> Response {
         let mut response = self.status().into_response();
         response
             .extensions_mut()
-            .insert(ErrorMessage(self.to_string()));
+            .insert(ErrorMessage(Arc::new(self)));
         response
     }
 }
 
 /// Errors become pages here only, with the desk's header and a way back.
-pub async fn render_errors(State(desk): State<Arc<Desk>>, mut response: Response) -> Response {
-    let Some(ErrorMessage(message)) = response.extensions_mut().remove::<ErrorMessage>() else {
+pub async fn render_errors(
+    State(desk): State<Arc<Desk>>,
+    PageLang(lang): PageLang,
+    mut response: Response,
+) -> Response {
+    let Some(ErrorMessage(error)) = response.extensions_mut().remove::<ErrorMessage>() else {
         return response;
     };
+    let message = error.message(lang);
     let status = response.status();
     let page = desk.pages.render(
         "error.html",
+        lang,
         minijinja::context! { message, status => status.as_u16() },
     );
     match page {
@@ -168,6 +240,9 @@ mod tests {
         for (error, words) in refused {
             assert_eq!(error.status(), StatusCode::UNPROCESSABLE_ENTITY, "{words}");
             assert_eq!(error.to_string(), words);
+            // The page's English is the terminal's English, word for word.
+            assert_eq!(error.message(Lang::En), words);
+            assert_ne!(error.message(Lang::Fr), words);
         }
         assert_eq!(DeskError::WrongKey.status(), StatusCode::FORBIDDEN);
         assert_eq!(

@@ -19,13 +19,14 @@ use super::crypto;
 use super::download;
 use super::error::DeskError;
 use super::search::{CaseText, Query as TextQuery};
-use super::ui::Desk;
+use super::ui::{Desk, PageLang};
 use super::views;
 use crate::api::{
     AssignRequest, CaseList, CaseListQuery, CaseSummary, GrantRequest, LabelsRequest, MAX_THREADS,
     StatusRequest,
 };
 use crate::case::{Category, Label, Status, is_valid_investigator_name};
+use crate::i18n::Lang;
 use crate::message::MessageContent;
 
 /// Largest page size the desk asks the server for.
@@ -192,6 +193,7 @@ impl ListParams {
 
 pub(super) async fn case_list(
     State(desk): State<Arc<Desk>>,
+    PageLang(lang): PageLang,
     Query(params): Query<ListParams>,
 ) -> Result<Html<String>, DeskError> {
     blocking(&desk, move |desk| {
@@ -210,8 +212,8 @@ pub(super) async fn case_list(
             .map(|c| desk.texts.preview(&c.id))
             .collect();
         let investigators = desk.session.investigators()?;
-        let ctx = views::case_list(&list, previews, &investigators, &params);
-        Ok(Html(desk.pages.render("cases.html", ctx)?))
+        let ctx = views::case_list(lang, &list, previews, &investigators, &params);
+        Ok(Html(desk.pages.render("cases.html", lang, ctx)?))
     })
     .await
 }
@@ -307,12 +309,19 @@ pub(super) struct CaseParams {
 
 pub(super) async fn case_page(
     State(desk): State<Arc<Desk>>,
+    PageLang(lang): PageLang,
     Path(id): Path<String>,
     Query(params): Query<CaseParams>,
 ) -> Result<Html<String>, DeskError> {
     let id = case_ref(&id)?;
     blocking(&desk, move |desk| {
-        Ok(Html(case_html(desk, &id, params.done.as_deref(), None)?))
+        Ok(Html(case_html(
+            desk,
+            lang,
+            &id,
+            params.done.as_deref(),
+            None,
+        )?))
     })
     .await
 }
@@ -320,6 +329,7 @@ pub(super) async fn case_page(
 /// The case page, with a notice after a finished form or a problem above a failed one.
 fn case_html(
     desk: &Desk,
+    lang: Lang,
     id: &CaseRef,
     notice: Option<&str>,
     problem: Option<&views::FormProblem>,
@@ -334,8 +344,16 @@ fn case_html(
         CaseText::new(detail.summary.entries, &opened.thread),
     );
     let recovery = desk.session.recovery()?;
-    let ctx = views::case_page(&detail, opened, &investigators, &recovery, notice, problem);
-    Ok(desk.pages.render("case.html", ctx)?)
+    let ctx = views::case_page(
+        lang,
+        &detail,
+        opened,
+        &investigators,
+        &recovery,
+        notice,
+        problem,
+    );
+    Ok(desk.pages.render("case.html", lang, ctx)?)
 }
 
 /// What a case form answers: back to the case with a notice when it worked; when it did
@@ -344,6 +362,7 @@ fn case_html(
 /// (the server is unreachable), a page with the problem and the form alone, text kept.
 async fn after_form(
     desk: &Arc<Desk>,
+    lang: Lang,
     id: CaseRef,
     form: &'static str,
     kept: Option<Zeroizing<String>>,
@@ -358,15 +377,16 @@ async fn after_form(
     let status = error.status();
     let problem = views::FormProblem {
         form,
-        message: error.to_string(),
+        message: error.message(lang),
         text: kept,
     };
     let page = blocking(desk, move |desk| {
-        let html = match case_html(desk, &id, None, Some(&problem)) {
+        let html = match case_html(desk, lang, &id, None, Some(&problem)) {
             Ok(html) => html,
-            Err(_) => desk
-                .pages
-                .render("retry.html", views::retry_page(id.as_str(), &problem))?,
+            Err(_) => {
+                desk.pages
+                    .render("retry.html", lang, views::retry_page(id.as_str(), &problem))?
+            }
         };
         Ok(html)
     })
@@ -439,6 +459,7 @@ impl TextForm {
 
 pub(super) async fn reply(
     State(desk): State<Arc<Desk>>,
+    PageLang(lang): PageLang,
     Path(id): Path<String>,
     Form(mut form): Form<TextForm>,
 ) -> Result<Response, DeskError> {
@@ -458,7 +479,7 @@ pub(super) async fn reply(
             .await
         }
     };
-    after_form(&desk, id, "reply", Some(kept), result).await
+    after_form(&desk, lang, id, "reply", Some(kept), result).await
 }
 
 #[derive(Deserialize)]
@@ -469,6 +490,7 @@ pub(super) struct StatusForm {
 
 pub(super) async fn set_status(
     State(desk): State<Arc<Desk>>,
+    PageLang(lang): PageLang,
     Path(id): Path<String>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, DeskError> {
@@ -490,7 +512,7 @@ pub(super) async fn set_status(
             .await
         }
     };
-    after_form(&desk, id, "status", None, result).await
+    after_form(&desk, lang, id, "status", None, result).await
 }
 
 /// The values of one repeated field (checkboxes) of a form.
@@ -507,6 +529,7 @@ fn all_of(fields: Vec<(String, String)>, field: &str) -> Vec<String> {
 
 pub(super) async fn assign(
     State(desk): State<Arc<Desk>>,
+    PageLang(lang): PageLang,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, DeskError> {
@@ -523,12 +546,13 @@ pub(super) async fn assign(
             .await
         }
     };
-    after_form(&desk, id, "assignees", None, result).await
+    after_form(&desk, lang, id, "assignees", None, result).await
 }
 
 /// Sets the case's labels to the boxes ticked.
 pub(super) async fn set_labels(
     State(desk): State<Arc<Desk>>,
+    PageLang(lang): PageLang,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, DeskError> {
@@ -546,11 +570,12 @@ pub(super) async fn set_labels(
             .await
         }
     };
-    after_form(&desk, id, "labels", None, result).await
+    after_form(&desk, lang, id, "labels", None, result).await
 }
 
 pub(super) async fn add_note(
     State(desk): State<Arc<Desk>>,
+    PageLang(lang): PageLang,
     Path(id): Path<String>,
     Form(mut form): Form<TextForm>,
 ) -> Result<Response, DeskError> {
@@ -571,7 +596,7 @@ pub(super) async fn add_note(
             .await
         }
     };
-    after_form(&desk, id, "note", Some(kept), result).await
+    after_form(&desk, lang, id, "note", Some(kept), result).await
 }
 
 #[derive(Deserialize)]
@@ -583,6 +608,7 @@ pub(super) struct AccessForm {
 /// already be unwrapped. The server receives only the wrap.
 pub(super) async fn grant_access(
     State(desk): State<Arc<Desk>>,
+    PageLang(lang): PageLang,
     Path(id): Path<String>,
     Form(form): Form<AccessForm>,
 ) -> Result<Response, DeskError> {
@@ -609,15 +635,20 @@ pub(super) async fn grant_access(
         Ok(back_to(&id, "access"))
     })
     .await;
-    after_form(&desk, id, "access", None, result).await
+    after_form(&desk, lang, id, "access", None, result).await
 }
 
-pub(super) async fn stats(State(desk): State<Arc<Desk>>) -> Result<Html<String>, DeskError> {
-    blocking(&desk, |desk| {
+pub(super) async fn stats(
+    State(desk): State<Arc<Desk>>,
+    PageLang(lang): PageLang,
+) -> Result<Html<String>, DeskError> {
+    blocking(&desk, move |desk| {
         let stats = desk.session.stats()?;
-        Ok(Html(
-            desk.pages.render("stats.html", views::stats_page(&stats))?,
-        ))
+        Ok(Html(desk.pages.render(
+            "stats.html",
+            lang,
+            views::stats_page(lang, &stats),
+        )?))
     })
     .await
 }
@@ -644,11 +675,15 @@ pub(super) async fn stats_csv(State(desk): State<Arc<Desk>>) -> Result<Response,
 /// The page carries its styles inline: the desk stops right after sending it, so the
 /// stylesheet could not be fetched. Its content security policy allows exactly that style
 /// element, by hash.
-pub(super) async fn logout(State(desk): State<Arc<Desk>>) -> Result<Response, DeskError> {
-    let page = blocking(&desk, |desk| {
+pub(super) async fn logout(
+    State(desk): State<Arc<Desk>>,
+    PageLang(lang): PageLang,
+) -> Result<Response, DeskError> {
+    let page = blocking(&desk, move |desk| {
         desk.logout();
         Ok(desk.pages.render(
             "stopped.html",
+            lang,
             minijinja::context! { css => views::STYLESHEET },
         )?)
     })

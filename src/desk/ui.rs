@@ -2,11 +2,14 @@
 //! every route behind the access gate (`gate`) and turns errors into pages (`error`).
 //! What each route does is in `handlers`; what each page shows, in `views`.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware;
 use axum::routing::{get, post};
@@ -20,9 +23,10 @@ use super::handlers;
 use super::search::TextIndex;
 use super::views::Pages;
 use crate::crypto::InvestigatorIdentity;
+use crate::i18n::Lang;
 
 /// Everything the desk's handlers share. Nothing here changes after start except
-/// `logged_out` and `texts`, which holds its own lock.
+/// `logged_out`, `language`, and `texts`, which holds its own lock.
 pub struct Desk {
     pub(super) session: Session,
     pub(super) identity: InvestigatorIdentity,
@@ -32,6 +36,10 @@ pub struct Desk {
     gate: Arc<Gate>,
     /// Set once the server session is ended, so that it is ended only once.
     logged_out: AtomicBool,
+    /// The language chosen with `?lang=`, remembered here rather than in a cookie: the
+    /// desk serves one investigator on loopback, and forgets the choice when it stops.
+    /// `None` follows the browser's Accept-Language. Locked only to read or set it.
+    language: Mutex<Option<Lang>>,
     /// Woken by the "log out" button to stop the desk.
     stop: tokio::sync::Notify,
 }
@@ -46,6 +54,7 @@ impl Desk {
             texts: TextIndex::default(),
             gate: Arc::new(Gate::new(address)),
             logged_out: AtomicBool::new(false),
+            language: Mutex::new(None),
             stop: tokio::sync::Notify::new(),
         }
     }
@@ -74,6 +83,40 @@ impl Desk {
             // Carries no content: the error's kind and the server's status only.
             tracing::warn!(error = %e, "could not end the session on the server");
         }
+    }
+}
+
+/// The language of a desk page: a `?lang=` in the address (which the desk then
+/// remembers for every page after it), else the one remembered, else the browser's
+/// Accept-Language, else English.
+pub(super) struct PageLang(pub Lang);
+
+impl FromRequestParts<Arc<Desk>> for PageLang {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, desk: &Arc<Desk>) -> Result<Self, Infallible> {
+        let asked = parts.uri.query().and_then(|q| {
+            q.split('&')
+                .find_map(|pair| pair.strip_prefix("lang="))
+                .and_then(Lang::from_code)
+        });
+        let remembered = {
+            let mut chosen = desk.language.lock().unwrap_or_else(PoisonError::into_inner);
+            if asked.is_some() {
+                *chosen = asked;
+            }
+            *chosen
+        };
+        let from_browser = || {
+            parts
+                .headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::negotiate)
+        };
+        Ok(PageLang(
+            remembered.or_else(from_browser).unwrap_or(Lang::En),
+        ))
     }
 }
 

@@ -2,15 +2,21 @@
 //! built from API answers and from what `crypto` decrypted: case rows with their
 //! deadlines, the case page, statistics. Nothing here holds a key.
 //!
-//! The desk UI is English-only for now: reporter pages are translated through
-//! web/i18n, whose three languages a test keeps in step, and the desk's words are not
-//! part of that set yet.
+//! Every word the desk shows comes from the `desk-*` block of web/i18n/{en,fr,es}, the
+//! same Fluent files as the reporter pages: templates call `t("key")`, and the words built
+//! here (deadlines, notices, outcomes, file formats) are looked up in the page's `Lang`.
+//! Dates and sizes follow the language too; English keeps the desk's ISO dates.
 //!
 //! Plaintext is held in types that zeroize on drop. Rendering copies it into the page's
 //! HTML, which axum sends and frees; that copy cannot practically be zeroized, and it never
 //! leaves memory except over the loopback connection to the browser.
 
-use minijinja::{Environment, Value, context};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use fluent_templates::fluent_bundle::FluentValue;
+use minijinja::value::Kwargs;
+use minijinja::{Environment, State, Value, context};
 use serde::Serialize;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -18,9 +24,10 @@ use crate::api::{
     CaseDetail, CaseList, CaseSummary, InvestigatorWire, NoteWire, RecoveryRecipientWire, Stats,
     ThreadEntryWire,
 };
-use crate::case::{Category, Label, Outcome, Status};
+use crate::case::{Category, Day, Label, Outcome, Status};
 use crate::crypto::InvestigatorRecipient;
-use crate::message::{Attachment, MessageContent, human_size};
+use crate::i18n::Lang;
+use crate::message::{Attachment, MessageContent};
 
 use super::client::BlobRef;
 use super::crypto::OpenedCase;
@@ -61,13 +68,66 @@ const TEMPLATES: &[(&str, &str)] = &[
 /// The desk's stylesheet, its only static asset.
 pub const STYLESHEET: &str = include_str!("../../web/static/desk.css");
 
-/// The words the desk shows for how a case can end.
-fn outcome_label(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Substantiated => "Substantiated",
-        Outcome::Unsubstantiated => "Unsubstantiated",
-        Outcome::Referred => "Referred to another authority",
-        Outcome::InsufficientInformation => "Insufficient information",
+/// One desk message in `lang`, with named arguments (numbers stay numbers, so that
+/// Fluent picks the plural form).
+pub(super) fn text(lang: Lang, key: &str, args: &[(&'static str, FluentValue<'static>)]) -> String {
+    if args.is_empty() {
+        return lang.text(key, None);
+    }
+    let args: HashMap<Cow<'static, str>, FluentValue> = args
+        .iter()
+        .map(|(name, value)| (Cow::Borrowed(*name), value.clone()))
+        .collect();
+    lang.text(key, Some(&args))
+}
+
+/// The language of the page being rendered, from its `lang` variable.
+fn page_lang(state: &State) -> Lang {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::from_code))
+        .unwrap_or(Lang::En)
+}
+
+/// `t("key", name=value, ...)` in desk templates, in the language of the page.
+fn translate(state: &State, key: &str, kwargs: Kwargs) -> Result<String, minijinja::Error> {
+    let mut args = HashMap::new();
+    for name in kwargs.args() {
+        let value: Value = kwargs.get(name)?;
+        let value = match value.as_i64() {
+            Some(n) => FluentValue::from(n),
+            None => FluentValue::from(value.to_string()),
+        };
+        args.insert(Cow::Owned(name.to_owned()), value);
+    }
+    Ok(page_lang(state).text(key, (!args.is_empty()).then_some(&args)))
+}
+
+/// A day as the API gives it (`2026-11-26`), as the page's language writes it. English
+/// keeps the ISO form the desk has always shown (investigators sort and compare by it);
+/// French and Spanish pages show no ISO date.
+fn day_words(lang: Lang, iso: &str) -> String {
+    match (lang, Day::parse(iso)) {
+        (Lang::En, _) | (_, None) => iso.to_owned(),
+        (lang, Some(day)) => lang.date(day),
+    }
+}
+
+/// The `|day` filter: `day_words` in the page's language.
+fn day_filter(state: &State, iso: String) -> String {
+    day_words(page_lang(state), &iso)
+}
+
+/// The `|month` filter: a month of the statistics (`2026-11`) in the page's language.
+fn month_filter(state: &State, month: String) -> String {
+    let lang = page_lang(state);
+    let parsed = month
+        .split_once('-')
+        .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u8>().ok()?)))
+        .filter(|(_, m)| (1..=12).contains(m));
+    match (lang, parsed) {
+        (Lang::En, _) | (_, None) => month,
+        (lang, Some((year, m))) => format!("{} {year}", lang.text(&format!("month-{m}"), None)),
     }
 }
 
@@ -92,11 +152,28 @@ impl Pages {
         }
         env.add_global("me", me.to_owned());
         env.add_global("server", server.to_owned());
-        env.add_filter("words", |code: String| code.replace('_', " "));
+        env.add_function("t", translate);
+        env.add_filter("day", day_filter);
+        env.add_filter("month", month_filter);
+        env.add_global(
+            "languages",
+            Value::from_iter(
+                Lang::ALL
+                    .iter()
+                    .map(|l| context! { code => l.code(), name => l.native_name() }),
+            ),
+        );
         Pages { env }
     }
 
-    pub fn render(&self, name: &'static str, ctx: Value) -> Result<String, RenderError> {
+    /// Renders a desk page in `lang`; `ctx` is merged with the page language.
+    pub fn render(
+        &self,
+        name: &'static str,
+        lang: Lang,
+        ctx: Value,
+    ) -> Result<String, RenderError> {
+        let ctx = context! { lang => lang.code(), ..ctx };
         self.env
             .get_template(name)
             .and_then(|t| t.render(ctx))
@@ -105,28 +182,22 @@ impl Pages {
 }
 
 /// The next deadline of a case in words, or `None` for closed cases.
-pub fn deadline_text(case: &CaseSummary) -> Option<String> {
+pub fn deadline_text(lang: Lang, case: &CaseSummary) -> Option<String> {
     let days = case.days_left?;
     // `days_left` counts to the next deadline still open: acknowledgement until there is
     // one, then feedback.
     let step = if case.acknowledged.is_none() {
         "acknowledge"
     } else {
-        "give feedback"
+        "feedback"
     };
-    Some(match days {
-        d if d < 0 => format!("{} overdue to {step}", plural_days(-d)),
-        0 => format!("today: last day to {step}"),
-        d => format!("{} left to {step}", plural_days(d)),
-    })
-}
-
-fn plural_days(n: i64) -> String {
-    if n == 1 {
-        "1 day".into()
-    } else {
-        format!("{n} days")
-    }
+    let (when, count) = match days {
+        d if d < 0 => ("overdue", -d),
+        0 => ("today", 0),
+        d => ("left", d),
+    };
+    let key = format!("desk-deadline-{step}-{when}");
+    Some(text(lang, &key, &[("days", FluentValue::from(count))]))
 }
 
 /// One row of the case list.
@@ -143,6 +214,7 @@ struct CaseRow<'a> {
 /// `list.cases`), the filter form as `params` fill it, and paging links that keep the
 /// filters.
 pub fn case_list(
+    lang: Lang,
     list: &CaseList,
     previews: Vec<Option<String>>,
     investigators: &[InvestigatorWire],
@@ -154,7 +226,7 @@ pub fn case_list(
         .zip(previews)
         .map(|(case, preview)| CaseRow {
             case,
-            deadline: deadline_text(case),
+            deadline: deadline_text(lang, case),
             preview,
         })
         .collect();
@@ -262,6 +334,7 @@ pub fn retry_page(case_id: &str, problem: &FormProblem) -> Value {
 /// The case page: the report and conversation and the notes as `opened` decrypted them,
 /// and the forms, with `problem` above the form that failed.
 pub fn case_page(
+    lang: Lang,
     detail: &CaseDetail,
     opened: OpenedCase,
     investigators: &[InvestigatorWire],
@@ -273,7 +346,7 @@ pub fn case_page(
         .thread
         .iter()
         .zip(opened.thread)
-        .map(|(entry, content)| message_view(entry, content))
+        .map(|(entry, content)| message_view(lang, entry, content))
         .collect();
     let notes: Vec<NoteView> = detail
         .notes
@@ -303,7 +376,7 @@ pub fn case_page(
         .collect();
     context! {
         case => summary,
-        deadline => deadline_text(summary),
+        deadline => deadline_text(lang, summary),
         messages => messages,
         notes => notes,
         holders => detail.holders,
@@ -315,9 +388,12 @@ pub fn case_page(
             .unwrap_or_default(),
         outcomes => Outcome::ALL
             .into_iter()
-            .map(|o| context! { code => o.as_str(), label => outcome_label(o) })
+            .map(|o| {
+                let label = text(lang, &format!("desk-outcome-choice-{}", o.as_str()), &[]);
+                context! { code => o.as_str(), label => label }
+            })
             .collect::<Vec<_>>(),
-        notice => notice.and_then(notice_text),
+        notice => notice.and_then(notice_key).map(|key| text(lang, key, &[])),
         problem => problem.map(FormProblem::context),
         labels => Label::ALL
             .into_iter()
@@ -353,7 +429,11 @@ fn note_view(note: &NoteWire, content: Option<MessageContent>) -> NoteView {
     }
 }
 
-fn message_view(entry: &ThreadEntryWire, content: Option<MessageContent>) -> MessageView {
+fn message_view(
+    lang: Lang,
+    entry: &ThreadEntryWire,
+    content: Option<MessageContent>,
+) -> MessageView {
     let mut view = MessageView {
         seq: entry.seq,
         author: entry.author.clone(),
@@ -372,18 +452,18 @@ fn message_view(entry: &ThreadEntryWire, content: Option<MessageContent>) -> Mes
         view.attachments = content
             .attachments
             .iter_mut()
-            .map(attachment_view)
+            .map(|a| attachment_view(lang, a))
             .collect();
     }
     view
 }
 
-fn attachment_view(attachment: &mut Attachment) -> AttachmentView {
+fn attachment_view(lang: Lang, attachment: &mut Attachment) -> AttachmentView {
     AttachmentView {
         name: std::mem::take(&mut attachment.name),
         content_type: std::mem::take(&mut attachment.content_type),
-        format: format_words(&attachment.format).to_owned(),
-        size: human_size(attachment.size),
+        format: text(lang, format_key(&attachment.format), &[]),
+        size: lang.size(attachment.size),
         cleaned: attachment.cleaned,
         removed: attachment.removed.join(", "),
         blob: BlobRef::parse(&attachment.blob).map(|b| b.as_str().to_owned()),
@@ -391,24 +471,24 @@ fn attachment_view(attachment: &mut Attachment) -> AttachmentView {
 }
 
 /// The format the service detected, as the page names it.
-fn format_words(format: &str) -> &'static str {
+fn format_key(format: &str) -> &'static str {
     match format {
-        "jpeg" => "JPEG image",
-        "png" => "PNG image",
-        "pdf" => "PDF document",
-        _ => "not recognised",
+        "jpeg" => "desk-format-jpeg",
+        "png" => "desk-format-png",
+        "pdf" => "desk-format-pdf",
+        _ => "desk-format-other",
     }
 }
 
 /// What a finished form says at the top of the case page (`?done=`).
-fn notice_text(done: &str) -> Option<&'static str> {
+fn notice_key(done: &str) -> Option<&'static str> {
     Some(match done {
-        "reply" => "Your reply was encrypted and sent to the reporter.",
-        "status" => "The case status was changed.",
-        "assignees" => "The assignees were changed.",
-        "note" => "The internal note was encrypted to every investigator with access and saved.",
-        "access" => "Access was granted: the colleague can now open this case.",
-        "labels" => "The labels were saved.",
+        "reply" => "desk-notice-reply",
+        "status" => "desk-notice-status",
+        "assignees" => "desk-notice-assignees",
+        "note" => "desk-notice-note",
+        "access" => "desk-notice-access",
+        "labels" => "desk-notice-labels",
         _ => return None,
     })
 }
@@ -429,20 +509,29 @@ fn next_statuses(current: Status) -> Vec<&'static str> {
         .collect()
 }
 
-/// A share as a whole percentage, or none.
-fn percent(share: Option<f64>) -> Option<String> {
-    share.map(|s| format!("{:.0}%", s * 100.0))
+/// A share as a whole percentage, or none; the page writes it (`desk-percent`: "42%",
+/// "42 %").
+fn percent(share: Option<f64>) -> Option<i64> {
+    // A share is within 0..=1: the cast cannot overflow.
+    share.map(|s| (s * 100.0).round() as i64)
+}
+
+/// A number of days as the language writes it ("2.5", "2,5"): its decimal separator is
+/// the one sizes use.
+fn days_number(lang: Lang, days: f64) -> String {
+    let decimal = lang.text("size-decimal", None);
+    format!("{days}").replace('.', &decimal)
 }
 
 /// The statistics page.
-pub fn stats_page(stats: &Stats) -> Value {
+pub fn stats_page(lang: Lang, stats: &Stats) -> Value {
     let step = |d: &crate::api::DeadlineStats| {
         context! {
             done => d.done,
             within_deadline => d.within_deadline,
             missed_pending => d.missed_pending,
             met => percent(d.met_share()),
-            median_days => d.median_days,
+            median_days => d.median_days.map(|m| days_number(lang, m)),
         }
     };
     context! {
@@ -544,22 +633,22 @@ mod tests {
     #[test]
     fn deadlines_read_as_words() {
         assert_eq!(
-            deadline_text(&summary(Some(3), None)).as_deref(),
+            deadline_text(Lang::En, &summary(Some(3), None)).as_deref(),
             Some("3 days left to acknowledge")
         );
         assert_eq!(
-            deadline_text(&summary(Some(1), Some("2026-11-26"))).as_deref(),
+            deadline_text(Lang::En, &summary(Some(1), Some("2026-11-26"))).as_deref(),
             Some("1 day left to give feedback")
         );
         assert_eq!(
-            deadline_text(&summary(Some(-2), None)).as_deref(),
+            deadline_text(Lang::En, &summary(Some(-2), None)).as_deref(),
             Some("2 days overdue to acknowledge")
         );
         assert_eq!(
-            deadline_text(&summary(Some(0), None)).as_deref(),
+            deadline_text(Lang::En, &summary(Some(0), None)).as_deref(),
             Some("today: last day to acknowledge")
         );
-        assert_eq!(deadline_text(&summary(None, None)), None);
+        assert_eq!(deadline_text(Lang::En, &summary(None, None)), None);
     }
 
     #[test]
@@ -635,9 +724,17 @@ mod tests {
             recipient: None,
             fingerprint: None,
         };
-        let ctx = case_page(&detail, opened, &investigators, &none, Some("reply"), None);
+        let ctx = case_page(
+            Lang::En,
+            &detail,
+            opened,
+            &investigators,
+            &none,
+            Some("reply"),
+            None,
+        );
         let html = Pages::new("ana", "https://q.example")
-            .render("case.html", ctx)
+            .render("case.html", Lang::En, ctx)
             .unwrap();
         assert!(html.contains("They asked for the &lt;rota&gt;"), "{html}");
         assert!(html.contains("Gate 4") && html.contains("Marco"));
@@ -685,9 +782,17 @@ mod tests {
             recipient: None,
             fingerprint: None,
         };
-        let ctx = case_page(&detail, opened, &[wire("ana", &ana)], &none, None, None);
+        let ctx = case_page(
+            Lang::En,
+            &detail,
+            opened,
+            &[wire("ana", &ana)],
+            &none,
+            None,
+            None,
+        );
         let html = Pages::new("ana", "https://q.example")
-            .render("case.html", ctx)
+            .render("case.html", Lang::En, ctx)
             .unwrap();
         assert!(html.contains("&lt;img src=x&gt;.jpg"), "{html}");
         assert!(!html.contains("<img"), "the name is escaped: {html}");
@@ -729,7 +834,14 @@ mod tests {
         let html = pages
             .render(
                 "cases.html",
-                case_list(&list, vec![Some("They asked <me>".into())], &[], &params),
+                Lang::En,
+                case_list(
+                    Lang::En,
+                    &list,
+                    vec![Some("They asked <me>".into())],
+                    &[],
+                    &params,
+                ),
             )
             .unwrap();
         assert!(html.contains("Page 2 of 3"), "{html}");
@@ -750,8 +862,32 @@ mod tests {
             overdue_now: 4,
             ..Stats::default()
         };
-        let html = pages.render("stats.html", stats_page(&stats)).unwrap();
+        let html = pages
+            .render("stats.html", Lang::En, stats_page(Lang::En, &stats))
+            .unwrap();
         assert!(html.contains("bribe offered") && html.contains("<strong>4</strong>"));
+        let shares = Stats {
+            acknowledgement: crate::api::DeadlineStats {
+                done: 3,
+                within_deadline: 2,
+                median_days: Some(2.5),
+                missed_pending: 1,
+            },
+            ..stats
+        };
+        let html = pages
+            .render("stats.html", Lang::En, stats_page(Lang::En, &shares))
+            .unwrap();
+        assert!(html.contains(">50%<") && html.contains(">2.5<"), "{html}");
+        let html = pages
+            .render("stats.html", Lang::Fr, stats_page(Lang::Fr, &shares))
+            .unwrap();
+        assert!(
+            html.contains(">50\u{202f}%<") && html.contains(">2,5<"),
+            "{html}"
+        );
+        assert!(html.contains("novembre 2026") && html.contains("offre de pot-de-vin"));
+        let stats = shares;
         let csv = stats_csv(&stats);
         assert!(csv.starts_with("section,item,value\r\n"), "{csv}");
         assert!(csv.contains("cases,overdue_now,4\r\n"));
@@ -762,12 +898,152 @@ mod tests {
             text: Some(zeroize::Zeroizing::new("my <draft>".into())),
         };
         let html = pages
-            .render("retry.html", retry_page(&"ab".repeat(16), &problem))
+            .render(
+                "retry.html",
+                Lang::En,
+                retry_page(&"ab".repeat(16), &problem),
+            )
             .unwrap();
         assert!(html.contains(">my &lt;draft&gt;</textarea>"), "{html}");
         assert!(html.contains("the server could not be reached"));
         for page in ["error.html", "stopped.html"] {
-            pages.render(page, context! { message => "m" }).unwrap();
+            pages
+                .render(page, Lang::En, context! { message => "m" })
+                .unwrap();
         }
+    }
+
+    /// Message ids of one .ftl file (lines that start a message).
+    fn ids(ftl: &str) -> std::collections::BTreeSet<String> {
+        ftl.lines()
+            .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
+            .filter_map(|l| l.split_once('=').map(|(id, _)| id.trim().to_owned()))
+            .collect()
+    }
+
+    /// Every key the desk uses: literal `t("desk-...")` in its templates, literal
+    /// `"desk-..."` in its Rust (views, errors), and the keys completed from a prefix
+    /// (`"desk-status-" ~ s`), one by one from the words that complete them.
+    fn keys_the_desk_uses() -> std::collections::BTreeSet<String> {
+        let mut used = std::collections::BTreeSet::new();
+        let sources = TEMPLATES
+            .iter()
+            .map(|(_, source)| *source)
+            .chain([include_str!("views.rs"), include_str!("error.rs")]);
+        for source in sources {
+            for piece in source.split("\"desk-").skip(1) {
+                let Some((rest, _)) = piece.split_once('"') else {
+                    continue;
+                };
+                // A prefix completed in a template or a format! ("desk-label-" ~ l),
+                // checked below word by word, is not a key of its own.
+                let word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+                if !rest.is_empty() && !rest.ends_with('-') && rest.chars().all(word) {
+                    used.insert(format!("desk-{rest}"));
+                }
+            }
+        }
+        for s in Status::WORDS {
+            used.insert(format!("desk-status-{s}"));
+        }
+        for o in Outcome::ALL {
+            used.insert(format!("desk-outcome-{}", o.as_str()));
+            used.insert(format!("desk-outcome-choice-{}", o.as_str()));
+        }
+        for c in Category::ALL {
+            used.insert(format!("desk-category-{}", c.as_str()));
+        }
+        for l in Label::ALL {
+            used.insert(format!("desk-label-{}", l.as_str()));
+        }
+        for step in ["acknowledge", "feedback"] {
+            for when in ["overdue", "today", "left"] {
+                used.insert(format!("desk-deadline-{step}-{when}"));
+            }
+        }
+        used
+    }
+
+    #[test]
+    fn every_key_the_desk_uses_exists_in_every_language() {
+        let used = keys_the_desk_uses();
+        assert!(used.len() > 150, "the scan found too few keys: {used:?}");
+        for (code, ftl) in [
+            ("en", include_str!("../../web/i18n/en/main.ftl")),
+            ("fr", include_str!("../../web/i18n/fr/main.ftl")),
+            ("es", include_str!("../../web/i18n/es/main.ftl")),
+        ] {
+            let have = ids(ftl);
+            let missing: Vec<_> = used.difference(&have).collect();
+            assert!(missing.is_empty(), "{code} lacks desk keys {missing:?}");
+        }
+        // The words of a template are keys, not English: no visible text outside t().
+        for (name, source) in TEMPLATES {
+            assert!(!source.contains("|words"), "{name} shows a code as English");
+        }
+    }
+
+    #[test]
+    fn a_french_case_page_has_french_words_dates_and_sizes() {
+        let ana = InvestigatorIdentity::generate();
+        let key = CaseKey::generate();
+        let content = serde_json::json!({
+            "body": "voir le fichier",
+            "attachments": [
+                {"blob": "0123456789abcdef0123456789abcdef", "name": "a.jpg",
+                 "content_type": "image/jpeg", "size": 2765, "format": "jpeg",
+                 "cleaned": true, "removed": ["EXIF"]},
+            ],
+        });
+        let detail = CaseDetail {
+            summary: summary(Some(3), None),
+            wrap: key.wrap_to(ana.recipient().as_age()).unwrap().0,
+            thread: vec![crate::api::ThreadEntryWire {
+                seq: 0,
+                author: "reporter".into(),
+                day: "2026-11-25".into(),
+                ciphertext: key.seal(content.to_string().as_bytes()).unwrap(),
+            }],
+            notes: vec![],
+            holders: vec!["ana".into()],
+        };
+        let opened = open_case(&detail.thread, &detail.notes, &key, &ana);
+        let none = RecoveryRecipientWire {
+            recipient: None,
+            fingerprint: None,
+        };
+        let ctx = case_page(
+            Lang::Fr,
+            &detail,
+            opened,
+            &[wire("ana", &ana)],
+            &none,
+            Some("labels"),
+            None,
+        );
+        let html = Pages::new("ana", "https://q.example")
+            .render("case.html", Lang::Fr, ctx)
+            .unwrap();
+        assert!(html.contains("<html lang=\"fr\">"), "{html}");
+        assert!(
+            html.contains("3 jours restants pour accuser réception"),
+            "{html}"
+        );
+        assert!(html.contains("25 novembre 2026") && html.contains("2 décembre 2026"));
+        assert!(
+            html.contains("2,7\u{a0}Kio") && html.contains("image JPEG"),
+            "{html}"
+        );
+        assert!(html.contains("Les étiquettes ont été enregistrées."));
+        assert!(html.contains("contrainte") || html.contains("autre"));
+        assert!(
+            !html.contains("2026-11-25") && !html.contains("2027-02-25"),
+            "{html}"
+        );
+        assert!(!html.contains("desk-"), "a key shown untranslated: {html}");
+        assert_eq!(
+            deadline_text(Lang::Es, &summary(Some(1), Some("2026-11-26"))).as_deref(),
+            Some("queda 1 día para dar respuesta")
+        );
     }
 }
