@@ -8,6 +8,7 @@
 
 mod blocking;
 mod error;
+mod form_nonces;
 mod investigator_api;
 mod render;
 mod reporter;
@@ -59,6 +60,8 @@ pub struct AppState {
     backups: Arc<Backups>,
     kdf_pool: KdfPool,
     sessions: ReporterSessions,
+    /// Single-use nonces of the reporter forms (its own mutex; see `form_nonces`).
+    form_nonces: form_nonces::FormNonces,
     pages: Pages,
     uploads: UploadLimits,
     /// One permit per upload with evidence files in progress (`--max-uploads`).
@@ -82,6 +85,7 @@ impl AppState {
                 config.session_max(),
                 services.clock.clone(),
             ),
+            form_nonces: form_nonces::FormNonces::default(),
             clock: services.clock,
             health: services.health,
             pages: Pages::new(&config.quick_exit_url, config.session_idle_minutes),

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::blocking;
 use super::error::Error;
+use super::form_nonces;
 use super::render::{Lang, STYLESHEET};
 use super::reporter::{Report, add_follow_up, open_case, submit_report};
 use super::uploads::{self, FormKind, Submission};
@@ -108,6 +109,7 @@ fn render_report_form(
             people => &form.people,
             urgent => form.urgent.is_some(),
             problem => problem,
+            once => state.form_nonces.issue(),
         },
     )
 }
@@ -142,8 +144,17 @@ async fn report_submit(
 ) -> Response {
     let key = CaseKey::generate();
     let recipient = key.recipient();
-    let (submission, read) =
-        read_page_form(&state, request, FormKind::Report, |_| Ok(recipient.clone())).await;
+    // The form's nonce is spent before its first file is stored (the field comes first),
+    // or else once the form is read: a report resent from history stores nothing.
+    let mut fresh: Option<bool> = None;
+    let (submission, read) = read_page_form(&state, request, FormKind::Report, |fields| {
+        let spent = *fresh.get_or_insert_with(|| spend(&state, fields));
+        spent.then(|| recipient.clone()).ok_or(Error::NoSession)
+    })
+    .await;
+    if replayed(&state, fresh, &read, &submission) {
+        return report_already_sent(&state, lang);
+    }
     let form = ReportForm {
         body: submission.text("body"),
         category: submission.text("category"),
@@ -193,6 +204,41 @@ async fn report_submit(
     }
 }
 
+/// Spends the nonce a page form brought back: false for a form resent from history.
+fn spend(state: &AppState, submission: &Submission) -> bool {
+    state
+        .form_nonces
+        .spend(submission.field(form_nonces::FIELD))
+}
+
+/// Whether a page form with files is resent from history. `fresh` is what spending the
+/// nonce said when a file arrived, if one did. A form that could not be read (too large,
+/// broken) before its nonce arrived is answered with its own error, and stores nothing.
+fn replayed(
+    state: &AppState,
+    fresh: Option<bool>,
+    read: &Result<(), Error>,
+    submission: &Submission,
+) -> bool {
+    match fresh {
+        Some(fresh) => !fresh,
+        None if read.is_ok() || submission.field(form_nonces::FIELD).is_some() => {
+            !spend(state, submission)
+        }
+        None => false,
+    }
+}
+
+/// The answer to a report form resent from history: no case, no token.
+fn report_already_sent(state: &AppState, lang: Lang) -> Response {
+    state.pages.render(
+        StatusCode::CONFLICT,
+        lang,
+        "error.html",
+        context! { path => "/report", message_key => "form-report-already-sent", replay => true },
+    )
+}
+
 /// Evidence files as the pages show them, sizes in the page's language.
 fn attachment_values(lang: Lang, attachments: &[Attachment]) -> Vec<Value> {
     attachments
@@ -211,6 +257,8 @@ fn attachment_values(lang: Lang, attachments: &[Attachment]) -> Vec<Value> {
 #[derive(Deserialize, Default)]
 struct LoginForm {
     #[serde(default)]
+    once: String,
+    #[serde(default)]
     token: String,
     /// A follow-up that could not be sent because the session had ended.
     #[serde(default)]
@@ -228,7 +276,14 @@ fn render_login(
         status,
         lang,
         "login.html",
-        context! { path => "/case", notice => notice, draft => draft },
+        context! {
+            path => "/case",
+            notice => notice,
+            // Leaving is news, not a problem: it is announced as a status.
+            notice_is_status => notice == Some("case-left"),
+            draft => draft,
+            once => state.form_nonces.issue(),
+        },
     )
 }
 
@@ -245,6 +300,10 @@ async fn login(
         Ok(Form(form)) => form,
         Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
     };
+    // A login resent from history (Back, then Reload) never opens the case again.
+    if !state.form_nonces.spend(Some(&form.once)) {
+        return form_used(&state, lang);
+    }
     match open_case(&state, &form.token).await {
         Ok((session, case)) => render_case(&state, lang, &session, case, None, &form.draft).await,
         Err(
@@ -257,6 +316,8 @@ async fn login(
 #[derive(Deserialize, Default)]
 struct SessionForm {
     #[serde(default)]
+    once: String,
+    #[serde(default)]
     session: String,
     #[serde(default)]
     body: String,
@@ -267,6 +328,21 @@ fn session_of(state: &AppState, field: Option<&str>) -> Option<(SessionId, Arc<O
     let id = SessionId::parse(field.unwrap_or_default())?;
     let case = state.sessions.get(&id)?;
     Some((id, case))
+}
+
+/// The answer to a case form resent from history: the login page, empty, and nothing of
+/// the case.
+fn form_used(state: &AppState, lang: Lang) -> Response {
+    render_login(state, lang, StatusCode::CONFLICT, Some("form-used"), "")
+}
+
+/// A case form resent from history: the page is being used from the browser's history,
+/// perhaps by someone else, so the session it names ends too.
+fn replayed_case_form(state: &AppState, lang: Lang, session: &str) -> Response {
+    if let Some(id) = SessionId::parse(session) {
+        state.sessions.end(&id);
+    }
+    form_used(state, lang)
 }
 
 /// The login page after a session ended, keeping any unsent text.
@@ -289,6 +365,9 @@ async fn view(
         Ok(Form(form)) => form,
         Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
     };
+    if !state.form_nonces.spend(Some(&form.once)) {
+        return replayed_case_form(&state, lang, &form.session);
+    }
     match session_of(&state, Some(&form.session)) {
         Some((id, case)) => render_case(&state, lang, &id, case, None, "").await,
         None => session_ended(&state, lang, &form),
@@ -299,8 +378,13 @@ async fn follow_up(State(state): State<Arc<AppState>>, lang: Lang, request: Requ
     // The session field comes before the file fields in the form, so the case (and the
     // key its files are encrypted to) is known when the first file arrives. The session
     // is looked up once, then kept for the rest of the request.
+    // The nonce is spent the same way, before the first file is stored.
     let mut looked_up: Option<Option<(SessionId, Arc<OpenCase>)>> = None;
+    let mut fresh: Option<bool> = None;
     let (submission, read) = read_page_form(&state, request, FormKind::FollowUp, |fields| {
+        if !*fresh.get_or_insert_with(|| spend(&state, fields)) {
+            return Err(Error::NoSession);
+        }
         let found = looked_up.get_or_insert_with(|| session_of(&state, fields.field("session")));
         found
             .as_ref()
@@ -309,9 +393,13 @@ async fn follow_up(State(state): State<Arc<AppState>>, lang: Lang, request: Requ
     })
     .await;
     let form = SessionForm {
+        once: String::new(),
         session: submission.text("session"),
         body: submission.text("body"),
     };
+    if replayed(&state, fresh, &read, &submission) {
+        return replayed_case_form(&state, lang, &form.session);
+    }
     let found = match looked_up {
         Some(found) => found,
         None => session_of(&state, Some(&form.session)),
@@ -344,8 +432,13 @@ async fn leave(
     lang: Lang,
     form: Result<Form<SessionForm>, FormRejection>,
 ) -> Response {
-    if let Some(id) = form.ok().and_then(|Form(f)| SessionId::parse(&f.session)) {
-        state.sessions.end(&id);
+    // Leaving ends the session whether or not the form is resent from history; the nonce
+    // is spent all the same, so that the page cannot be used twice.
+    if let Ok(Form(form)) = form {
+        state.form_nonces.spend(Some(&form.once));
+        if let Some(id) = SessionId::parse(&form.session) {
+            state.sessions.end(&id);
+        }
     }
     render_login(&state, lang, StatusCode::OK, Some("case-left"), "")
 }
@@ -389,6 +482,7 @@ async fn render_case(
             latest => messages(latest),
             notice => notice,
             draft => draft,
+            once => state.form_nonces.issue(),
         },
     )
 }
