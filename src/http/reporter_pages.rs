@@ -497,10 +497,15 @@ fn message_value(lang: Lang, m: &MessageView, new_from: u64) -> Value {
         from => m.from.as_str(),
         new => is_new_reply(m, new_from),
         day => lang.date(m.day),
-        body => &m.content.body,
-        where_when => &m.content.where_when,
-        people => &m.content.people,
-        attachments => attachment_values(lang, &m.content.attachments),
+        unreadable => m.content.is_none(),
+        body => m.content.as_ref().map(|c| c.body.as_str()),
+        where_when => m.content.as_ref().and_then(|c| c.where_when.as_deref()),
+        people => m.content.as_ref().and_then(|c| c.people.as_deref()),
+        attachments => m
+            .content
+            .as_ref()
+            .map(|c| attachment_values(lang, &c.attachments))
+            .unwrap_or_default(),
     }
 }
 
