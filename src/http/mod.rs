@@ -168,8 +168,15 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize, faces: Faces) -> Rout
     if faces != Faces::Reporters {
         app = app.merge(investigator_api::routes());
     }
+    // Reporters get the site's own page for a wrong address or method (language, Quick
+    // exit, a way back); the investigators' own listener answers in plain text.
+    let app = if faces == Faces::Investigators {
+        app.fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
+    } else {
+        app.fallback(reporter_pages::not_found)
+            .method_not_allowed_fallback(reporter_pages::method_not_allowed)
+    };
     let mut app = app
-        .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT));
     for (name, value) in crate::serving::SECURITY_HEADERS {

@@ -210,6 +210,8 @@ mod tests {
             "case-new-reply",
             "case-left",
             "form-used",
+            "error-not-found",
+            "error-method-not-allowed",
             "form-report-already-sent",
             "date-long",
             "date-short",

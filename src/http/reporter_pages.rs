@@ -24,7 +24,7 @@ use super::render::{Lang, STYLESHEET};
 use super::reporter::{Report, add_follow_up, open_case, submit_report};
 use super::uploads::{self, FormKind, Submission};
 use crate::case::{Author, Category, Day, NextStep};
-use crate::crypto::{CaseKey, CaseRecipient, SessionId};
+use crate::crypto::{CaseKey, CaseRecipient, CaseToken, SessionId};
 use crate::message::Attachment;
 use crate::service::{CaseView, MessageView, OpenCase};
 
@@ -45,6 +45,7 @@ pub fn routes(upload_body_bytes: usize) -> Router<Arc<AppState>> {
             "/report",
             get(report_form.layer(quick())).post(report_submit.layer(upload())),
         )
+        .route("/report/confirm", post(confirm_token.layer(quick())))
         .route(
             "/case",
             get(login_form.layer(quick())).post(login.layer(quick())),
@@ -180,15 +181,13 @@ async fn report_submit(
         people: Some(form.people.clone()),
     };
     match submit_report(&state, report, key, &submission).await {
-        Ok(token) => state.pages.render(
-            StatusCode::CREATED,
+        Ok(token) => render_token_page(
+            &state,
             lang,
-            "submitted.html",
-            context! {
-                path => "/report",
-                token => token.grouped().as_str(),
-                attachments => attachment_values(lang, &submission.attachments),
-            },
+            StatusCode::CREATED,
+            &token,
+            attachment_values(lang, &submission.attachments),
+            false,
         ),
         Err(Error::UnknownCategory) => {
             let problem = lang.text("report-choose-category", None);
@@ -202,6 +201,114 @@ async fn report_submit(
         }
         Err(e) => problem_page(e),
     }
+}
+
+/// The token page: the token in unbreakable groups, the warning right under it, and the
+/// form that asks for its last group back (`problem`: that form was answered wrongly).
+fn render_token_page(
+    state: &AppState,
+    lang: Lang,
+    status: StatusCode,
+    token: &CaseToken,
+    attachments: Vec<Value>,
+    problem: bool,
+) -> Response {
+    let grouped = token.grouped();
+    let groups: Vec<&str> = grouped.split('-').collect();
+    state.pages.render(
+        status,
+        lang,
+        "submitted.html",
+        context! {
+            path => "/report",
+            token => grouped.as_str(),
+            token_groups => groups,
+            attachments => attachments,
+            problem => problem,
+            once => state.form_nonces.issue(),
+        },
+    )
+}
+
+/// What the token page's "before you leave" form sends.
+#[derive(Deserialize, Default, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+struct ConfirmForm {
+    #[serde(default)]
+    once: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    last_group: String,
+}
+
+/// Checks that the reporter wrote their token down: they type its last group back. Lost
+/// tokens are what reporters complain of most, and a token cannot be recovered. A wrong
+/// answer shows the token again; the form is single-use like every other, so that the
+/// token page cannot be brought back from history.
+async fn confirm_token(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    form: Result<Form<ConfirmForm>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
+    };
+    if !state.form_nonces.spend(Some(&form.once)) {
+        return report_already_sent(&state, lang);
+    }
+    let token = match CaseToken::parse(&form.token) {
+        Ok(token) => token,
+        Err(e) => return state.pages.error(lang, e.into(), context! {}),
+    };
+    // The typed group goes through the token parser, so that o for 0 and spaces are
+    // read as at login; the comparison is constant-time like every token comparison.
+    let grouped = token.grouped();
+    let prefix = grouped.rsplit_once('-').map_or("", |(prefix, _)| prefix);
+    let typed = zeroize::Zeroizing::new(format!("{prefix}-{}", form.last_group));
+    let matches = CaseToken::parse(&typed).is_ok_and(|typed| {
+        bool::from(subtle::ConstantTimeEq::ct_eq(
+            typed.grouped().as_bytes(),
+            grouped.as_bytes(),
+        ))
+    });
+    if !matches {
+        return render_token_page(
+            &state,
+            lang,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &token,
+            Vec::new(),
+            true,
+        );
+    }
+    state.pages.render(
+        StatusCode::OK,
+        lang,
+        "submitted.html",
+        context! { path => "/report", confirmed => true },
+    )
+}
+
+/// The site's own page for an address that has none (404), in the reporter's language,
+/// with Quick exit and a way back.
+pub async fn not_found(State(state): State<Arc<AppState>>, lang: Lang) -> Response {
+    state.pages.render(
+        StatusCode::NOT_FOUND,
+        lang,
+        "error.html",
+        context! { path => "/", message_key => "error-not-found", replay => true },
+    )
+}
+
+/// The site's own page for a method a route does not take (405).
+pub async fn method_not_allowed(State(state): State<Arc<AppState>>, lang: Lang) -> Response {
+    state.pages.render(
+        StatusCode::METHOD_NOT_ALLOWED,
+        lang,
+        "error.html",
+        context! { path => "/", message_key => "error-method-not-allowed", replay => true },
+    )
 }
 
 /// Spends the nonce a page form brought back: false for a form resent from history.
@@ -481,6 +588,8 @@ async fn render_case(
             earlier => messages(earlier),
             latest => messages(latest),
             notice => notice,
+            // A follow-up that comes back with a problem lost its chosen files.
+            files_again => notice.is_some_and(|n| n != "case-message-sent"),
             draft => draft,
             once => state.form_nonces.issue(),
         },

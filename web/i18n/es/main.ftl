@@ -192,3 +192,16 @@ alert-overdue = { $count ->
    *[other] { $count } casos han superado un plazo.
 }
 alert-open-desk = Abra el escritorio para leerlos. Este mensaje no contiene, a propósito, nada de los casos.
+
+# The token page: typing back the last group before leaving.
+confirm-title = Antes de salir
+confirm-label = Escriba el último grupo de su código
+confirm-hint = Los cuatro caracteres después del último guion, copiados de donde anotó el código, no de esta pantalla.
+confirm-submit = Comprobar
+confirm-wrong = Ese no es el último grupo de su código. Aquí está de nuevo: anótelo con cuidado.
+confirm-done = Correcto. Guarde su código en un lugar seguro: es la única forma de volver a su caso.
+form-files-again = Si había elegido archivos, elíjalos de nuevo: el navegador no los conserva.
+evidence-keep-names-label = Conservar los nombres de mis archivos
+evidence-keep-names-hint = Si no marca esta casilla, sus archivos se guardan como photo-1.jpg, document-1.pdf, etc., porque un nombre como PXL_20261126_134502.jpg puede delatar su teléfono y el momento.
+error-not-found = No hay ninguna página en esta dirección.
+error-method-not-allowed = Esta página no se puede usar de esa manera.
