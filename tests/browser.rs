@@ -221,6 +221,23 @@ fn the_token_page_asks_for_the_last_group_back() {
     assert!(!source.contains(&token), "the token is still shown");
     assert!(source.contains("New Identity"));
 
+    // A form that comes back with a problem keeps "keep my file names" ticked and says
+    // that chosen files must be chosen again (a browser does not keep them).
+    let once = server.form_nonce("/report");
+    let (status, page) = common::read(common::agent().post(&server.url("/report")).send_form(&[
+        ("once", once.as_str()),
+        ("body", "no category"),
+        ("keep_names", "on"),
+    ]));
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("choose them again"), "{page}");
+    assert!(
+        page.contains(
+            "name=\"keep_names\" value=\"on\" aria-describedby=\"keep-names-hint\" checked"
+        ),
+        "{page}"
+    );
+
     // 404 and 405: the site's own page, in the asked language, with Quick exit.
     for (method, path, status) in [("GET", "/nowhere?lang=fr", 404), ("POST", "/?lang=fr", 405)] {
         let (got, page) = common::read(common::agent().request(method, &server.url(path)).call());

@@ -84,6 +84,9 @@ struct ReportForm {
     /// A checked checkbox sends "on"; an unchecked one sends nothing.
     #[serde(default)]
     urgent: Option<String>,
+    /// "Keep my file names", kept ticked when the form comes back.
+    #[serde(default)]
+    keep_names: Option<String>,
 }
 
 fn categories() -> Value {
@@ -109,6 +112,7 @@ fn render_report_form(
             where_when => &form.where_when,
             people => &form.people,
             urgent => form.urgent.is_some(),
+            keep_names => form.keep_names.is_some(),
             problem => problem,
             once => state.form_nonces.issue(),
         },
@@ -162,6 +166,9 @@ async fn report_submit(
         where_when: submission.text("where_when"),
         people: submission.text("people"),
         urgent: submission.field("urgent").map(str::to_owned),
+        keep_names: submission
+            .field(uploads::KEEP_NAMES_FIELD)
+            .map(str::to_owned),
     };
     // Whatever fails comes back to the form with everything the reporter wrote.
     let problem_page = |e: Error| {
