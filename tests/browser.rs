@@ -150,3 +150,127 @@ impl CaseConversation for Browser {
         self.texts("article.message > div.body")
     }
 }
+
+/// The token page: the warning right under the token, each group unbroken at 320 px, and
+/// the last group typed back before leaving (a wrong one shows the token again). Quick
+/// exit is the first tab stop, and the site answers a wrong address or method with its
+/// own page.
+#[test]
+fn the_token_page_asks_for_the_last_group_back() {
+    let deployment = common::Deployment::new();
+    let server = deployment.start(&[]);
+    let browser = Browser::start();
+    browser.command(
+        "POST",
+        "/window/rect",
+        Some(serde_json::json!({"width": 320, "height": 800})),
+    );
+    browser.goto(&server.url("/report"));
+    // Quick exit is the first thing a Tab reaches: the first link or control in the page.
+    let source = browser.source();
+    let body = &source[source.find("<body>").unwrap()..];
+    let first = body.find("<a ").unwrap();
+    assert!(
+        body[first..].starts_with("<a class=\"quick-exit\""),
+        "Quick exit is not the first tab stop: {body}"
+    );
+    browser
+        .find("textarea[name=body]")
+        .type_text("token page test");
+    browser
+        .find("input[type=radio][name=category][value=other]")
+        .click();
+    browser.find("main form button[type=submit]").click();
+    let token = browser.find("#case-token").text();
+    assert!(looks_like_token(&token), "{token:?}");
+
+    // The warning comes right after the token.
+    let source = browser.source();
+    let after_token = &source[source.find("id=\"case-token\"").unwrap()..];
+    let next_section = after_token.find("<section").unwrap();
+    assert!(
+        after_token[next_section..].starts_with("<section class=\"danger\">"),
+        "the warning is not right under the token"
+    );
+    // Each group on one line at 320 px.
+    let groups = browser.texts("#case-token .group");
+    assert_eq!(groups.join("-"), token);
+    for white_space in browser.texts_of_css("#case-token .group", "white-space") {
+        assert_eq!(white_space, "nowrap");
+    }
+
+    // A wrong last group: the token again, with a problem.
+    let last = token.rsplit('-').next().unwrap();
+    let wrong = if last == "0000" { "1111" } else { "0000" };
+    browser.find("input[name=last_group]").type_text(wrong);
+    browser
+        .find("form[action^='/report/confirm'] button")
+        .click();
+    browser.find("p.problem[role=alert]");
+    assert_eq!(browser.find("#case-token").text(), token);
+
+    // The right one, typed in lower case.
+    browser
+        .find("input[name=last_group]")
+        .type_text(&last.to_lowercase());
+    browser
+        .find("form[action^='/report/confirm'] button")
+        .click();
+    browser.find("p.notice[role=status]");
+    let source = browser.source();
+    assert!(!source.contains(&token), "the token is still shown");
+    assert!(source.contains("New Identity"));
+
+    // A form that comes back with a problem keeps "keep my file names" ticked and says
+    // that chosen files must be chosen again (a browser does not keep them).
+    let once = server.form_nonce("/report");
+    let (status, page) = common::read(common::agent().post(&server.url("/report")).send_form(&[
+        ("once", once.as_str()),
+        ("body", "no category"),
+        ("keep_names", "on"),
+    ]));
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("choose them again"), "{page}");
+    assert!(
+        page.contains(
+            "name=\"keep_names\" value=\"on\" aria-describedby=\"keep-names-hint\" checked"
+        ),
+        "{page}"
+    );
+
+    // 404 and 405: the site's own page, in the asked language, with Quick exit.
+    for (method, path, status) in [("GET", "/nowhere?lang=fr", 404), ("POST", "/?lang=fr", 405)] {
+        let (got, page) = common::read(common::agent().request(method, &server.url(path)).call());
+        assert_eq!(got, status, "{method} {path}: {page}");
+        assert!(page.contains("<html lang=\"fr\">"), "{page}");
+        assert!(page.contains("class=\"quick-exit\""), "{page}");
+        assert!(page.contains("href=\"/?lang=fr\""), "{page}");
+    }
+}
+
+trait ComputedStyle {
+    /// The computed value of `property` of every element matching `css`.
+    fn texts_of_css(&self, css: &str, property: &str) -> Vec<String>;
+}
+
+impl ComputedStyle for Browser {
+    fn texts_of_css(&self, css: &str, property: &str) -> Vec<String> {
+        let found = self.command(
+            "POST",
+            "/elements",
+            Some(serde_json::json!({"using": "css selector", "value": css})),
+        );
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let id = e[common::webdriver::ELEMENT_KEY].as_str().unwrap();
+                self.get(&format!("/element/{id}/css/{property}"))
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+}

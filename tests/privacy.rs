@@ -60,11 +60,16 @@ fn nothing_identifying_reaches_the_disk_or_the_logs() {
     );
     assert_eq!(status, 201);
     // The HTML form path too, and a failing request whose body must not be echoed to logs.
+    let once = server.form_nonce("/report");
     let (status, _) = read(
         agent()
             .post(&server.url("/report"))
             .set("User-Agent", USER_AGENT)
-            .send_form(&[("body", PAGE_MARKER), ("category", "collusion")]),
+            .send_form(&[
+                ("once", once.as_str()),
+                ("body", PAGE_MARKER),
+                ("category", "collusion"),
+            ]),
     );
     assert_eq!(status, 201);
     let (status, _) = send(

@@ -8,6 +8,7 @@
 
 mod blocking;
 mod error;
+mod form_nonces;
 mod investigator_api;
 mod render;
 mod reporter;
@@ -59,6 +60,8 @@ pub struct AppState {
     backups: Arc<Backups>,
     kdf_pool: KdfPool,
     sessions: ReporterSessions,
+    /// Single-use nonces of the reporter forms (its own mutex; see `form_nonces`).
+    form_nonces: form_nonces::FormNonces,
     pages: Pages,
     uploads: UploadLimits,
     /// One permit per upload with evidence files in progress (`--max-uploads`).
@@ -82,6 +85,7 @@ impl AppState {
                 config.session_max(),
                 services.clock.clone(),
             ),
+            form_nonces: form_nonces::FormNonces::default(),
             clock: services.clock,
             health: services.health,
             pages: Pages::new(&config.quick_exit_url, config.session_idle_minutes),
@@ -164,8 +168,15 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize, faces: Faces) -> Rout
     if faces != Faces::Reporters {
         app = app.merge(investigator_api::routes());
     }
+    // Reporters get the site's own page for a wrong address or method (language, Quick
+    // exit, a way back); the investigators' own listener answers in plain text.
+    let app = if faces == Faces::Investigators {
+        app.fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
+    } else {
+        app.fallback(reporter_pages::not_found)
+            .method_not_allowed_fallback(reporter_pages::method_not_allowed)
+    };
     let mut app = app
-        .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT));
     for (name, value) in crate::serving::SECURITY_HEADERS {

@@ -180,6 +180,9 @@ async fn end_session(State(state): State<Arc<AppState>>, session: ReporterSessio
 #[derive(Serialize)]
 struct MessageJson {
     from: crate::case::Author,
+    /// True for an entry that could not be read; its body is then empty.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    unreadable: bool,
     body: String,
     day: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -199,17 +202,22 @@ async fn read_case(
     let messages: Vec<MessageJson> = view
         .messages
         .iter()
-        .map(|m| MessageJson {
-            from: m.from,
-            body: m.content.body.clone(),
-            day: m.day.to_string(),
-            where_when: m.content.where_when.clone(),
-            people: m.content.people.clone(),
-            attachments: if m.content.attachments.is_empty() {
-                serde_json::Value::Null
-            } else {
-                attachments_json(&m.content.attachments)
-            },
+        .map(|m| {
+            let content = m.content.as_ref();
+            let attachments = content.map(|c| &c.attachments[..]).unwrap_or_default();
+            MessageJson {
+                from: m.from,
+                unreadable: content.is_none(),
+                body: content.map(|c| c.body.clone()).unwrap_or_default(),
+                day: m.day.to_string(),
+                where_when: content.and_then(|c| c.where_when.clone()),
+                people: content.and_then(|c| c.people.clone()),
+                attachments: if attachments.is_empty() {
+                    serde_json::Value::Null
+                } else {
+                    attachments_json(attachments)
+                },
+            }
         })
         .collect();
     Ok(Json(json!({

@@ -19,11 +19,12 @@ use serde::Deserialize;
 use super::AppState;
 use super::blocking;
 use super::error::Error;
+use super::form_nonces;
 use super::render::{Lang, STYLESHEET};
 use super::reporter::{Report, add_follow_up, open_case, submit_report};
 use super::uploads::{self, FormKind, Submission};
 use crate::case::{Author, Category, Day, NextStep};
-use crate::crypto::{CaseKey, CaseRecipient, SessionId};
+use crate::crypto::{CaseKey, CaseRecipient, CaseToken, SessionId};
 use crate::message::Attachment;
 use crate::service::{CaseView, MessageView, OpenCase};
 
@@ -44,6 +45,7 @@ pub fn routes(upload_body_bytes: usize) -> Router<Arc<AppState>> {
             "/report",
             get(report_form.layer(quick())).post(report_submit.layer(upload())),
         )
+        .route("/report/confirm", post(confirm_token.layer(quick())))
         .route(
             "/case",
             get(login_form.layer(quick())).post(login.layer(quick())),
@@ -82,6 +84,9 @@ struct ReportForm {
     /// A checked checkbox sends "on"; an unchecked one sends nothing.
     #[serde(default)]
     urgent: Option<String>,
+    /// "Keep my file names", kept ticked when the form comes back.
+    #[serde(default)]
+    keep_names: Option<String>,
 }
 
 fn categories() -> Value {
@@ -107,7 +112,9 @@ fn render_report_form(
             where_when => &form.where_when,
             people => &form.people,
             urgent => form.urgent.is_some(),
+            keep_names => form.keep_names.is_some(),
             problem => problem,
+            once => state.form_nonces.issue(),
         },
     )
 }
@@ -142,14 +149,26 @@ async fn report_submit(
 ) -> Response {
     let key = CaseKey::generate();
     let recipient = key.recipient();
-    let (submission, read) =
-        read_page_form(&state, request, FormKind::Report, |_| Ok(recipient.clone())).await;
+    // The form's nonce is spent before its first file is stored (the field comes first),
+    // or else once the form is read: a report resent from history stores nothing.
+    let mut fresh: Option<bool> = None;
+    let (submission, read) = read_page_form(&state, request, FormKind::Report, |fields| {
+        let spent = *fresh.get_or_insert_with(|| spend(&state, fields));
+        spent.then(|| recipient.clone()).ok_or(Error::NoSession)
+    })
+    .await;
+    if replayed(&state, fresh, &read, &submission) {
+        return report_already_sent(&state, lang);
+    }
     let form = ReportForm {
         body: submission.text("body"),
         category: submission.text("category"),
         where_when: submission.text("where_when"),
         people: submission.text("people"),
         urgent: submission.field("urgent").map(str::to_owned),
+        keep_names: submission
+            .field(uploads::KEEP_NAMES_FIELD)
+            .map(str::to_owned),
     };
     // Whatever fails comes back to the form with everything the reporter wrote.
     let problem_page = |e: Error| {
@@ -169,15 +188,13 @@ async fn report_submit(
         people: Some(form.people.clone()),
     };
     match submit_report(&state, report, key, &submission).await {
-        Ok(token) => state.pages.render(
-            StatusCode::CREATED,
+        Ok(token) => render_token_page(
+            &state,
             lang,
-            "submitted.html",
-            context! {
-                path => "/report",
-                token => token.grouped().as_str(),
-                attachments => attachment_values(lang, &submission.attachments),
-            },
+            StatusCode::CREATED,
+            &token,
+            attachment_values(lang, &submission.attachments),
+            false,
         ),
         Err(Error::UnknownCategory) => {
             let problem = lang.text("report-choose-category", None);
@@ -191,6 +208,149 @@ async fn report_submit(
         }
         Err(e) => problem_page(e),
     }
+}
+
+/// The token page: the token in unbreakable groups, the warning right under it, and the
+/// form that asks for its last group back (`problem`: that form was answered wrongly).
+fn render_token_page(
+    state: &AppState,
+    lang: Lang,
+    status: StatusCode,
+    token: &CaseToken,
+    attachments: Vec<Value>,
+    problem: bool,
+) -> Response {
+    let grouped = token.grouped();
+    let groups: Vec<&str> = grouped.split('-').collect();
+    state.pages.render(
+        status,
+        lang,
+        "submitted.html",
+        context! {
+            path => "/report",
+            token => grouped.as_str(),
+            token_groups => groups,
+            attachments => attachments,
+            problem => problem,
+            once => state.form_nonces.issue(),
+        },
+    )
+}
+
+/// What the token page's "before you leave" form sends.
+#[derive(Deserialize, Default, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+struct ConfirmForm {
+    #[serde(default)]
+    once: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    last_group: String,
+}
+
+/// Checks that the reporter wrote their token down: they type its last group back. Lost
+/// tokens are what reporters complain of most, and a token cannot be recovered. A wrong
+/// answer shows the token again; the form is single-use like every other, so that the
+/// token page cannot be brought back from history.
+async fn confirm_token(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    form: Result<Form<ConfirmForm>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
+    };
+    if !state.form_nonces.spend(Some(&form.once)) {
+        return report_already_sent(&state, lang);
+    }
+    let token = match CaseToken::parse(&form.token) {
+        Ok(token) => token,
+        Err(e) => return state.pages.error(lang, e.into(), context! {}),
+    };
+    // The typed group goes through the token parser, so that o for 0 and spaces are
+    // read as at login; the comparison is constant-time like every token comparison.
+    let grouped = token.grouped();
+    let prefix = grouped.rsplit_once('-').map_or("", |(prefix, _)| prefix);
+    let typed = zeroize::Zeroizing::new(format!("{prefix}-{}", form.last_group));
+    let matches = CaseToken::parse(&typed).is_ok_and(|typed| {
+        bool::from(subtle::ConstantTimeEq::ct_eq(
+            typed.grouped().as_bytes(),
+            grouped.as_bytes(),
+        ))
+    });
+    if !matches {
+        return render_token_page(
+            &state,
+            lang,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &token,
+            Vec::new(),
+            true,
+        );
+    }
+    state.pages.render(
+        StatusCode::OK,
+        lang,
+        "submitted.html",
+        context! { path => "/report", confirmed => true },
+    )
+}
+
+/// The site's own page for an address that has none (404), in the reporter's language,
+/// with Quick exit and a way back.
+pub async fn not_found(State(state): State<Arc<AppState>>, lang: Lang) -> Response {
+    state.pages.render(
+        StatusCode::NOT_FOUND,
+        lang,
+        "error.html",
+        context! { path => "/", message_key => "error-not-found", replay => true },
+    )
+}
+
+/// The site's own page for a method a route does not take (405).
+pub async fn method_not_allowed(State(state): State<Arc<AppState>>, lang: Lang) -> Response {
+    state.pages.render(
+        StatusCode::METHOD_NOT_ALLOWED,
+        lang,
+        "error.html",
+        context! { path => "/", message_key => "error-method-not-allowed", replay => true },
+    )
+}
+
+/// Spends the nonce a page form brought back: false for a form resent from history.
+fn spend(state: &AppState, submission: &Submission) -> bool {
+    state
+        .form_nonces
+        .spend(submission.field(form_nonces::FIELD))
+}
+
+/// Whether a page form with files is resent from history. `fresh` is what spending the
+/// nonce said when a file arrived, if one did. A form that could not be read (too large,
+/// broken) before its nonce arrived is answered with its own error, and stores nothing.
+fn replayed(
+    state: &AppState,
+    fresh: Option<bool>,
+    read: &Result<(), Error>,
+    submission: &Submission,
+) -> bool {
+    match fresh {
+        Some(fresh) => !fresh,
+        None if read.is_ok() || submission.field(form_nonces::FIELD).is_some() => {
+            !spend(state, submission)
+        }
+        None => false,
+    }
+}
+
+/// The answer to a report form resent from history: no case, no token.
+fn report_already_sent(state: &AppState, lang: Lang) -> Response {
+    state.pages.render(
+        StatusCode::CONFLICT,
+        lang,
+        "error.html",
+        context! { path => "/report", message_key => "form-report-already-sent", replay => true },
+    )
 }
 
 /// Evidence files as the pages show them, sizes in the page's language.
@@ -211,6 +371,8 @@ fn attachment_values(lang: Lang, attachments: &[Attachment]) -> Vec<Value> {
 #[derive(Deserialize, Default)]
 struct LoginForm {
     #[serde(default)]
+    once: String,
+    #[serde(default)]
     token: String,
     /// A follow-up that could not be sent because the session had ended.
     #[serde(default)]
@@ -228,7 +390,14 @@ fn render_login(
         status,
         lang,
         "login.html",
-        context! { path => "/case", notice => notice, draft => draft },
+        context! {
+            path => "/case",
+            notice => notice,
+            // Leaving is news, not a problem: it is announced as a status.
+            notice_is_status => notice == Some("case-left"),
+            draft => draft,
+            once => state.form_nonces.issue(),
+        },
     )
 }
 
@@ -245,6 +414,10 @@ async fn login(
         Ok(Form(form)) => form,
         Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
     };
+    // A login resent from history (Back, then Reload) never opens the case again.
+    if !state.form_nonces.spend(Some(&form.once)) {
+        return form_used(&state, lang);
+    }
     match open_case(&state, &form.token).await {
         Ok((session, case)) => render_case(&state, lang, &session, case, None, &form.draft).await,
         Err(
@@ -257,6 +430,8 @@ async fn login(
 #[derive(Deserialize, Default)]
 struct SessionForm {
     #[serde(default)]
+    once: String,
+    #[serde(default)]
     session: String,
     #[serde(default)]
     body: String,
@@ -267,6 +442,21 @@ fn session_of(state: &AppState, field: Option<&str>) -> Option<(SessionId, Arc<O
     let id = SessionId::parse(field.unwrap_or_default())?;
     let case = state.sessions.get(&id)?;
     Some((id, case))
+}
+
+/// The answer to a case form resent from history: the login page, empty, and nothing of
+/// the case.
+fn form_used(state: &AppState, lang: Lang) -> Response {
+    render_login(state, lang, StatusCode::CONFLICT, Some("form-used"), "")
+}
+
+/// A case form resent from history: the page is being used from the browser's history,
+/// perhaps by someone else, so the session it names ends too.
+fn replayed_case_form(state: &AppState, lang: Lang, session: &str) -> Response {
+    if let Some(id) = SessionId::parse(session) {
+        state.sessions.end(&id);
+    }
+    form_used(state, lang)
 }
 
 /// The login page after a session ended, keeping any unsent text.
@@ -289,6 +479,9 @@ async fn view(
         Ok(Form(form)) => form,
         Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
     };
+    if !state.form_nonces.spend(Some(&form.once)) {
+        return replayed_case_form(&state, lang, &form.session);
+    }
     match session_of(&state, Some(&form.session)) {
         Some((id, case)) => render_case(&state, lang, &id, case, None, "").await,
         None => session_ended(&state, lang, &form),
@@ -299,8 +492,13 @@ async fn follow_up(State(state): State<Arc<AppState>>, lang: Lang, request: Requ
     // The session field comes before the file fields in the form, so the case (and the
     // key its files are encrypted to) is known when the first file arrives. The session
     // is looked up once, then kept for the rest of the request.
+    // The nonce is spent the same way, before the first file is stored.
     let mut looked_up: Option<Option<(SessionId, Arc<OpenCase>)>> = None;
+    let mut fresh: Option<bool> = None;
     let (submission, read) = read_page_form(&state, request, FormKind::FollowUp, |fields| {
+        if !*fresh.get_or_insert_with(|| spend(&state, fields)) {
+            return Err(Error::NoSession);
+        }
         let found = looked_up.get_or_insert_with(|| session_of(&state, fields.field("session")));
         found
             .as_ref()
@@ -309,9 +507,13 @@ async fn follow_up(State(state): State<Arc<AppState>>, lang: Lang, request: Requ
     })
     .await;
     let form = SessionForm {
+        once: String::new(),
         session: submission.text("session"),
         body: submission.text("body"),
     };
+    if replayed(&state, fresh, &read, &submission) {
+        return replayed_case_form(&state, lang, &form.session);
+    }
     let found = match looked_up {
         Some(found) => found,
         None => session_of(&state, Some(&form.session)),
@@ -344,8 +546,13 @@ async fn leave(
     lang: Lang,
     form: Result<Form<SessionForm>, FormRejection>,
 ) -> Response {
-    if let Some(id) = form.ok().and_then(|Form(f)| SessionId::parse(&f.session)) {
-        state.sessions.end(&id);
+    // Leaving ends the session whether or not the form is resent from history; the nonce
+    // is spent all the same, so that the page cannot be used twice.
+    if let Ok(Form(form)) = form {
+        state.form_nonces.spend(Some(&form.once));
+        if let Some(id) = SessionId::parse(&form.session) {
+            state.sessions.end(&id);
+        }
     }
     render_login(&state, lang, StatusCode::OK, Some("case-left"), "")
 }
@@ -388,7 +595,10 @@ async fn render_case(
             earlier => messages(earlier),
             latest => messages(latest),
             notice => notice,
+            // A follow-up that comes back with a problem lost its chosen files.
+            files_again => notice.is_some_and(|n| n != "case-message-sent"),
             draft => draft,
+            once => state.form_nonces.issue(),
         },
     )
 }
@@ -403,10 +613,15 @@ fn message_value(lang: Lang, m: &MessageView, new_from: u64) -> Value {
         from => m.from.as_str(),
         new => is_new_reply(m, new_from),
         day => lang.date(m.day),
-        body => &m.content.body,
-        where_when => &m.content.where_when,
-        people => &m.content.people,
-        attachments => attachment_values(lang, &m.content.attachments),
+        unreadable => m.content.is_none(),
+        body => m.content.as_ref().map(|c| c.body.as_str()),
+        where_when => m.content.as_ref().and_then(|c| c.where_when.as_deref()),
+        people => m.content.as_ref().and_then(|c| c.people.as_deref()),
+        attachments => m
+            .content
+            .as_ref()
+            .map(|c| attachment_values(lang, &c.attachments))
+            .unwrap_or_default(),
     }
 }
 

@@ -51,6 +51,9 @@ impl FormKind {
             (FormKind::FollowUp, "session") => Some(SHORT_FIELD_BYTES),
             // Sent before the files: a reporter may ask to keep their files' own names.
             (_, KEEP_NAMES_FIELD) => Some(SHORT_FIELD_BYTES),
+            // The page forms' single-use nonce, also sent before the files (the API
+            // ignores it).
+            (_, super::form_nonces::FIELD) => Some(SHORT_FIELD_BYTES),
             _ => None,
         }
     }

@@ -80,13 +80,32 @@ impl OpenCase {
     }
 }
 
+/// The content of one sealed thread entry, or `None` if it does not decrypt or decode.
+/// Only the kind of failure is logged: a decoder's message can quote the plaintext, and a
+/// decryption error says nothing the reporter or the operator can act on.
+fn readable(case: &OpenCase, ciphertext: &[u8]) -> Option<MessageContent> {
+    let Ok(plaintext) = case.key.open(ciphertext) else {
+        tracing::warn!(kind = "decrypt", "a thread entry could not be read");
+        return None;
+    };
+    match serde_json::from_slice::<MessageContent>(&plaintext) {
+        Ok(content) => Some(content),
+        Err(_) => {
+            tracing::warn!(kind = "decode", "a thread entry could not be read");
+            None
+        }
+    }
+}
+
 /// One message as the reporter sees it.
 pub struct MessageView {
     /// Its place in the thread, from 0 (the report).
     pub seq: u64,
     pub from: Author,
     pub day: Day,
-    pub content: MessageContent,
+    /// What it says, or `None` when the entry does not decrypt or decode: one bad entry
+    /// (a buggy or hostile investigator client) must not shut the reporter out of the rest.
+    pub content: Option<MessageContent>,
 }
 
 /// The reporter's view of their case.
@@ -254,18 +273,13 @@ impl Reporting {
             .thread(case.id)?
             .into_iter()
             .zip(0u64..)
-            .map(|(entry, seq)| {
-                let plaintext = case.key.open(&entry.ciphertext)?;
-                let content =
-                    serde_json::from_slice(&plaintext).map_err(|_| Error::UnreadableEntry)?;
-                Ok(MessageView {
-                    seq,
-                    from: entry.author,
-                    day: entry.day,
-                    content,
-                })
+            .map(|(entry, seq)| MessageView {
+                seq,
+                from: entry.author,
+                day: entry.day,
+                content: readable(case, &entry.ciphertext),
             })
-            .collect::<Result<_>>()?;
+            .collect();
         self.mark_seen(case, &record, messages.len() as u64);
         Ok(CaseView {
             status: record.status,

@@ -283,6 +283,18 @@ impl Server {
         (status, json(&text))
     }
 
+    /// The single-use nonce of the page form at `path` (GET), which a POST of that form
+    /// must carry.
+    pub fn form_nonce(&self, path: &str) -> String {
+        let (status, page) = read(agent().get(&self.url(path)).call());
+        assert_eq!(status, 200, "{page}");
+        page.split("name=\"once\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("no form nonce on {path}: {page}"))
+            .to_owned()
+    }
+
     pub fn follow_up(&self, session: &str, body: &str) -> u16 {
         read(
             agent()

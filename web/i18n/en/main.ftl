@@ -88,7 +88,11 @@ case-refresh = Check for new replies
 case-leave = Leave my case
 case-session-hint = For your safety this page forgets you after { $minutes } minutes without activity. Press "Leave my case" when you are done and close the browser.
 case-message-sent = Your message has been added to the case.
-case-left = You have left your case. Close this browser window if others may use this device.
+case-left = You have left your case.
+close-browser-hint = Now close the browser completely, so that Back cannot show these pages again. In Tor Browser, choose New Identity.
+form-used = This page was already used. Type your token again.
+form-report-already-sent = Your report was already sent. This page cannot send it again, and its token is not shown again.
+case-unreadable = This message could not be read.
 status-new = Received, not yet acknowledged
 status-acknowledged = Acknowledged
 status-investigating = Under investigation
@@ -189,6 +193,19 @@ alert-overdue = { $count ->
    *[other] { $count } cases are past a deadline.
 }
 alert-open-desk = Open the desk to read them. This message holds no case content, on purpose.
+
+# The token page: typing back the last group before leaving.
+confirm-title = Before you leave
+confirm-label = Type the last group of your token
+confirm-hint = The four characters after the last hyphen, from where you wrote the token down, not from this screen.
+confirm-submit = Check
+confirm-wrong = That is not the last group of your token. Here is your token again: write it down carefully.
+confirm-done = That is right. Keep your token safe: it is the only way back to your case.
+form-files-again = If you had chosen files, choose them again: the browser does not keep them.
+evidence-keep-names-label = Keep my file names
+evidence-keep-names-hint = Unless you tick this, your files are stored as photo-1.jpg, document-1.pdf and so on, because names such as PXL_20261126_134502.jpg can give away your phone and the moment.
+error-not-found = There is no page at this address.
+error-method-not-allowed = This page cannot be used that way.
 
 ## The investigator's desk (src/desk, web/templates/desk). Every desk-* word is here, in
 ## one block; the English is the desk's original wording.

@@ -88,7 +88,11 @@ case-refresh = Ver si hay respuestas nuevas
 case-leave = Salir de mi caso
 case-session-hint = Por su seguridad, esta página cierra su sesión tras { $minutes } minutos sin actividad. Cuando termine, pulse "Salir de mi caso" y cierre el navegador.
 case-message-sent = Su mensaje se ha añadido al caso.
-case-left = Ha salido de su caso. Cierre esta ventana del navegador si otras personas pueden usar este dispositivo.
+case-left = Ha salido de su caso.
+close-browser-hint = Ahora cierre el navegador por completo, para que el botón Atrás no pueda volver a mostrar estas páginas. En Tor Browser, elija Nueva identidad.
+form-used = Esta página ya se usó. Escriba de nuevo su código.
+form-report-already-sent = Su denuncia ya se envió. Esta página no puede enviarla otra vez y su código no se vuelve a mostrar.
+case-unreadable = No se pudo leer este mensaje.
 status-new = Recibido, aún sin acuse de recibo
 status-acknowledged = Acuse de recibo enviado
 status-investigating = En investigación
@@ -188,6 +192,19 @@ alert-overdue = { $count ->
    *[other] { $count } casos han superado un plazo.
 }
 alert-open-desk = Abra el escritorio para leerlos. Este mensaje no contiene, a propósito, nada de los casos.
+
+# The token page: typing back the last group before leaving.
+confirm-title = Antes de salir
+confirm-label = Escriba el último grupo de su código
+confirm-hint = Los cuatro caracteres después del último guion, copiados de donde anotó el código, no de esta pantalla.
+confirm-submit = Comprobar
+confirm-wrong = Ese no es el último grupo de su código. Aquí está de nuevo: anótelo con cuidado.
+confirm-done = Correcto. Guarde su código en un lugar seguro: es la única forma de volver a su caso.
+form-files-again = Si había elegido archivos, elíjalos de nuevo: el navegador no los conserva.
+evidence-keep-names-label = Conservar los nombres de mis archivos
+evidence-keep-names-hint = Si no marca esta casilla, sus archivos se guardan como photo-1.jpg, document-1.pdf, etc., porque un nombre como PXL_20261126_134502.jpg puede delatar su teléfono y el momento.
+error-not-found = No hay ninguna página en esta dirección.
+error-method-not-allowed = Esta página no se puede usar de esa manera.
 
 ## El puesto de investigación (src/desk, web/templates/desk). Todas las palabras desk-*
 ## están aquí, en un solo bloque.

@@ -88,7 +88,11 @@ case-refresh = Voir s'il y a de nouvelles réponses
 case-leave = Quitter mon dossier
 case-session-hint = Pour votre sécurité, cette page vous déconnecte après { $minutes } minutes d'inactivité. Quand vous avez terminé, appuyez sur « Quitter mon dossier » puis fermez le navigateur.
 case-message-sent = Votre message a été ajouté au dossier.
-case-left = Vous avez quitté votre dossier. Fermez cette fenêtre du navigateur si d'autres personnes peuvent utiliser cet appareil.
+case-left = Vous avez quitté votre dossier.
+close-browser-hint = Fermez maintenant complètement le navigateur, pour que le bouton Retour ne puisse plus afficher ces pages. Dans Tor Browser, choisissez Nouvelle identité.
+form-used = Cette page a déjà été utilisée. Saisissez à nouveau votre code.
+form-report-already-sent = Votre signalement a déjà été envoyé. Cette page ne peut pas l'envoyer une deuxième fois, et son code n'est plus affiché.
+case-unreadable = Ce message n'a pas pu être lu.
 status-new = Reçu, accusé de réception pas encore envoyé
 status-acknowledged = Accusé de réception envoyé
 status-investigating = Enquête en cours
@@ -194,6 +198,19 @@ alert-overdue = { $count ->
    *[other] { $count } dossiers ont dépassé un délai.
 }
 alert-open-desk = Ouvrez le poste d'enquête pour les lire. Ce message ne contient volontairement aucun contenu de dossier.
+
+# The token page: typing back the last group before leaving.
+confirm-title = Avant de partir
+confirm-label = Saisissez le dernier groupe de votre code
+confirm-hint = Les quatre caractères après le dernier tiret, recopiés de l'endroit où vous avez noté le code, pas de cet écran.
+confirm-submit = Vérifier
+confirm-wrong = Ce n'est pas le dernier groupe de votre code. Le voici à nouveau : notez-le avec soin.
+confirm-done = C'est juste. Gardez votre code en lieu sûr : c'est le seul moyen de revenir à votre dossier.
+form-files-again = Si vous aviez choisi des fichiers, choisissez-les à nouveau : le navigateur ne les garde pas.
+evidence-keep-names-label = Garder les noms de mes fichiers
+evidence-keep-names-hint = Sans cette case, vos fichiers sont enregistrés sous les noms photo-1.jpg, document-1.pdf, etc., car un nom comme PXL_20261126_134502.jpg peut révéler votre téléphone et le moment.
+error-not-found = Il n'y a pas de page à cette adresse.
+error-method-not-allowed = Cette page ne peut pas être utilisée de cette façon.
 
 ## Le poste d'enquête (src/desk, web/templates/desk). Tous les mots desk-* sont ici, en
 ## un seul bloc.
