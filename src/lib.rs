@@ -21,6 +21,9 @@
 //! - **Service**: [`service`] is the blocking core both HTTP faces call: reporters,
 //!   accounts, cases, statistics. It decides; the store keeps. It knows nothing of HTTP,
 //!   and takes its time from a clock passed in.
+//! - **Outward**: [`alerts`] sends content-free counts to investigators (mail, webhook);
+//!   [`i18n`] holds the translations that pages and alerts share. Both sit beside the
+//!   service; neither reaches a face.
 //! - **Faces**: [`http`] (the service's router, the reporter API and pages, the
 //!   investigator API) calls `service` and never the store directly; [`desk`] (the
 //!   investigator's console, on their own machine) calls the API over the network and
