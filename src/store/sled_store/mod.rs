@@ -11,8 +11,9 @@
 //! a raise of the high-water mark (see `mark.rs`), so it is durable, and would be missed
 //! if lost, when the method returns.
 //!
-//! This file opens the store and keeps its invariants (format, high-water mark, the case
-//! index, durable commits); `records.rs` implements the [`Store`] trait over the trees,
+//! This file opens the store and keeps its invariants (high-water mark, the case index,
+//! durable commits); `format.rs` keeps its format version and migrates an older one
+//! after copying it; `records.rs` implements the [`Store`] trait over the trees,
 //! and `upkeep.rs` backups and retention.
 
 use std::collections::{BTreeSet, HashMap};
@@ -40,16 +41,6 @@ use super::{
 use crate::audit;
 use crate::case::{CaseRecord, Day, TransitionError, TriageKey};
 use crate::crypto::{KdfSettings, LookupId, Wrap};
-
-/// The store format this build writes, kept in `meta` under `schema` as decimal text.
-/// Raise it with every change a previous build would misread, and add the migration
-/// from the previous format to [`MIGRATIONS`].
-const FORMAT_VERSION: u32 = 1;
-
-/// `MIGRATIONS[n]` turns a store of format `n + 1` into one of format `n + 2`, in place.
-/// Each must be safe to run again if interrupted (the version is raised after it).
-type Migration = fn(&SledStore) -> StoreResult<()>;
-const MIGRATIONS: [Migration; FORMAT_VERSION as usize - 1] = [];
 
 /// How far a write goes before the method returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,6 +226,11 @@ impl SledStore {
     /// in a directory whose mark or evidence files show that a store was there before.
     /// Opening never removes or moves a file: see [`SledStore::sweep`].
     pub fn open_with(dir: &Path, options: OpenOptions) -> StoreResult<Self> {
+        Self::open_with_formats(dir, options, Formats::BUILT)
+    }
+
+    /// [`SledStore::open_with`], knowing the formats `formats` (tests pass fake ones).
+    fn open_with_formats(dir: &Path, options: OpenOptions, formats: Formats) -> StoreResult<Self> {
         let opened_at = SystemTime::now();
         disk::create_private_dir(dir)?;
         disk::make_private(dir)?;
@@ -299,7 +295,7 @@ impl SledStore {
         }
         store.load_index().map_err(|e| damaged(dir, e))?;
         store.check_mark(options.accept_loss)?;
-        store.migrate(format)?;
+        store.migrate(format, formats)?;
         let counts = store.counts();
         if counts.cases == 0 && store.no_sweep.is_none() {
             store.no_sweep = Some("the store holds no cases");
@@ -313,55 +309,6 @@ impl SledStore {
             "store opened"
         );
         Ok(store)
-    }
-
-    /// The format version recorded in `meta`; `None` for a store never written to.
-    fn format(&self) -> StoreResult<Option<u32>> {
-        let Some(bytes) = self.meta.get("schema")? else {
-            return Ok(None);
-        };
-        std::str::from_utf8(&bytes)
-            .ok()
-            .and_then(|text| text.parse().ok())
-            .map(Some)
-            .ok_or_else(|| {
-                damaged(
-                    &self.data_dir,
-                    StoreError::Corrupt("unreadable format version".into()),
-                )
-            })
-    }
-
-    /// Brings the store to [`FORMAT_VERSION`]: records it in a new store, migrates an
-    /// older one step by step, refuses a newer one.
-    fn migrate(&self, found: Option<u32>) -> StoreResult<()> {
-        let found = found.unwrap_or(FORMAT_VERSION);
-        if found == 0 {
-            return Err(damaged(
-                &self.data_dir,
-                StoreError::Corrupt("format version 0".into()),
-            ));
-        }
-        if found > FORMAT_VERSION {
-            return Err(StoreError::TooNew {
-                found,
-                known: FORMAT_VERSION,
-            });
-        }
-        for version in found..FORMAT_VERSION {
-            tracing::info!(from = version, to = version + 1, "migrating the store");
-            MIGRATIONS[version as usize - 1](self)?;
-            self.set_format(version + 1)?;
-        }
-        if self.meta.get("schema")?.is_none() {
-            self.set_format(FORMAT_VERSION)?;
-        }
-        Ok(())
-    }
-
-    fn set_format(&self, version: u32) -> StoreResult<()> {
-        self.meta.insert("schema", version.to_string().as_bytes())?;
-        self.commit()
     }
 
     /// A store that has never been written to is fine in a new data directory only: if
@@ -569,8 +516,13 @@ impl CaseIndex {
     }
 }
 
+mod format;
 mod records;
 mod upkeep;
+
+use format::Formats;
+#[cfg(test)]
+use format::{FORMAT_VERSION, MIGRATIONS, Migration};
 
 #[cfg(test)]
 mod tests;

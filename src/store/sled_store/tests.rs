@@ -171,6 +171,175 @@ fn a_store_of_a_newer_format_is_refused_and_an_older_one_would_migrate() {
     assert_eq!(MIGRATIONS.len() as u32, FORMAT_VERSION - 1);
 }
 
+/// Opens the sled database under `dir` directly. sled's background thread may hold the
+/// file lock a moment after a store is dropped.
+fn open_sled(dir: &Path) -> sled::Db {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match sled::open(dir.join("store")) {
+            Ok(db) => return db,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// A store with one case, then given format 0 behind its back.
+fn store_of_format_zero(dir: &Path) {
+    SledStore::open(dir)
+        .unwrap()
+        .create_case(new_case(lookup(1)))
+        .unwrap();
+    let db = open_sled(dir);
+    db.open_tree("meta")
+        .unwrap()
+        .insert("schema", b"0".as_slice())
+        .unwrap();
+    db.flush().unwrap();
+}
+
+/// A migration from format 0 to 1, for the tests: leaves a trace in `meta`.
+fn fake_step(store: &SledStore) -> StoreResult<()> {
+    store.meta.insert("fake-step", b"ran".as_slice())?;
+    Ok(())
+}
+
+static FAKE_STEPS: [Migration; 1] = [fake_step];
+
+const FAKE_FORMATS: Formats = Formats {
+    first: 0,
+    steps: &FAKE_STEPS,
+};
+
+/// Runs `open` until it does not meet the lock of a database just dropped.
+fn unlocked(open: impl Fn() -> StoreResult<SledStore>) -> StoreResult<SledStore> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match open() {
+            Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Opens the store under `dir` knowing the fake formats.
+fn open_fake(dir: &Path) -> StoreResult<SledStore> {
+    unlocked(|| SledStore::open_with_formats(dir, OpenOptions::default(), FAKE_FORMATS))
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[test]
+fn an_older_store_is_copied_whole_before_it_is_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    store_of_format_zero(dir.path());
+    let mark = std::fs::read(dir.path().join("store.mark")).unwrap();
+    // This build does not know format 0: it refuses it, and keeps no copy.
+    match unlocked(|| SledStore::open(dir.path())) {
+        Err(StoreError::Damaged { detail, .. }) => assert!(detail.contains("format version 0")),
+        other => panic!("{:?}", other.err()),
+    }
+    let copy = dir.path().join("before-format-0");
+    assert!(!copy.exists());
+
+    let store = open_fake(dir.path()).unwrap();
+    assert_eq!(store.format().unwrap(), Some(1));
+    assert_eq!(
+        store.meta.get("fake-step").unwrap().unwrap().as_ref(),
+        b"ran"
+    );
+    assert_eq!(store.counts().cases, 1);
+    drop(store);
+
+    // The copy: the old mark, and a store of format 0 with the case and no trace of the
+    // step, all private, and no temporary left.
+    assert_eq!(mode(&copy), 0o700);
+    assert_eq!(std::fs::read(copy.join("store.mark")).unwrap(), mark);
+    let mut files = vec![];
+    let mut pending = vec![copy.clone()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                assert_eq!(mode(&path), 0o700, "{}", path.display());
+                pending.push(path);
+            } else {
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.contains(&copy.join("store").join("db")), "{files:?}");
+    let old = open_sled(&copy);
+    let meta = old.open_tree("meta").unwrap();
+    assert_eq!(meta.get("schema").unwrap().unwrap().as_ref(), b"0");
+    assert!(meta.get("fake-step").unwrap().is_none());
+    assert_eq!(old.open_tree("cases").unwrap().len(), 1);
+    drop((meta, old));
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(!names.iter().any(|n| n.ends_with(".part")), "{names:?}");
+
+    // Going back: the copy moved back opens as the old format again.
+    std::fs::remove_dir_all(dir.path().join("store")).unwrap();
+    std::fs::rename(copy.join("store"), dir.path().join("store")).unwrap();
+    std::fs::rename(copy.join("store.mark"), dir.path().join("store.mark")).unwrap();
+    std::fs::remove_dir(&copy).unwrap();
+    let store = open_fake(dir.path()).unwrap();
+    assert_eq!(store.counts().cases, 1);
+    assert!(copy.join("store").join("db").exists());
+}
+
+#[test]
+fn a_copy_left_by_an_interrupted_migration_is_kept_and_a_half_one_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    store_of_format_zero(dir.path());
+    // A whole copy from an earlier attempt: kept as it is.
+    let copy = dir.path().join("before-format-0");
+    std::fs::create_dir(&copy).unwrap();
+    std::fs::write(copy.join("earlier"), b"kept").unwrap();
+    open_fake(dir.path()).unwrap();
+    assert_eq!(std::fs::read(copy.join("earlier")).unwrap(), b"kept");
+    assert!(!copy.join("store").exists());
+
+    // A half copy under the temporary name: replaced by a whole one.
+    let dir = tempfile::tempdir().unwrap();
+    store_of_format_zero(dir.path());
+    let part = dir.path().join(".before-format-0.part");
+    std::fs::create_dir_all(part.join("store")).unwrap();
+    std::fs::write(part.join("store").join("db"), b"half").unwrap();
+    open_fake(dir.path()).unwrap();
+    assert!(!part.exists());
+    let copy = dir.path().join("before-format-0");
+    assert_ne!(
+        std::fs::read(copy.join("store").join("db")).unwrap(),
+        b"half"
+    );
+    assert!(copy.join("store.mark").exists());
+
+    // A store of the current format is not copied.
+    let dir = tempfile::tempdir().unwrap();
+    SledStore::open(dir.path()).unwrap();
+    SledStore::open(dir.path()).unwrap();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.contains("before-format")),
+        "{names:?}"
+    );
+}
+
 #[test]
 fn a_store_that_lost_a_case_refuses_to_open_unless_the_loss_is_accepted() {
     let dir = tempfile::tempdir().unwrap();
