@@ -1,7 +1,8 @@
 //! Who can read a case, and an audit log that cannot be cut short unnoticed (issue 12):
 //! new cases are wrapped to enrolled investigators only (and the recovery recipient);
 //! every change of the recovery recipient is audited and shown with its fingerprint;
-//! `audit verify --expect HEAD` catches a log whose newest entries were deleted.
+//! `audit verify --expect HEAD` catches a log whose newest entries were deleted, and so does
+//! the desk, which remembers the last head it saw.
 
 mod common;
 
@@ -189,4 +190,82 @@ fn audit_verify_expect_catches_a_log_cut_short() {
     let out = verify(&deployment, Some("not-a-head"));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("64 hex digits"));
+}
+
+/// The desk keeps, next to the identity file, the last audit head and count it saw; after
+/// the newest entries are deleted on the server, the next desk shows the alarm on its
+/// pages and leaves its record as it was.
+#[test]
+fn the_desk_notices_an_audit_log_cut_short() {
+    use common::desk::{self, Desk, PASSPHRASE, write_identity_file};
+
+    let deployment = Deployment::new();
+    let (bruno, bruno_secret) = register(&deployment, "bruno", "investigator");
+    let keys = tempfile::tempdir().unwrap();
+    let identity_file = keys.path().join("bruno.age");
+    write_identity_file(&bruno, PASSPHRASE, &identity_file);
+    let record = keys.path().join("bruno.age.audit-head");
+
+    let server = deployment.start(&[]);
+    let mut authenticator = desk::enrol(&server, "bruno", &bruno_secret);
+    {
+        let desk = Desk::start(
+            &server,
+            &identity_file,
+            "bruno",
+            &mut authenticator,
+            deployment.logs.path(),
+        );
+        let (status, page) = desk.open().get("/");
+        assert_eq!(status, 200, "{page}");
+        assert!(!page.contains("audit-alarm"), "{page}");
+    }
+    let seen = std::fs::read_to_string(&record).unwrap();
+    assert!(
+        seen.starts_with("head ") && seen.contains("\ncount "),
+        "{seen}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&record).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Nothing but the identity and the record beside it: the temporary file was renamed.
+    assert_eq!(std::fs::read_dir(keys.path()).unwrap().count(), 2);
+    server.stop();
+
+    // Someone who controls the server deletes the newest entries (and the high-water
+    // mark that would refuse the smaller store).
+    std::fs::remove_file(deployment.data_dir().join("store.mark")).unwrap();
+    {
+        let db = sled::open(deployment.data_dir().join("store")).unwrap();
+        let audit = db.open_tree("audit").unwrap();
+        for _ in 0..4 {
+            audit.pop_max().unwrap().unwrap();
+        }
+        db.flush().unwrap();
+    }
+
+    let server = deployment.start(&[]);
+    let desk = Desk::start(
+        &server,
+        &identity_file,
+        "bruno",
+        &mut authenticator,
+        deployment.logs.path(),
+    );
+    assert!(desk.logs().contains("WARNING"), "{}", desk.logs());
+    let browser = desk.open();
+    for path in ["/", "/stats"] {
+        let (status, page) = browser.get(path);
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("id=\"audit-alarm\""), "{path}: {page}");
+        assert!(
+            page.contains("WARNING: the audit log is not the one this desk saw"),
+            "{page}"
+        );
+    }
+    // The record stays as it was, so that the next desk warns too.
+    assert_eq!(std::fs::read_to_string(&record).unwrap(), seen);
 }

@@ -13,10 +13,10 @@ use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use crate::api::{
-    AssignRequest, CaseAccess, CaseDetail, CaseList, CaseListQuery, CaseSummary, CaseThread,
-    EnrolConfirm, EnrolRequest, EnrolResponse, GrantRequest, INVESTIGATOR_API, InvestigatorWire,
-    LabelsRequest, LoginRequest, LoginResponse, RecoveryRecipientWire, SealedBody, Stats,
-    StatusRequest, ThreadsRequest,
+    AssignRequest, AuditHeadWire, CaseAccess, CaseDetail, CaseList, CaseListQuery, CaseSummary,
+    CaseThread, EnrolConfirm, EnrolRequest, EnrolResponse, GrantRequest, INVESTIGATOR_API,
+    InvestigatorWire, LabelsRequest, LoginRequest, LoginResponse, RecoveryRecipientWire,
+    SealedBody, Stats, StatusRequest, ThreadsRequest,
 };
 
 /// How long to wait for a TCP (or SOCKS) connection. Onion circuits can take many seconds
@@ -317,6 +317,16 @@ impl Session {
     /// The recovery recipient every new case is also wrapped to, if one is set.
     pub fn recovery(&self) -> Result<RecoveryRecipientWire, ClientError> {
         read_json(self.call(self.api.get("/recovery"))?)
+    }
+
+    /// The audit chain's length and head; with `known` (a head this desk saw before, 64
+    /// hex digits), also where that head sits in the chain, if it still does.
+    pub fn audit_head(&self, known: Option<&str>) -> Result<AuditHeadWire, ClientError> {
+        let mut request = self.api.get("/audit/head");
+        if let Some(known) = known {
+            request = request.query("known", known);
+        }
+        read_json(self.call(request)?)
     }
 
     pub fn stats(&self) -> Result<Stats, ClientError> {

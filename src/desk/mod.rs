@@ -4,9 +4,13 @@
 //! The desk unlocks the investigator's identity, logs in to the service's investigator API
 //! (`crate::api`) over HTTPS or through Tor, decrypts case content locally and serves its
 //! pages on loopback only. The private key, the case keys and plaintext stay in this
-//! process's memory: the desk writes nothing to disk and logs no content.
+//! process's memory and are never written to disk; the desk logs no content. The one file
+//! it writes is its record of the audit chain's head and length (`audit_memory`), next to
+//! the identity file unless `--audit-state` says otherwise: two numbers, no case content.
 //!
 //! - `client`: the API client (blocking, ureq).
+//! - `audit_memory`: the last audit head and count this desk saw, and the alarm when the
+//!   chain on the server is shorter, no longer holds that head, or does not verify.
 //! - `prompt`: asking for passphrase, password and authenticator code.
 //! - `unlock`: opening the passphrase-protected identity file.
 //! - `crypto`: every use of a key: decrypting cases, notes and evidence, sealing replies
@@ -19,6 +23,7 @@
 //!   - `search`: decrypted previews and the list's search, in memory only;
 //!   - `error`: what can go wrong, and the status and page each failure becomes.
 
+mod audit_memory;
 mod client;
 mod crypto;
 mod download;
@@ -88,6 +93,12 @@ pub struct DeskArgs {
     /// Where the desk's pages listen. Loopback addresses only; port 0 picks a free port.
     #[arg(long, env = "QUIETLINE_DESK_LISTEN", default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
+
+    /// Where the desk keeps the last audit head and count it saw, to notice a log cut
+    /// short or rewritten on the server. Default: the identity file's path with
+    /// `.audit-head` appended.
+    #[arg(long, env = "QUIETLINE_AUDIT_STATE", value_name = "FILE")]
+    pub audit_state: Option<PathBuf>,
 }
 
 /// First login of a new investigator. Asks, in this order (terminal without echo, or one
@@ -174,6 +185,11 @@ pub fn run(args: DeskArgs) -> anyhow::Result<()> {
     }
     let api = ApiClient::new(&args.server.server, args.server.socks_proxy.as_deref())?;
     let locked = LockedIdentityFile::read(&args.identity)?;
+    let audit = audit_memory::AuditMemory::open(
+        args.audit_state
+            .clone()
+            .unwrap_or_else(|| audit_memory::AuditMemory::default_path(&args.identity)),
+    )?;
     let prompter = Prompter::new();
     let identity = {
         let passphrase = prompter.secret(
@@ -198,7 +214,8 @@ pub fn run(args: DeskArgs) -> anyhow::Result<()> {
     }
 
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(serve(session, identity, args.listen))
+    let desk = |address| ui::Desk::new(session, identity, audit, address);
+    runtime.block_on(serve(desk, args.listen))
 }
 
 /// Refuses to start with an identity that is not the one registered for this name: it
@@ -228,15 +245,29 @@ fn check_identity_is_registered(
 }
 
 async fn serve(
-    session: Session,
-    identity: crate::crypto::InvestigatorIdentity,
+    desk: impl FnOnce(SocketAddr) -> ui::Desk,
     listen: SocketAddr,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
-    let desk = Arc::new(ui::Desk::new(session, identity, address));
+    let desk = Arc::new(desk(address));
+    let checking = desk.clone();
+    match tokio::task::spawn_blocking(move || checking.check_audit()).await? {
+        Ok(None) => {}
+        Ok(Some(alarm)) => eprintln!(
+            "\n!!! WARNING: {}.\n!!! Every desk page shows this until it is resolved; tell \
+             another administrator, and compare with heads kept off the server \
+             (`quietline audit verify --expect HEAD`).\n",
+            alarm.line()
+        ),
+        Err(e) => {
+            let ending = desk.clone();
+            tokio::task::spawn_blocking(move || ending.logout()).await?;
+            return Err(e).context("checking the audit log");
+        }
+    }
     {
         let mut out = std::io::stdout().lock();
         // Tests and the investigator read this line; the key in it is the desk's only door.

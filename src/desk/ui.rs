@@ -16,7 +16,8 @@ use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 use zeroize::Zeroizing;
 
-use super::client::Session;
+use super::audit_memory::{Alarm, AuditMemory};
+use super::client::{ClientError, Session};
 use super::error::{self, DeskError};
 use super::gate::{self, Gate};
 use super::handlers;
@@ -26,13 +27,16 @@ use crate::crypto::InvestigatorIdentity;
 use crate::i18n::Lang;
 
 /// Everything the desk's handlers share. Nothing here changes after start except
-/// `logged_out`, `language`, and `texts`, which holds its own lock.
+/// `logged_out`, `language`, and `texts` and `audit`, which hold their own locks (as does
+/// the audit alarm in `pages`).
 pub struct Desk {
     pub(super) session: Session,
     pub(super) identity: InvestigatorIdentity,
     pub(super) pages: Pages,
     /// Decrypted previews and search text, in memory only; it locks itself.
     pub(super) texts: TextIndex,
+    /// The record, on this machine, of the audit chain's head as this desk last saw it.
+    audit: AuditMemory,
     gate: Arc<Gate>,
     /// Set once the server session is ended, so that it is ended only once.
     logged_out: AtomicBool,
@@ -45,18 +49,32 @@ pub struct Desk {
 }
 
 impl Desk {
-    pub fn new(session: Session, identity: InvestigatorIdentity, address: SocketAddr) -> Self {
+    pub fn new(
+        session: Session,
+        identity: InvestigatorIdentity,
+        audit: AuditMemory,
+        address: SocketAddr,
+    ) -> Self {
         let pages = Pages::new(&session.name, session.server());
         Desk {
             session,
             identity,
             pages,
             texts: TextIndex::default(),
+            audit,
             gate: Arc::new(Gate::new(address)),
             logged_out: AtomicBool::new(false),
             language: Mutex::new(None),
             stop: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Compares the audit chain with this desk's record of it, and raises (or clears) the
+    /// alarm every page shows. Blocking.
+    pub fn check_audit(&self) -> Result<Option<Alarm>, ClientError> {
+        let alarm = self.audit.check(&self.session)?;
+        self.pages.set_audit_alarm(alarm.as_ref().map(Alarm::view));
+        Ok(alarm)
     }
 
     /// The address to open, with the access key: printed once at start.

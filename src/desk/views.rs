@@ -139,6 +139,8 @@ pub struct RenderError(&'static str, minijinja::ErrorKind);
 
 pub struct Pages {
     env: Environment<'static>,
+    /// The audit alarm (`audit_memory::Alarm::view`) every page shows while it stands.
+    audit_alarm: std::sync::Mutex<Option<Value>>,
 }
 
 impl Pages {
@@ -163,7 +165,18 @@ impl Pages {
                     .map(|l| context! { code => l.code(), name => l.native_name() }),
             ),
         );
-        Pages { env }
+        Pages {
+            env,
+            audit_alarm: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Sets or clears the audit alarm shown at the top of every page.
+    pub fn set_audit_alarm(&self, alarm: Option<Value>) {
+        *self
+            .audit_alarm
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = alarm;
     }
 
     /// Renders a desk page in `lang`; `ctx` is merged with the page language.
@@ -173,7 +186,12 @@ impl Pages {
         lang: Lang,
         ctx: Value,
     ) -> Result<String, RenderError> {
-        let ctx = context! { lang => lang.code(), ..ctx };
+        let audit_alarm = self
+            .audit_alarm
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let ctx = context! { lang => lang.code(), audit_alarm => audit_alarm, ..ctx };
         self.env
             .get_template(name)
             .and_then(|t| t.render(ctx))

@@ -152,6 +152,7 @@ pub(in crate::desk) async fn case_list(
     Query(params): Query<ListParams>,
 ) -> Result<Html<String>, DeskError> {
     blocking(&desk, move |desk| {
+        desk.check_audit()?;
         let query = params.query(&desk.session.name);
         let list = match params.normalised().q.as_deref().and_then(TextQuery::parse) {
             None => {
