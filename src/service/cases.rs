@@ -263,18 +263,7 @@ impl Cases {
                 Err(Error::NoSuchCase) => continue,
                 Err(e) => return Err(e),
             };
-            let thread = self
-                .store
-                .thread(id)?
-                .into_iter()
-                .enumerate()
-                .map(|(seq, e)| ThreadEntryWire {
-                    seq: seq as u64,
-                    author: e.author.as_str().to_owned(),
-                    day: e.day.to_string(),
-                    ciphertext: e.ciphertext,
-                })
-                .collect();
+            let thread = self.thread_wire(id)?;
             answer.push(CaseThread {
                 id: id.to_string(),
                 entries: record.entries,
@@ -329,10 +318,9 @@ impl Cases {
         Ok((id, record, wrap))
     }
 
-    pub fn open(&self, who: &Investigator, case: &str, today: Day) -> Result<CaseDetail> {
-        let (id, record, wrap) = self.accessible(who, case)?;
-        let summary = self.summary(who, id, &record, today)?;
-        let thread = self
+    /// A case's thread as the API carries it: ciphertext, author and day of each entry.
+    fn thread_wire(&self, id: CaseId) -> Result<Vec<ThreadEntryWire>> {
+        Ok(self
             .store
             .thread(id)?
             .into_iter()
@@ -343,7 +331,13 @@ impl Cases {
                 day: e.day.to_string(),
                 ciphertext: e.ciphertext,
             })
-            .collect();
+            .collect())
+    }
+
+    pub fn open(&self, who: &Investigator, case: &str, today: Day) -> Result<CaseDetail> {
+        let (id, record, wrap) = self.accessible(who, case)?;
+        let summary = self.summary(who, id, &record, today)?;
+        let thread = self.thread_wire(id)?;
         let notes = self
             .store
             .notes(id)?

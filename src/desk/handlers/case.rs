@@ -126,29 +126,46 @@ impl TextForm {
     }
 }
 
-pub(in crate::desk) async fn reply(
-    State(desk): State<Arc<Desk>>,
-    PageLang(lang): PageLang,
-    Path(id): Path<String>,
-    Form(mut form): Form<TextForm>,
+/// Seals a typed text on this machine and sends it: the work both text forms share. An
+/// empty text or a failure returns to the case with the text kept above the form.
+async fn send_text(
+    desk: Arc<Desk>,
+    lang: Lang,
+    id: &str,
+    mut form: TextForm,
+    done: &'static str,
+    seal_and_send: impl FnOnce(&Desk, &CaseRef, &[u8]) -> Result<(), DeskError> + Send + 'static,
 ) -> Result<Response, DeskError> {
-    let id = case_ref(&id)?;
+    let id = case_ref(id)?;
     let kept = form.kept();
     let target = id.clone();
     let result = match form.plaintext() {
         Err(e) => Err(e),
         Ok(plaintext) => {
             blocking(&desk, move |desk| {
-                let detail = desk.session.access(&target)?;
-                let key = crypto::case_key(&detail.wrap, &desk.identity)?;
-                desk.session
-                    .reply(&target, crypto::seal_reply(&key, &plaintext)?)?;
-                Ok(back_to(&target, "reply"))
+                seal_and_send(desk, &target, &plaintext)?;
+                Ok(back_to(&target, done))
             })
             .await
         }
     };
-    after_form(&desk, lang, id, "reply", Some(kept), result).await
+    after_form(&desk, lang, id, done, Some(kept), result).await
+}
+
+pub(in crate::desk) async fn reply(
+    State(desk): State<Arc<Desk>>,
+    PageLang(lang): PageLang,
+    Path(id): Path<String>,
+    Form(form): Form<TextForm>,
+) -> Result<Response, DeskError> {
+    send_text(desk, lang, &id, form, "reply", |desk, target, plaintext| {
+        let detail = desk.session.access(target)?;
+        let key = crypto::case_key(&detail.wrap, &desk.identity)?;
+        desk.session
+            .reply(target, crypto::seal_reply(&key, plaintext)?)?;
+        Ok(())
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -246,26 +263,16 @@ pub(in crate::desk) async fn add_note(
     State(desk): State<Arc<Desk>>,
     PageLang(lang): PageLang,
     Path(id): Path<String>,
-    Form(mut form): Form<TextForm>,
+    Form(form): Form<TextForm>,
 ) -> Result<Response, DeskError> {
-    let id = case_ref(&id)?;
-    let kept = form.kept();
-    let target = id.clone();
-    let result = match form.plaintext() {
-        Err(e) => Err(e),
-        Ok(plaintext) => {
-            blocking(&desk, move |desk| {
-                let detail = desk.session.access(&target)?;
-                let investigators = desk.session.investigators()?;
-                let sealed =
-                    crypto::seal_note(&detail.holders, &investigators, &desk.identity, &plaintext)?;
-                desk.session.add_note(&target, sealed)?;
-                Ok(back_to(&target, "note"))
-            })
-            .await
-        }
-    };
-    after_form(&desk, lang, id, "note", Some(kept), result).await
+    send_text(desk, lang, &id, form, "note", |desk, target, plaintext| {
+        let detail = desk.session.access(target)?;
+        let investigators = desk.session.investigators()?;
+        let sealed = crypto::seal_note(&detail.holders, &investigators, &desk.identity, plaintext)?;
+        desk.session.add_note(target, sealed)?;
+        Ok(())
+    })
+    .await
 }
 
 #[derive(Deserialize)]
