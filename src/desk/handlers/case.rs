@@ -126,6 +126,32 @@ impl TextForm {
     }
 }
 
+/// What every form on the case page does: a value checked here (or why it was refused),
+/// sent on a blocking thread, then back to the case with the outcome; on failure the
+/// problem shows above the form, with `kept` (typed text) put back in it.
+async fn act<T: Send + 'static>(
+    desk: Arc<Desk>,
+    lang: Lang,
+    id: CaseRef,
+    done: &'static str,
+    kept: Option<Zeroizing<String>>,
+    checked: Result<T, DeskError>,
+    send: impl FnOnce(&Desk, &CaseRef, T) -> Result<(), DeskError> + Send + 'static,
+) -> Result<Response, DeskError> {
+    let target = id.clone();
+    let result = match checked {
+        Err(e) => Err(e),
+        Ok(value) => {
+            blocking(&desk, move |desk| {
+                send(desk, &target, value)?;
+                Ok(back_to(&target, done))
+            })
+            .await
+        }
+    };
+    after_form(&desk, lang, id, done, kept, result).await
+}
+
 /// Seals a typed text on this machine and sends it: the work both text forms share. An
 /// empty text or a failure returns to the case with the text kept above the form.
 async fn send_text(
@@ -138,18 +164,17 @@ async fn send_text(
 ) -> Result<Response, DeskError> {
     let id = case_ref(id)?;
     let kept = form.kept();
-    let target = id.clone();
-    let result = match form.plaintext() {
-        Err(e) => Err(e),
-        Ok(plaintext) => {
-            blocking(&desk, move |desk| {
-                seal_and_send(desk, &target, &plaintext)?;
-                Ok(back_to(&target, done))
-            })
-            .await
-        }
-    };
-    after_form(&desk, lang, id, done, Some(kept), result).await
+    let checked = form.plaintext();
+    act(
+        desk,
+        lang,
+        id,
+        done,
+        Some(kept),
+        checked,
+        move |desk, target, plaintext| seal_and_send(desk, target, &plaintext),
+    )
+    .await
 }
 
 pub(in crate::desk) async fn reply(
@@ -182,23 +207,26 @@ pub(in crate::desk) async fn set_status(
 ) -> Result<Response, DeskError> {
     let id = case_ref(&id)?;
     let outcome = form.outcome.filter(|o| !o.is_empty());
-    let target = id.clone();
     // The same words the service reads, so that the desk refuses what it would refuse.
-    let result = match Status::parse_change(&form.status, outcome.as_deref()) {
-        Err(e) => Err(e.into()),
-        Ok(_) => {
-            let request = StatusRequest {
-                status: form.status,
-                outcome,
-            };
-            blocking(&desk, move |desk| {
-                desk.session.set_status(&target, &request)?;
-                Ok(back_to(&target, "status"))
-            })
-            .await
-        }
-    };
-    after_form(&desk, lang, id, "status", None, result).await
+    let checked = Status::parse_change(&form.status, outcome.as_deref())
+        .map(|_| StatusRequest {
+            status: form.status,
+            outcome,
+        })
+        .map_err(DeskError::from);
+    act(
+        desk,
+        lang,
+        id,
+        "status",
+        None,
+        checked,
+        |desk, target, request| {
+            desk.session.set_status(target, &request)?;
+            Ok(())
+        },
+    )
+    .await
 }
 
 /// The values of one repeated field (checkboxes) of a form.
@@ -221,18 +249,23 @@ pub(in crate::desk) async fn assign(
 ) -> Result<Response, DeskError> {
     let id = case_ref(&id)?;
     let assignees = all_of(fields, "assignee");
-    let target = id.clone();
-    let result = match assignees.iter().find(|a| !is_valid_investigator_name(a)) {
+    let checked = match assignees.iter().find(|a| !is_valid_investigator_name(a)) {
         Some(bad) => Err(DeskError::NotAnInvestigator(bad.clone())),
-        None => {
-            blocking(&desk, move |desk| {
-                desk.session.assign(&target, &AssignRequest { assignees })?;
-                Ok(back_to(&target, "assignees"))
-            })
-            .await
-        }
+        None => Ok(AssignRequest { assignees }),
     };
-    after_form(&desk, lang, id, "assignees", None, result).await
+    act(
+        desk,
+        lang,
+        id,
+        "assignees",
+        None,
+        checked,
+        |desk, target, request| {
+            desk.session.assign(target, &request)?;
+            Ok(())
+        },
+    )
+    .await
 }
 
 /// Sets the case's labels to the boxes ticked.
@@ -244,19 +277,23 @@ pub(in crate::desk) async fn set_labels(
 ) -> Result<Response, DeskError> {
     let id = case_ref(&id)?;
     let labels = all_of(fields, "label");
-    let target = id.clone();
-    let result = match labels.iter().find(|l| Label::parse(l).is_none()) {
+    let checked = match labels.iter().find(|l| Label::parse(l).is_none()) {
         Some(bad) => Err(DeskError::NotALabel(bad.clone())),
-        None => {
-            blocking(&desk, move |desk| {
-                desk.session
-                    .set_labels(&target, &LabelsRequest { labels })?;
-                Ok(back_to(&target, "labels"))
-            })
-            .await
-        }
+        None => Ok(LabelsRequest { labels }),
     };
-    after_form(&desk, lang, id, "labels", None, result).await
+    act(
+        desk,
+        lang,
+        id,
+        "labels",
+        None,
+        checked,
+        |desk, target, request| {
+            desk.session.set_labels(target, &request)?;
+            Ok(())
+        },
+    )
+    .await
 }
 
 pub(in crate::desk) async fn add_note(
@@ -289,27 +326,32 @@ pub(in crate::desk) async fn grant_access(
     Form(form): Form<AccessForm>,
 ) -> Result<Response, DeskError> {
     let id = case_ref(&id)?;
-    let target = id.clone();
-    let result = blocking(&desk, move |desk| {
-        let id = target;
-        let detail = desk.session.access(&id)?;
-        if detail.holders.contains(&form.investigator) {
-            return Err(DeskError::AlreadyHasAccess(form.investigator));
-        }
-        let investigators = desk.session.investigators()?;
-        let colleague = investigators
-            .iter()
-            .find(|i| i.name == form.investigator && i.enabled)
-            .ok_or_else(|| DeskError::NotAnEnabledInvestigator(form.investigator.clone()))?;
-        let key = crypto::case_key(&detail.wrap, &desk.identity)?;
-        let wrap = crypto::wrap_for(&key, colleague)?;
-        let request = GrantRequest {
-            investigator: form.investigator.clone(),
-            wrap: wrap.0,
-        };
-        desk.session.grant(&id, &request)?;
-        Ok(back_to(&id, "access"))
-    })
-    .await;
-    after_form(&desk, lang, id, "access", None, result).await
+    act(
+        desk,
+        lang,
+        id,
+        "access",
+        None,
+        Ok(form),
+        |desk, id, form| {
+            let detail = desk.session.access(id)?;
+            if detail.holders.contains(&form.investigator) {
+                return Err(DeskError::AlreadyHasAccess(form.investigator));
+            }
+            let investigators = desk.session.investigators()?;
+            let colleague = investigators
+                .iter()
+                .find(|i| i.name == form.investigator && i.enabled)
+                .ok_or_else(|| DeskError::NotAnEnabledInvestigator(form.investigator.clone()))?;
+            let key = crypto::case_key(&detail.wrap, &desk.identity)?;
+            let wrap = crypto::wrap_for(&key, colleague)?;
+            let request = GrantRequest {
+                investigator: form.investigator.clone(),
+                wrap: wrap.0,
+            };
+            desk.session.grant(id, &request)?;
+            Ok(())
+        },
+    )
+    .await
 }
