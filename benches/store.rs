@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use quietline::case::{Author, CaseRecord, Category, Day, DeadlinePolicy, Status};
+use quietline::case::{Author, CaseRecord, Category, Day, DeadlinePolicy};
 use quietline::crypto::{CaseToken, DeploymentSalt, KdfParams, KdfSettings, LookupId, Wrap};
 use quietline::store::{
     CaseId, Durability, Holder, NewCase, OpenOptions, SledStore, Store, ThreadEntry,
@@ -38,24 +38,13 @@ fn new_case(lookup: LookupId) -> NewCase {
     NewCase {
         id: CaseId::generate(),
         lookup,
-        record: CaseRecord {
-            status: Status::New,
-            category: Category::Other,
-            urgent: false,
-            received: day,
-            deadlines: DeadlinePolicy::default().for_case_received(day),
-            acknowledged: None,
-            first_feedback: None,
-            assignees: vec![],
-            holders: vec!["ana".into()],
-            entries: 1,
-            last_reporter_entry: 0,
-            notes: 0,
-            reporter_seen: 0,
-            labels: vec![],
-            last_activity: None,
-            last_reporter_day: None,
-        },
+        record: CaseRecord::new_report(
+            Category::Other,
+            false,
+            day,
+            DeadlinePolicy::default(),
+            vec!["ana".into()],
+        ),
         wraps: vec![
             (Holder::Reporter, Wrap(vec![7; 200])),
             (Holder::Investigator("ana".into()), Wrap(vec![8; 200])),

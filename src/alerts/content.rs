@@ -121,27 +121,16 @@ pub fn deadline_counts<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::{Category, DeadlinePolicy, Status};
+    use crate::case::{Category, DeadlinePolicy};
 
     fn case(received: Day) -> CaseRecord {
-        CaseRecord {
-            status: Status::New,
-            category: Category::ALL[0],
-            urgent: false,
+        CaseRecord::new_report(
+            Category::ALL[0],
+            false,
             received,
-            deadlines: DeadlinePolicy::default().for_case_received(received),
-            acknowledged: None,
-            first_feedback: None,
-            assignees: Vec::new(),
-            holders: Vec::new(),
-            entries: 1,
-            last_reporter_entry: 0,
-            notes: 0,
-            reporter_seen: 0,
-            labels: Vec::new(),
-            last_activity: None,
-            last_reporter_day: None,
-        }
+            DeadlinePolicy::default(),
+            Vec::new(),
+        )
     }
 
     #[test]

@@ -558,24 +558,13 @@ mod tests {
     }
 
     fn received(on: Day) -> CaseRecord {
-        CaseRecord {
-            status: Status::New,
-            category: Category::Other,
-            urgent: false,
-            received: on,
-            deadlines: DeadlinePolicy::default().for_case_received(on),
-            acknowledged: None,
-            first_feedback: None,
-            assignees: Vec::new(),
-            holders: vec!["ana".into()],
-            entries: 1,
-            last_reporter_entry: 0,
-            notes: 0,
-            reporter_seen: 0,
-            labels: Vec::new(),
-            last_activity: None,
-            last_reporter_day: None,
-        }
+        CaseRecord::new_report(
+            Category::Other,
+            false,
+            on,
+            DeadlinePolicy::default(),
+            vec!["ana".into()],
+        )
     }
 
     #[test]
@@ -613,11 +602,14 @@ mod tests {
     #[test]
     fn records_written_before_the_reporter_s_mark_still_read() {
         let mut record = received(day(2026, 11, 25));
+        record.last_activity = None;
+        record.last_reporter_day = None;
         let bytes = postcard::to_stdvec(&record).unwrap();
-        // A record of the first store format is the same bytes without the last field,
-        // which for a count of 0 is one byte (postcard's varint).
-        assert_eq!(bytes.last(), Some(&0));
-        let old = &bytes[..bytes.len() - 1];
+        // A record of the first store format is the same bytes without the four fields
+        // added since (the reporter's mark, labels, two days), which at their defaults are
+        // one byte each (postcard's varint, empty length, two `None`s).
+        assert_eq!(bytes[bytes.len() - 4..], [0, 0, 0, 0]);
+        let old = &bytes[..bytes.len() - 4];
         assert_eq!(postcard::from_bytes::<CaseRecord>(old).unwrap(), record);
         record.reporter_seen = 300;
         let bytes = postcard::to_stdvec(&record).unwrap();
@@ -644,24 +636,13 @@ mod tests {
 
     fn new_record() -> CaseRecord {
         let received = day(2026, 11, 25);
-        CaseRecord {
-            status: Status::New,
-            category: Category::Other,
-            urgent: false,
+        CaseRecord::new_report(
+            Category::Other,
+            false,
             received,
-            deadlines: DeadlinePolicy::default().for_case_received(received),
-            acknowledged: None,
-            first_feedback: None,
-            assignees: vec![],
-            holders: vec!["ana".into()],
-            entries: 1,
-            last_reporter_entry: 0,
-            notes: 0,
-            reporter_seen: 0,
-            labels: vec![],
-            last_activity: None,
-            last_reporter_day: None,
-        }
+            DeadlinePolicy::default(),
+            vec!["ana".into()],
+        )
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::labels::Label;
-use super::{Author, Category, Day, Deadlines, Status, TransitionError};
+use super::{Author, Category, Day, DeadlinePolicy, Deadlines, Status, TransitionError};
 
 /// What the service knows about a case in clear: what triage, deadlines and statistics
 /// need, and nothing the reporter wrote.
@@ -83,6 +83,36 @@ pub enum NextStep {
 }
 
 impl CaseRecord {
+    /// The record of a report received on `received`: new, with its deadlines fixed by
+    /// `policy`, held by `holders` (the investigators its key is wrapped to), and the
+    /// report as its first entry.
+    pub fn new_report(
+        category: Category,
+        urgent: bool,
+        received: Day,
+        policy: DeadlinePolicy,
+        holders: Vec<String>,
+    ) -> Self {
+        CaseRecord {
+            status: Status::New,
+            category,
+            urgent,
+            received,
+            deadlines: policy.for_case_received(received),
+            acknowledged: None,
+            first_feedback: None,
+            assignees: Vec::new(),
+            holders,
+            entries: 1,
+            last_reporter_entry: 0,
+            notes: 0,
+            reporter_seen: 0,
+            labels: Vec::new(),
+            last_activity: Some(received),
+            last_reporter_day: Some(received),
+        }
+    }
+
     /// Updates the record for a new thread entry. An investigator's first reply to a new
     /// case acknowledges it; a reply to an acknowledged case is feedback.
     pub fn record_entry(&mut self, seq: u64, author: Author, day: Day) {

@@ -209,24 +209,13 @@ impl Reporting {
             let reporter = seed.reporter_identity();
             let mut case_wraps = wraps.clone();
             case_wraps.push((Holder::Reporter, key.wrap_to(&reporter.recipient())?));
-            let record = CaseRecord {
-                status: Status::New,
-                category: report.category,
-                urgent: report.urgent,
-                received: today,
-                deadlines: self.deadlines.for_case_received(today),
-                acknowledged: None,
-                first_feedback: None,
-                assignees: Vec::new(),
-                holders: investigators.iter().map(|(name, _)| name.clone()).collect(),
-                entries: 1,
-                last_reporter_entry: 0,
-                notes: 0,
-                reporter_seen: 0,
-                labels: Vec::new(),
-                last_activity: Some(today),
-                last_reporter_day: Some(today),
-            };
+            let record = CaseRecord::new_report(
+                report.category,
+                report.urgent,
+                today,
+                self.deadlines,
+                investigators.iter().map(|(name, _)| name.clone()).collect(),
+            );
             let case = NewCase {
                 id: CaseId::generate(),
                 lookup: seed.lookup_id(),

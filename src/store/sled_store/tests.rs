@@ -1,27 +1,16 @@
 //! Unit tests of the sled store: reopening, refusals, the high-water mark, formats.
 use super::*;
 use crate::case::{Author, Role};
-use crate::case::{Category, Day, DeadlinePolicy, Status};
+use crate::case::{Category, Day, DeadlinePolicy};
 
 fn record(day: Day) -> CaseRecord {
-    CaseRecord {
-        status: Status::New,
-        category: Category::Other,
-        urgent: false,
-        received: day,
-        deadlines: DeadlinePolicy::default().for_case_received(day),
-        acknowledged: None,
-        first_feedback: None,
-        assignees: vec![],
-        holders: vec!["ana".into()],
-        entries: 1,
-        last_reporter_entry: 0,
-        notes: 0,
-        reporter_seen: 0,
-        labels: vec![],
-        last_activity: None,
-        last_reporter_day: None,
-    }
+    CaseRecord::new_report(
+        Category::Other,
+        false,
+        day,
+        DeadlinePolicy::default(),
+        vec!["ana".into()],
+    )
 }
 
 /// A lookup id per small number, stable within one test process.
