@@ -80,6 +80,9 @@ fn main() {
                 demo: false,
                 added: Day::today(),
                 credentials: Default::default(),
+                proposed_by: None,
+                alert_address: None,
+                alert_digests: false,
             })
             .unwrap();
     }

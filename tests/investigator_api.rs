@@ -478,10 +478,11 @@ fn the_audit_log_verifies_and_names_a_tampered_entry() {
     let out = verify();
     assert!(out.status.success(), "{out:?}");
     let said = String::from_utf8_lossy(&out.stdout);
-    // ana added and enrolled, gus added, enrolled, logged in, opened the case.
-    assert!(said.contains("intact: 6 entries"), "{said}");
+    // ana added, her recipient proposed and confirmed, ana enrolled; the same four for
+    // gus, who then logged in and opened the case.
+    assert!(said.contains("intact: 10 entries"), "{said}");
 
-    // Change one byte of entry 3 (gus's enrolment) directly in the store.
+    // Change one byte of entry 3 (ana's enrolment) directly in the store.
     {
         let db = sled::open(deployment.data_dir().join("store")).unwrap();
         let audit = db.open_tree("audit").unwrap();

@@ -32,38 +32,7 @@ use crate::message::{Attachment, MessageContent};
 use super::client::BlobRef;
 use super::crypto::OpenedCase;
 use super::handlers::ListParams;
-
-/// Every desk template, compiled in, so that the binary is the whole desk.
-const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "base.html",
-        include_str!("../../web/templates/desk/base.html"),
-    ),
-    (
-        "cases.html",
-        include_str!("../../web/templates/desk/cases.html"),
-    ),
-    (
-        "case.html",
-        include_str!("../../web/templates/desk/case.html"),
-    ),
-    (
-        "stats.html",
-        include_str!("../../web/templates/desk/stats.html"),
-    ),
-    (
-        "error.html",
-        include_str!("../../web/templates/desk/error.html"),
-    ),
-    (
-        "stopped.html",
-        include_str!("../../web/templates/desk/stopped.html"),
-    ),
-    (
-        "retry.html",
-        include_str!("../../web/templates/desk/retry.html"),
-    ),
-];
+use super::templates::TEMPLATES;
 
 /// The desk's stylesheet, its only static asset.
 pub const STYLESHEET: &str = include_str!("../../web/static/desk.css");

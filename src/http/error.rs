@@ -83,8 +83,8 @@ impl Error {
                 S::UnknownToken | S::LoginFailed | S::EnrolmentFailed | S::NoSession => {
                     StatusCode::UNAUTHORIZED
                 }
-                S::Forbidden => StatusCode::FORBIDDEN,
-                S::NoSuchCase => StatusCode::NOT_FOUND,
+                S::Forbidden | S::NotYourConfirmation(_) => StatusCode::FORBIDDEN,
+                S::NoSuchCase | S::NoSuchProposal => StatusCode::NOT_FOUND,
                 S::Transition(_) | S::AlreadyHolds(_) | S::BackupUnavailable(_) => {
                     StatusCode::CONFLICT
                 }
@@ -106,6 +106,7 @@ impl Error {
                 | S::BadFilter(_)
                 | S::UnknownLabel(_)
                 | S::TooManyIds(_)
+                | S::BadAddress
                 | S::BadStatusWord(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 S::Store(_) | S::Crypto(_) | S::Kdf(_) | S::UnreadableEntry => {
                     StatusCode::INTERNAL_SERVER_ERROR
@@ -144,6 +145,8 @@ impl Error {
                 S::Throttled(_) | S::StoreStopped => "error-busy",
                 S::NoRoom | S::ClockWrong => "error-internal",
                 S::Forbidden
+                | S::NotYourConfirmation(_)
+                | S::NoSuchProposal
                 | S::NoSuchCase
                 | S::Transition(_)
                 | S::AlreadyHolds(_)
@@ -161,6 +164,7 @@ impl Error {
                 | S::BadFilter(_)
                 | S::UnknownLabel(_)
                 | S::TooManyIds(_)
+                | S::BadAddress
                 | S::BadStatusWord(_) => "error-invalid",
                 S::Store(_) | S::Crypto(_) | S::Kdf(_) | S::UnreadableEntry => "error-internal",
             },

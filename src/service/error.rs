@@ -69,6 +69,13 @@ pub enum Error {
     UnknownLabel(String),
     #[error("at most {0} case ids at once")]
     TooManyIds(usize),
+    /// A confirmation the second-administrator rule forbids (the reason, fixed words).
+    #[error("{0}")]
+    NotYourConfirmation(&'static str),
+    #[error("no recipient with this fingerprint waits for confirmation")]
+    NoSuchProposal,
+    #[error("not a mail address (name@domain, at most 254 characters)")]
+    BadAddress,
 
     // --- what the store cannot take now: said to clients, logged once by the store ---
     #[error("the service has no room to store this right now; nothing was stored")]

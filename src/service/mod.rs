@@ -32,7 +32,7 @@ mod throttle;
 
 /// Evidence files are named by blob ids in requests that carry them.
 pub use crate::store::BlobId;
-pub use accounts::{Accounts, Investigator, SessionLimits};
+pub use accounts::{Accounts, Confirmer, Investigator, SessionLimits};
 pub use backups::{BackupTaken, Backups};
 pub use cases::{CaseFilter, CaseOrder, Cases};
 pub use clock::{Clock, SystemClock};

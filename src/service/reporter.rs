@@ -18,7 +18,10 @@ use crate::crypto::{
     CaseKey, CaseRecipient, CaseToken, InvestigatorRecipient, KdfMemory, KdfSettings,
 };
 use crate::message::MessageContent;
-use crate::store::{BlobId, CaseId, Holder, NewCase, PendingBlob, Store, StoreError, ThreadEntry};
+use crate::store::{
+    BlobId, CaseId, Holder, InvestigatorRecord, NewCase, PendingBlob, Store, StoreError,
+    ThreadEntry,
+};
 
 /// Limits on what a reporter may write, so that a single request cannot fill the disk.
 #[derive(Debug, Clone, Copy)]
@@ -176,10 +179,12 @@ impl Reporting {
             .store
             .investigators()?
             .into_iter()
-            // Enrolled investigators only (and a demo's throwaway one): an account an
-            // admin adds must not read new cases before its owner has set a password
-            // and a second factor (issue 12: a compromised admin adding a key of theirs).
-            .filter(|i| i.can_log_in() || (i.enabled && i.demo))
+            // Enrolled investigators only (and a demo's throwaway one), whose recipient a
+            // second administrator has confirmed: an account an admin adds must not read
+            // new cases before its owner has set a password and a second factor, nor
+            // before another admin has checked its key (issue 12: a compromised admin
+            // adding a key of theirs).
+            .filter(InvestigatorRecord::receives_wraps)
             .map(|i| (i.name, i.recipient))
             .collect();
         if investigators.is_empty() {

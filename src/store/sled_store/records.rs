@@ -2,6 +2,7 @@
 //! commit (`SledStore::commit`), inside the write guard that keeps the free-space reserve.
 
 use super::*;
+use crate::store::Proposal;
 
 impl Store for SledStore {
     fn init_kdf(&self, proposed: KdfSettings) -> StoreResult<KdfSettings> {
@@ -37,6 +38,23 @@ impl Store for SledStore {
     fn set_recovery_recipient(&self, recipient: &str) -> StoreResult<()> {
         self.guard.write(Room::Needed, || {
             self.meta.insert("recovery", recipient.as_bytes())?;
+            self.commit()
+        })
+    }
+
+    fn proposed_recovery(&self) -> StoreResult<Option<Proposal>> {
+        self.meta
+            .get("recovery-proposed")?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    fn set_proposed_recovery(&self, proposal: Option<&Proposal>) -> StoreResult<()> {
+        self.guard.write(Room::Needed, || {
+            match proposal {
+                Some(p) => self.meta.insert("recovery-proposed", encode(p)?)?,
+                None => self.meta.remove("recovery-proposed")?,
+            };
             self.commit()
         })
     }
