@@ -211,9 +211,7 @@ fn a_new_investigator_receives_wraps_only_once_a_second_admin_confirms_them() {
     let (status, page) = browser.get("/settings");
     assert_eq!(status, 200, "{page}");
     assert!(
-        page.contains(&format!(
-            "<strong class=\"fingerprint\">{fingerprint}</strong>"
-        )),
+        page.contains(&format!("<code class=\"fingerprint\">{fingerprint}</code>")),
         "{fingerprint} not on {page}"
     );
     assert!(page.contains(&dora_recipient.to_string()), "{page}");

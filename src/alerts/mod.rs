@@ -20,7 +20,8 @@
 //! [`Alerts::reporter_wrote`] only add to counters. A scheduler task turns counts into
 //! alerts; each channel has a sender task of its own with a bounded queue, which retries
 //! a failed send with backoff and gives up after [`ATTEMPTS`]. Memory is bounded by
-//! construction: counters, and at most [`QUEUE`] alerts per channel.
+//! construction: counters, and at most [`QUEUE`] alerts per channel, each to at most
+//! [`ADDRESSEES`] addressees.
 
 pub mod channels;
 pub mod content;
@@ -41,6 +42,10 @@ pub use content::{Alert, Counts, Kind};
 /// Alerts are counts, so a backlog this long means the channel is down, not that counts
 /// are lost: the next digest counts again.
 pub const QUEUE: usize = 32;
+/// Addressees one alert may have on one channel (the duty inbox and the investigators'
+/// own addresses): a unit has dozens of investigators. Deliveries past `QUEUE` times this
+/// are dropped and logged, like alerts past a full queue.
+pub const ADDRESSEES: usize = 100;
 /// Tries per alert and channel before it is given up.
 pub const ATTEMPTS: u32 = 10;
 /// First wait after a failed send; doubled after each failure, up to [`MAX_BACKOFF`].
@@ -203,7 +208,7 @@ impl Alerts {
 
 /// Starts one channel's sender task.
 fn start_outlet(channel: Channel) -> Outlet {
-    let (queue, mut received) = mpsc::channel::<Delivery>(QUEUE);
+    let (queue, mut received) = mpsc::channel::<Delivery>(QUEUE * ADDRESSEES);
     let holding = Arc::new(AtomicUsize::new(0));
     let name = channel.name();
     let channel = Arc::new(channel);
