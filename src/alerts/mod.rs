@@ -390,6 +390,60 @@ mod tests {
         assert!(parse_period("h").is_err());
     }
 
+    /// Urgent alerts go to every enabled, enrolled, confirmed investigator with an
+    /// address; digests only to those of them who asked for digests too.
+    #[test]
+    fn own_addresses_follow_each_investigators_choice_and_standing() {
+        use crate::case::Role;
+        use crate::crypto::{InvestigatorIdentity, KdfParams, PasswordHash};
+        use crate::store::{Credentials, InvestigatorRecord, SledStore};
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let params = KdfParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let enrolled_credentials = Credentials {
+            password: Some(PasswordHash::new("a password of some length", params).unwrap()),
+            totp_confirmed: true,
+            ..Credentials::default()
+        };
+        let add = |name: &str, enabled: bool, enrolled: bool, waits: bool, digests: bool| {
+            let credentials = if enrolled {
+                enrolled_credentials.clone()
+            } else {
+                Credentials::default()
+            };
+            store
+                .add_investigator(InvestigatorRecord {
+                    name: name.into(),
+                    recipient: InvestigatorIdentity::generate().recipient(),
+                    role: Role::Investigator,
+                    enabled,
+                    demo: false,
+                    added: Day::today(),
+                    credentials,
+                    proposed_by: waits.then(|| "root".to_owned()),
+                    alert_address: Some(format!("{name}@unit.example")),
+                    alert_digests: digests,
+                })
+                .unwrap();
+        };
+        add("urgent-only", true, true, false, false);
+        add("both", true, true, false, true);
+        add("disabled", false, true, false, true);
+        add("never-enrolled", true, false, false, true);
+        add("waiting", true, true, true, true);
+        let mut urgent = own_addresses(&store, Kind::Urgent).unwrap();
+        urgent.sort();
+        assert_eq!(urgent, ["both@unit.example", "urgent-only@unit.example"]);
+        for kind in [Kind::Digest, Kind::Deadlines] {
+            assert_eq!(own_addresses(&store, kind).unwrap(), ["both@unit.example"]);
+        }
+    }
+
     #[test]
     fn digests_go_out_at_fixed_times() {
         // 10:17:05 with an hourly digest: the next is at 11:00:00.
