@@ -293,3 +293,52 @@ fn a_blob_left_by_a_killed_process_is_cleared_from_blobs_at_start() {
     assert!(quarantine.join("fedcba9876543210fedcba9876543210").exists());
     drop(server);
 }
+
+/// The value of the hidden field `name` of the first form on `page` that has one.
+fn hidden(page: &str, name: &str) -> String {
+    page.split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no {name} field: {page}"))
+        .to_owned()
+}
+
+/// The case page, opened with the token through the log-in form: (page, session, nonce).
+fn case_page(server: &Server, token: &str) -> (String, String, String) {
+    let once = server.form_nonce("/case");
+    let (status, page) = read(
+        agent()
+            .post(&server.url("/case"))
+            .send_form(&[("once", once.as_str()), ("token", token)]),
+    );
+    assert_eq!(status, 200, "{page}");
+    let session = hidden(&page, "session");
+    let once = hidden(&page, "once");
+    (page, session, once)
+}
+
+#[test]
+fn a_follow_up_that_comes_back_with_a_problem_keeps_keep_my_file_names_ticked() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&[]);
+    let token = server.submit("the report");
+    let (page, session, once) = case_page(&server, &token);
+    let ticked = "name=\"keep_names\" value=\"on\" aria-describedby=\"keep-names-hint\" checked";
+    assert!(!page.contains(ticked), "ticked before anyone asked: {page}");
+
+    // An empty text with "keep my file names" ticked: the form comes back with the problem.
+    let body = multipart(
+        &[
+            ("session", session.as_str()),
+            ("once", once.as_str()),
+            ("keep_names", "on"),
+            ("body", "   "),
+        ],
+        &[],
+    );
+    let (status, page) = post_multipart(&server, "/case/messages", &body, None);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("class=\"notice\" role=\"status\""), "{page}");
+    assert!(page.contains(ticked), "the box is no longer ticked: {page}");
+    assert!(page.contains("choose them again"), "{page}");
+}

@@ -53,7 +53,9 @@ pub(super) async fn login(
         return form_used(&state, lang);
     }
     match open_case(&state, &form.token).await {
-        Ok((session, case)) => render_case(&state, lang, &session, case, None, &form.draft).await,
+        Ok((session, case)) => {
+            render_case(&state, lang, &session, case, None, &form.draft, false).await
+        }
         Err(
             e @ (Error::Service(crate::service::Error::UnknownToken) | Error::MalformedToken(_)),
         ) => render_login(&state, lang, e.status(), Some(e.message_key()), &form.draft),
@@ -120,7 +122,7 @@ pub(super) async fn view(
         return replayed_case_form(&state, lang, &form.session);
     }
     match session_of(&state, Some(&form.session)) {
-        Some((id, case)) => render_case(&state, lang, &id, case, None, "").await,
+        Some((id, case)) => render_case(&state, lang, &id, case, None, "", false).await,
         None => session_ended(&state, lang, &form),
     }
 }
@@ -152,6 +154,8 @@ pub(super) async fn follow_up(
         session: submission.text("session"),
         body: submission.text("body"),
     };
+    // Kept ticked when the form comes back with a problem, as the report form does.
+    let keep_names = submission.field(uploads::KEEP_NAMES_FIELD).is_some();
     if replayed(&state, fresh, &read, &submission) {
         return replayed_case_form(&state, lang, &form.session);
     }
@@ -167,16 +171,44 @@ pub(super) async fn follow_up(
         };
     };
     if let Err(e) = read {
-        let mut page =
-            render_case(&state, lang, &id, case, Some(e.message_key()), &form.body).await;
+        let mut page = render_case(
+            &state,
+            lang,
+            &id,
+            case,
+            Some(e.message_key()),
+            &form.body,
+            keep_names,
+        )
+        .await;
         e.decorate(&mut page);
         return page;
     }
     match add_follow_up(&state, case.clone(), form.body.clone(), &submission).await {
-        Ok(()) => render_case(&state, lang, &id, case, Some("case-message-sent"), "").await,
+        Ok(()) => {
+            render_case(
+                &state,
+                lang,
+                &id,
+                case,
+                Some("case-message-sent"),
+                "",
+                false,
+            )
+            .await
+        }
         // The message is shown again in the form, so nothing typed is lost.
         Err(e) if e.is_fixable_input() => {
-            render_case(&state, lang, &id, case, Some(e.message_key()), &form.body).await
+            render_case(
+                &state,
+                lang,
+                &id,
+                case,
+                Some(e.message_key()),
+                &form.body,
+                keep_names,
+            )
+            .await
         }
         Err(e) => state.pages.error(lang, e, context! {}),
     }
@@ -205,6 +237,7 @@ pub(super) async fn render_case(
     case: Arc<OpenCase>,
     notice: Option<&str>,
     draft: &str,
+    keep_names: bool,
 ) -> Response {
     let reporting = state.reporting.clone();
     let view = match blocking::run(move || reporting.read(&case)).await {
@@ -239,6 +272,7 @@ pub(super) async fn render_case(
             // A follow-up that comes back with a problem lost its chosen files.
             files_again => notice.is_some_and(|n| n != "case-message-sent"),
             draft => draft,
+            keep_names => keep_names,
             once => state.form_nonces.issue(),
         },
     )
