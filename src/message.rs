@@ -20,6 +20,21 @@ pub struct MessageContent {
     pub attachments: Vec<Attachment>,
 }
 
+/// A thread entry's plaintext that is not a message. It carries nothing of the decoder's
+/// own words, which can quote the plaintext: only that it failed.
+#[derive(Debug, thiserror::Error)]
+#[error("the plaintext is not a message")]
+pub struct NotAMessage;
+
+impl MessageContent {
+    /// The one decoder of a thread entry's plaintext. The reporter's side reads entries
+    /// with it, and the desk checks with it what it is about to seal, so that an entry the
+    /// desk sends is one the reporter can read.
+    pub fn decode(plaintext: &[u8]) -> Result<MessageContent, NotAMessage> {
+        serde_json::from_slice(plaintext).map_err(|_| NotAMessage)
+    }
+}
+
 /// One evidence file, as the (encrypted) message that carries it describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
 pub struct Attachment {

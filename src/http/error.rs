@@ -93,6 +93,8 @@ impl Error {
                     StatusCode::SERVICE_UNAVAILABLE
                 }
                 S::NoRoom => StatusCode::INSUFFICIENT_STORAGE,
+                // A body that is not age framing is a malformed request, whatever it says.
+                S::NotSealed => StatusCode::BAD_REQUEST,
                 S::EmptyMessage
                 | S::TooLong(_)
                 | S::BadName
@@ -102,7 +104,6 @@ impl Error {
                 | S::NoSuchInvestigator(_)
                 | S::NotEnabled(_)
                 | S::SealedTooLarge
-                | S::NotSealed
                 | S::BadFilter(_)
                 | S::UnknownLabel(_)
                 | S::TooManyIds(_)

@@ -88,7 +88,7 @@ fn readable(case: &OpenCase, ciphertext: &[u8]) -> Option<MessageContent> {
         tracing::warn!(kind = "decrypt", "a thread entry could not be read");
         return None;
     };
-    match serde_json::from_slice::<MessageContent>(&plaintext) {
+    match MessageContent::decode(&plaintext) {
         Ok(content) => Some(content),
         Err(_) => {
             tracing::warn!(kind = "decode", "a thread entry could not be read");

@@ -433,6 +433,7 @@ desk-error-no-such-page = no such page
 desk-error-no-such-file = this case lists no such evidence file
 desk-error-bad-file = this evidence file does not decrypt with the case key: it is damaged, or not this case's; nothing was saved
 desk-error-crypto = the desk could not encrypt this; nothing was sent
+desk-error-unframed = the desk made a message the reporter could not read; nothing was sent
 desk-error-render = the desk failed to show this page
 desk-error-internal = the desk failed; see its terminal
 desk-error-unknown-status = unknown status; use acknowledged, investigating or closed

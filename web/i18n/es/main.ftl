@@ -432,6 +432,7 @@ desk-error-no-such-page = página no encontrada
 desk-error-no-such-file = este caso no contiene ese archivo de prueba
 desk-error-bad-file = este archivo de prueba no se descifra con la clave del caso: está dañado o es de otro caso; no se guardó nada
 desk-error-crypto = el puesto no pudo cifrar esto; no se envió nada
+desk-error-unframed = el puesto produjo un mensaje que la persona denunciante no podría leer; no se envió nada
 desk-error-render = el puesto no pudo mostrar esta página
 desk-error-internal = el puesto falló; vea su terminal
 desk-error-unknown-status = estado desconocido; use acknowledged, investigating o closed

@@ -438,6 +438,7 @@ desk-error-no-such-page = page introuvable
 desk-error-no-such-file = ce dossier ne contient pas cette pièce jointe
 desk-error-bad-file = cette pièce jointe ne se déchiffre pas avec la clé du dossier : elle est endommagée, ou d'un autre dossier ; rien n'a été enregistré
 desk-error-crypto = le poste n'a pas pu chiffrer ceci ; rien n'a été envoyé
+desk-error-unframed = le poste a produit un message que la personne qui signale ne pourrait pas lire ; rien n'a été envoyé
 desk-error-render = le poste n'a pas pu afficher cette page
 desk-error-internal = le poste a échoué ; voir son terminal
 desk-error-unknown-status = statut inconnu ; utilisez acknowledged, investigating ou closed
