@@ -46,7 +46,8 @@ pub struct Attachment {
     pub content_type: String,
     /// Size in bytes after cleaning, before encryption.
     pub size: u64,
-    /// What the service recognised from the first bytes: `jpeg`, `png`, `pdf` or `other`.
+    /// What the service recognised from the first bytes: `jpeg`, `png`, `pdf`, `mp4`,
+    /// `mov` or `other`.
     pub format: String,
     /// Whether identifying metadata was removed (false: stored as it came).
     pub cleaned: bool,

@@ -342,3 +342,174 @@ fn a_follow_up_that_comes_back_with_a_problem_keeps_keep_my_file_names_ticked() 
     assert!(page.contains(ticked), "the box is no longer ticked: {page}");
     assert!(page.contains("choose them again"), "{page}");
 }
+
+/// A one-page PDF as a word processor writes one: an author, the program and a creation
+/// date in the document information, XMP on the catalog, a document ID.
+fn pdf_with_author() -> Vec<u8> {
+    use lopdf::{Dictionary, Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.7");
+    let pages = doc.new_object_id();
+    let content = doc.add_object(Stream::new(Dictionary::new(), b"BT ET".to_vec()));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages, "Contents" => content,
+    });
+    doc.objects.insert(
+        pages,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1,
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        }),
+    );
+    let xmp = doc.add_object(Stream::new(
+        dictionary! { "Type" => "Metadata", "Subtype" => "XML" },
+        b"<x:xmpmeta><dc:creator>QLE2E-XMP Jeanne</dc:creator></x:xmpmeta>".to_vec(),
+    ));
+    let catalog = doc.add_object(dictionary! {
+        "Type" => "Catalog", "Pages" => pages, "Metadata" => xmp,
+    });
+    let info = doc.add_object(dictionary! {
+        "Author" => Object::string_literal("QLE2E-AUTHOR Jeanne Martin"),
+        "CreationDate" => Object::string_literal("D:20261126134502+01'00'"),
+    });
+    doc.trailer.set("Root", catalog);
+    doc.trailer.set("Info", info);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// An MP4 box: 32-bit size, type, content.
+fn mp4_box(kind: &[u8; 4], content: &[u8]) -> Vec<u8> {
+    let mut b = ((content.len() + 8) as u32).to_be_bytes().to_vec();
+    b.extend_from_slice(kind);
+    b.extend_from_slice(content);
+    b
+}
+
+/// A small MP4 with the place of recording in `udta/©xyz` and a recording time in `mvhd`.
+fn mp4_with_location() -> Vec<u8> {
+    let mut mvhd = vec![0, 0, 0, 0];
+    mvhd.extend_from_slice(&0xE1F0_1234u32.to_be_bytes());
+    mvhd.extend_from_slice(&0xE1F0_1234u32.to_be_bytes());
+    mvhd.extend_from_slice(&[0; 88]);
+    let udta = mp4_box(b"\xA9xyz", b"\x00\x12\x15\xC7+48.8583+002.2945/QLE2E-XYZ");
+    let moov = [mp4_box(b"mvhd", &mvhd), mp4_box(b"udta", &udta)].concat();
+    [
+        mp4_box(b"ftyp", b"mp42\0\0\0\0isommp42"),
+        mp4_box(b"moov", &moov),
+        mp4_box(b"mdat", b"QLE2E-FRAMES of the recording"),
+    ]
+    .concat()
+}
+
+#[test]
+fn a_pdf_loses_its_author_and_a_video_its_place_and_investigators_get_neither() {
+    let deployment = Deployment::new();
+    let (identity, secret) = register(&deployment, "ines", "investigator");
+    let server = deployment.start(&[]);
+    let mut ines = Account::enrol(&server, "ines", identity, &secret);
+    let (pdf, video) = (pdf_with_author(), mp4_with_location());
+    let secrets: [&[u8]; 6] = [
+        b"QLE2E-AUTHOR",
+        b"QLE2E-XMP",
+        b"20261126134502",
+        b"+48.8583",
+        b"QLE2E-XYZ",
+        b"\xE1\xF0\x12\x34",
+    ];
+    let originals = [&pdf[..], &video[..]].concat();
+    for secret in secrets {
+        assert!(contains(&originals, secret), "the fixtures lack {secret:?}");
+    }
+
+    let files = [
+        common::Evidence {
+            name: "Scan_Jeanne_Martin.pdf",
+            content_type: "application/pdf",
+            bytes: &pdf,
+        },
+        common::Evidence {
+            name: "VID_20261126_134502.mp4",
+            content_type: "video/mp4",
+            bytes: &video,
+        },
+    ];
+    let body = common::multipart(
+        &[
+            ("body", "the letter and the recording"),
+            ("category", "coercion_or_threat"),
+        ],
+        &files,
+    );
+    let (status, reply) = post_multipart(&server, "/api/v1/reports", &body, None);
+    assert_eq!(status, 201, "{reply}");
+    let reply = json(&reply);
+    let removed = |i: usize| -> Vec<String> {
+        reply["attachments"][i]["removed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(reply["attachments"][0]["format"], "pdf");
+    assert_eq!(reply["attachments"][0]["cleaned"], true, "{reply}");
+    assert_eq!(removed(0), ["document information", "XMP"], "{reply}");
+    assert_eq!(reply["attachments"][1]["format"], "mp4");
+    assert_eq!(reply["attachments"][1]["cleaned"], true, "{reply}");
+    assert_eq!(
+        removed(1),
+        ["recording time", "user data (place, device, software)"],
+        "{reply}"
+    );
+
+    // The investigator's decrypted copies: generic names, none of the metadata.
+    let inv = ines.login(&server);
+    let (_, list) = server.inv_get(&inv, "/cases");
+    let id = list["cases"][0]["id"].as_str().unwrap().to_owned();
+    let (_, detail) = server.inv_get(&inv, &format!("/cases/{id}"));
+    let wrap = STANDARD.decode(detail["wrap"].as_str().unwrap()).unwrap();
+    let key = CaseKey::unwrap_with(&Wrap(wrap), ines.identity.as_age()).unwrap();
+    let sealed = STANDARD
+        .decode(detail["thread"][0]["ciphertext"].as_str().unwrap())
+        .unwrap();
+    let message: serde_json::Value = serde_json::from_slice(&key.open(&sealed).unwrap()).unwrap();
+    let names: Vec<&str> = message["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["document-1.pdf", "video-2.mp4"]);
+    for (i, attachment) in message["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let blob = attachment["blob"].as_str().unwrap();
+        let response = agent()
+            .get(&server.url(&format!(
+                "/api/v1/investigator/cases/{id}/attachments/{blob}"
+            )))
+            .set("Authorization", &format!("Bearer {inv}"))
+            .call()
+            .unwrap();
+        let mut copy = Vec::new();
+        key.open_stream(response.into_reader())
+            .unwrap()
+            .read_to_end(&mut copy)
+            .unwrap();
+        for secret in secrets {
+            assert!(!contains(&copy, secret), "file {i} still holds {secret:?}");
+        }
+        if i == 0 {
+            let doc = lopdf::Document::load_mem(&copy).unwrap();
+            assert_eq!(doc.get_pages().len(), 1);
+        } else {
+            assert_eq!(copy.len(), video.len());
+            assert!(contains(&copy, b"QLE2E-FRAMES"));
+        }
+    }
+    server.stop();
+}

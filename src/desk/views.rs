@@ -494,6 +494,8 @@ fn format_key(format: &str) -> &'static str {
         "jpeg" => "desk-format-jpeg",
         "png" => "desk-format-png",
         "pdf" => "desk-format-pdf",
+        "mp4" => "desk-format-mp4",
+        "mov" => "desk-format-mov",
         _ => "desk-format-other",
     }
 }

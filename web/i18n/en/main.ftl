@@ -158,7 +158,7 @@ error-internal = The service could not complete this. Nothing was sent; please t
 ## Evidence files
 
 report-evidence-label = Photos, screenshots, documents, recordings
-report-evidence-hint = Optional. Location and camera data are removed from JPEG and PNG pictures before they are stored; other files (PDF, video, audio) are stored as they are, so check what they reveal about you.
+report-evidence-hint = Optional. Location, device, author and time data are removed from JPEG and PNG pictures, PDF documents and MP4 or MOV videos before they are stored. Other files (HEIC photos, other videos, audio, office documents) are stored as they are and may reveal your phone, your name or where you were; after sending you can remove any file that could not be cleaned.
 submitted-evidence-title = Your files
 evidence-cleaned = identifying data removed
 evidence-clean-already = no identifying data found
@@ -268,6 +268,8 @@ desk-deadline-feedback-left = { $days ->
 desk-format-jpeg = JPEG image
 desk-format-png = PNG image
 desk-format-pdf = PDF document
+desk-format-mp4 = MP4 video
+desk-format-mov = QuickTime video
 desk-format-other = not recognised
 desk-notice-reply = Your reply was encrypted and sent to the reporter.
 desk-notice-status = The case status was changed.

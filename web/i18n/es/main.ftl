@@ -158,7 +158,7 @@ error-internal = El servicio no pudo completar esta operación. No se ha enviado
 ## Archivos de prueba
 
 report-evidence-label = Fotos, capturas de pantalla, documentos, grabaciones
-report-evidence-hint = Opcional. Los datos de ubicación y de cámara se eliminan de las imágenes JPEG y PNG antes de guardarlas; los demás archivos (PDF, vídeo, audio) se guardan tal como están: compruebe lo que revelan sobre usted.
+report-evidence-hint = Opcional. Los datos de ubicación, dispositivo, autor y fecha se eliminan de las imágenes JPEG y PNG, los documentos PDF y los vídeos MP4 o MOV antes de guardarlos. Los demás archivos (fotos HEIC, otros vídeos, audio, documentos de oficina) se guardan tal como están y pueden revelar su teléfono, su nombre o dónde estaba; después del envío podrá retirar cualquier archivo que no se haya podido limpiar.
 submitted-evidence-title = Sus archivos
 evidence-cleaned = datos identificativos eliminados
 evidence-clean-already = no se encontraron datos identificativos
@@ -267,6 +267,8 @@ desk-deadline-feedback-left = { $days ->
 desk-format-jpeg = imagen JPEG
 desk-format-png = imagen PNG
 desk-format-pdf = documento PDF
+desk-format-mp4 = vídeo MP4
+desk-format-mov = vídeo QuickTime
 desk-format-other = no reconocido
 desk-notice-reply = Su respuesta se cifró y se envió a la persona denunciante.
 desk-notice-status = Se cambió el estado del caso.

@@ -164,7 +164,7 @@ error-internal = Le service n'a pas pu terminer cette opération. Rien n'a été
 ## Fichiers de preuve
 
 report-evidence-label = Photos, captures d'écran, documents, enregistrements
-report-evidence-hint = Facultatif. Les données de lieu et d'appareil sont retirées des images JPEG et PNG avant leur stockage ; les autres fichiers (PDF, vidéo, audio) sont conservés tels quels : vérifiez ce qu'ils révèlent sur vous.
+report-evidence-hint = Facultatif. Les données de lieu, d'appareil, d'auteur et de date sont retirées des images JPEG et PNG, des documents PDF et des vidéos MP4 ou MOV avant leur stockage. Les autres fichiers (photos HEIC, autres vidéos, audio, documents bureautiques) sont conservés tels quels et peuvent révéler votre téléphone, votre nom ou l'endroit où vous étiez ; après l'envoi, vous pourrez retirer tout fichier qui n'a pas pu être nettoyé.
 submitted-evidence-title = Vos fichiers
 evidence-cleaned = données identifiantes retirées
 evidence-clean-already = aucune donnée identifiante trouvée
@@ -273,6 +273,8 @@ desk-deadline-feedback-left = { $days ->
 desk-format-jpeg = image JPEG
 desk-format-png = image PNG
 desk-format-pdf = document PDF
+desk-format-mp4 = vidéo MP4
+desk-format-mov = vidéo QuickTime
 desk-format-other = non reconnu
 desk-notice-reply = Votre réponse a été chiffrée et envoyée à la personne qui signale.
 desk-notice-status = Le statut du dossier a été modifié.
