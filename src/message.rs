@@ -18,6 +18,20 @@ pub struct MessageContent {
     /// encrypted with the message; on disk a file is a random id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// Set on the entry that records that the reporter removed one of their evidence
+    /// files (deleted for good): the thread keeps a visible line where the file was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_file: Option<RemovedFile>,
+}
+
+/// An evidence file the reporter removed after sending it: which one, in the words the
+/// message that carried it used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
+pub struct RemovedFile {
+    /// The blob id the file had.
+    pub blob: String,
+    /// The name it was listed under.
+    pub name: String,
 }
 
 /// A thread entry's plaintext that is not a message. It carries nothing of the decoder's

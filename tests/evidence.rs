@@ -513,3 +513,85 @@ fn a_pdf_loses_its_author_and_a_video_its_place_and_investigators_get_neither() 
     }
     server.stop();
 }
+
+/// Through the JSON API: a reporter removes a file that could not be cleaned, with their
+/// session only; it is deleted for good, the thread says so, investigators see the line
+/// and can no longer fetch the file, and nobody else can remove a file of the case.
+#[test]
+fn a_reporter_removes_an_uncleaned_file_through_the_api_and_investigators_see_the_line() {
+    let deployment = Deployment::new();
+    let (identity, secret) = register(&deployment, "joao", "investigator");
+    let server = deployment.start(&[]);
+    let mut joao = Account::enrol(&server, "joao", identity, &secret);
+    const HEIC: &[u8] = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic QLHEIC-GPS";
+    let body = multipart(
+        &[("body", "the photo and the note"), ("category", "other")],
+        &[("IMG_0042.HEIC", HEIC), ("note.jpg", PHOTO)],
+    );
+    let (status, reply) = post_multipart(&server, "/api/v1/reports", &body, None);
+    assert_eq!(status, 201, "{reply}");
+    let reply = json(&reply);
+    assert_eq!(reply["attachments"][0]["cleaned"], false, "{reply}");
+    assert_eq!(reply["attachments"][0]["deleted"], false, "{reply}");
+    let heic = reply["attachments"][0]["id"].as_str().unwrap().to_owned();
+    let token = reply["token"].as_str().unwrap().to_owned();
+    assert_eq!(blob_files(&deployment).len(), 2);
+
+    let delete = |session: Option<&str>, id: &str| {
+        let mut request = agent().delete(&server.url(&format!("/api/v1/case/attachments/{id}")));
+        if let Some(session) = session {
+            request = request.set("Authorization", &format!("Bearer {session}"));
+        }
+        read(request.call())
+    };
+    // No session, or another case's session: refused, nothing deleted.
+    assert_eq!(delete(None, &heic).0, 401);
+    let other = server.session(&server.submit("another case"));
+    assert_eq!(delete(Some(&other), &heic).0, 404);
+    assert_eq!(blob_files(&deployment).len(), 2);
+
+    let session = server.session(&token);
+    let (status, answer) = delete(Some(&session), &heic);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(json(&answer)["removed"]["name"], "file-1.heic");
+    assert_eq!(
+        blob_files(&deployment).len(),
+        1,
+        "the file is still on disk"
+    );
+    // Once only.
+    assert_eq!(delete(Some(&session), &heic).0, 404);
+
+    let (_, case) = server.case(&session);
+    let messages = case["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "{case}");
+    assert_eq!(messages[0]["attachments"][0]["deleted"], true, "{case}");
+    assert_eq!(messages[0]["attachments"][1]["deleted"], false, "{case}");
+    assert_eq!(messages[1]["from"], "reporter");
+    assert_eq!(messages[1]["removed_file"], "file-1.heic", "{case}");
+
+    // The investigators: the thread's new entry names the removed file; the file is gone.
+    let inv = joao.login(&server);
+    let (_, list) = server.inv_get(&inv, "/cases");
+    let id = list["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .find(|id| {
+            let (_, detail) = server.inv_get(&inv, &format!("/cases/{id}"));
+            detail["thread"].as_array().unwrap().len() == 2
+        })
+        .unwrap();
+    let (_, detail) = server.inv_get(&inv, &format!("/cases/{id}"));
+    let wrap = STANDARD.decode(detail["wrap"].as_str().unwrap()).unwrap();
+    let key = CaseKey::unwrap_with(&Wrap(wrap), joao.identity.as_age()).unwrap();
+    let sealed = STANDARD
+        .decode(detail["thread"][1]["ciphertext"].as_str().unwrap())
+        .unwrap();
+    let line: serde_json::Value = serde_json::from_slice(&key.open(&sealed).unwrap()).unwrap();
+    assert_eq!(line["removed_file"]["name"], "file-1.heic", "{line}");
+    let (status, _) = server.inv_get(&inv, &format!("/cases/{id}/attachments/{heic}"));
+    assert_eq!(status, 404);
+    server.stop();
+}

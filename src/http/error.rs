@@ -84,7 +84,7 @@ impl Error {
                     StatusCode::UNAUTHORIZED
                 }
                 S::Forbidden => StatusCode::FORBIDDEN,
-                S::NoSuchCase => StatusCode::NOT_FOUND,
+                S::NoSuchCase | S::NoSuchFile => StatusCode::NOT_FOUND,
                 S::Transition(_) | S::AlreadyHolds(_) | S::BackupUnavailable(_) => {
                     StatusCode::CONFLICT
                 }
@@ -142,6 +142,7 @@ impl Error {
                 S::UnknownToken | S::LoginFailed | S::EnrolmentFailed => "error-unknown-token",
                 S::NoSession => "error-no-session",
                 S::NoInvestigators => "error-not-accepting",
+                S::NoSuchFile => "error-no-such-file",
                 S::Throttled(_) | S::StoreStopped => "error-busy",
                 S::NoRoom | S::ClockWrong => "error-internal",
                 S::Forbidden

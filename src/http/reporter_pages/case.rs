@@ -247,9 +247,10 @@ pub(super) async fn render_case(
     };
     let today = state.clock.today();
     let (earlier, latest) = view.messages.split_at(latest_exchange(&view));
+    let deleted = deleted_files(&view);
     let messages = |list: &[MessageView]| -> Vec<Value> {
         list.iter()
-            .map(|m| message_value(lang, m, view.new_from))
+            .map(|m| message_value(lang, m, view.new_from, &deleted))
             .collect()
     };
     state.pages.render(
@@ -270,7 +271,9 @@ pub(super) async fn render_case(
             latest => messages(latest),
             notice => notice,
             // A follow-up that comes back with a problem lost its chosen files.
-            files_again => notice.is_some_and(|n| n != "case-message-sent"),
+            files_again => notice.is_some_and(|n| {
+                !["case-message-sent", "evidence-file-removed", "error-no-such-file"].contains(&n)
+            }),
             draft => draft,
             keep_names => keep_names,
             once => state.form_nonces.issue(),
@@ -282,7 +285,8 @@ pub(super) fn is_new_reply(m: &MessageView, new_from: u64) -> bool {
     m.from == Author::Investigator && m.seq >= new_from
 }
 
-pub(super) fn message_value(lang: Lang, m: &MessageView, new_from: u64) -> Value {
+pub(super) fn message_value(lang: Lang, m: &MessageView, new_from: u64, deleted: &[&str]) -> Value {
+    let own = m.from == Author::Reporter;
     context! {
         seq => m.seq,
         from => m.from.as_str(),
@@ -295,8 +299,13 @@ pub(super) fn message_value(lang: Lang, m: &MessageView, new_from: u64) -> Value
         attachments => m
             .content
             .as_ref()
-            .map(|c| attachment_values(lang, &c.attachments))
+            .map(|c| attachment_values(lang, &c.attachments, own, deleted))
             .unwrap_or_default(),
+        removed_file => m
+            .content
+            .as_ref()
+            .and_then(|c| c.removed_file.as_ref())
+            .map(|r| r.name.as_str()),
     }
 }
 

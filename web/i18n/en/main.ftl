@@ -162,7 +162,16 @@ report-evidence-hint = Optional. Location, device, author and time data are remo
 submitted-evidence-title = Your files
 evidence-cleaned = identifying data removed
 evidence-clean-already = no identifying data found
-evidence-not-cleaned = stored as it was: this kind of file could not be cleaned and may still carry data from your device
+evidence-not-cleaned = stored as it was: this file could not be cleaned and may still carry data from your device, such as where it was made, your name or the time
+evidence-deleted = removed by you: deleted for good
+evidence-remove-button = Remove this file ({ $name })
+evidence-file-removed = The file was removed: it is deleted for good, and the unit sees that you removed it.
+error-no-such-file = This file is not in your case, or it was already removed.
+case-file-removed = You removed the file { $name }.
+submitted-uncleaned = { $count ->
+    [one] One file could not be cleaned and may reveal your device, your name or where you were. If in doubt, remove it below.
+   *[other] { $count } files could not be cleaned and may reveal your device, your name or where you were. If in doubt, remove them below.
+}
 case-evidence = Files
 error-file-too-large = A file is larger than the service accepts. Nothing was sent. Send smaller files, or fewer at a time.
 
@@ -355,6 +364,7 @@ desk-evidence-heading = Evidence files
 desk-evidence-detected = detected:
 desk-evidence-declared = declared:
 desk-evidence-not-cleaned = Not cleaned: may still carry device data (location, camera, owner).
+desk-file-removed = The reporter removed the file { $name }: it is deleted from the server.
 desk-evidence-removed = Metadata removed: { $kinds }.
 desk-evidence-clean = Cleaned: no metadata found.
 desk-evidence-hint = A download is decrypted on this machine and saved by your browser unencrypted: keep it only where your unit's rules allow, and open it with care, since the reporter chose its content.

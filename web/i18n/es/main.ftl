@@ -162,7 +162,16 @@ report-evidence-hint = Opcional. Los datos de ubicación, dispositivo, autor y f
 submitted-evidence-title = Sus archivos
 evidence-cleaned = datos identificativos eliminados
 evidence-clean-already = no se encontraron datos identificativos
-evidence-not-cleaned = guardado tal como estaba: este tipo de archivo no se puede limpiar y puede contener aún datos de su dispositivo
+evidence-not-cleaned = guardado tal como estaba: este archivo no se pudo limpiar y puede contener aún datos de su dispositivo, como dónde se creó, su nombre o la hora
+evidence-deleted = retirado por usted: eliminado para siempre
+evidence-remove-button = Retirar este archivo ({ $name })
+evidence-file-removed = El archivo se ha retirado: está eliminado para siempre, y la unidad ve que usted lo retiró.
+error-no-such-file = Este archivo no está en su caso, o ya se retiró.
+case-file-removed = Usted retiró el archivo { $name }.
+submitted-uncleaned = { $count ->
+    [one] Un archivo no se pudo limpiar y puede revelar su dispositivo, su nombre o dónde estaba. Si tiene dudas, retírelo abajo.
+   *[other] { $count } archivos no se pudieron limpiar y pueden revelar su dispositivo, su nombre o dónde estaba. Si tiene dudas, retírelos abajo.
+}
 case-evidence = Archivos
 error-file-too-large = Un archivo supera el tamaño que acepta el servicio. No se ha enviado nada. Envíe archivos más pequeños o menos a la vez.
 
@@ -354,6 +363,7 @@ desk-evidence-heading = Archivos de prueba
 desk-evidence-detected = detectado:
 desk-evidence-declared = declarado:
 desk-evidence-not-cleaned = Sin limpiar: puede contener aún datos del dispositivo (ubicación, cámara, propietario).
+desk-file-removed = La persona denunciante retiró el archivo { $name }: está eliminado del servidor.
 desk-evidence-removed = Metadatos eliminados: { $kinds }.
 desk-evidence-clean = Limpio: no se encontraron metadatos.
 desk-evidence-hint = Una descarga se descifra en esta máquina y su navegador la guarda sin cifrar: consérvela solo donde lo permitan las normas de su unidad y ábrala con cuidado, ya que la persona denunciante eligió su contenido.

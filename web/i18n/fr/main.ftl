@@ -168,7 +168,16 @@ report-evidence-hint = Facultatif. Les données de lieu, d'appareil, d'auteur et
 submitted-evidence-title = Vos fichiers
 evidence-cleaned = données identifiantes retirées
 evidence-clean-already = aucune donnée identifiante trouvée
-evidence-not-cleaned = conservé tel quel : ce type de fichier ne peut pas être nettoyé et peut encore contenir des données de votre appareil
+evidence-not-cleaned = conservé tel quel : ce fichier n'a pas pu être nettoyé et peut encore contenir des données de votre appareil, comme le lieu où il a été créé, votre nom ou l'heure
+evidence-deleted = retiré par vous : supprimé définitivement
+evidence-remove-button = Retirer ce fichier ({ $name })
+evidence-file-removed = Le fichier a été retiré : il est supprimé définitivement, et l'unité voit que vous l'avez retiré.
+error-no-such-file = Ce fichier n'est pas dans votre dossier, ou il a déjà été retiré.
+case-file-removed = Vous avez retiré le fichier { $name }.
+submitted-uncleaned = { $count ->
+    [one] Un fichier n'a pas pu être nettoyé et peut révéler votre appareil, votre nom ou l'endroit où vous étiez. En cas de doute, retirez-le ci-dessous.
+   *[other] { $count } fichiers n'ont pas pu être nettoyés et peuvent révéler votre appareil, votre nom ou l'endroit où vous étiez. En cas de doute, retirez-les ci-dessous.
+}
 case-evidence = Fichiers
 error-file-too-large = Un fichier dépasse la taille acceptée par le service. Rien n'a été envoyé. Envoyez des fichiers plus petits, ou moins à la fois.
 
@@ -360,6 +369,7 @@ desk-evidence-heading = Pièces jointes
 desk-evidence-detected = détecté :
 desk-evidence-declared = déclaré :
 desk-evidence-not-cleaned = Non nettoyé : peut encore contenir des données de l'appareil (lieu, appareil photo, propriétaire).
+desk-file-removed = La personne qui signale a retiré le fichier { $name } : il est supprimé du serveur.
 desk-evidence-removed = Métadonnées retirées : { $kinds }.
 desk-evidence-clean = Nettoyé : aucune métadonnée trouvée.
 desk-evidence-hint = Un téléchargement est déchiffré sur cette machine et enregistré en clair par votre navigateur : ne le gardez que là où les règles de votre service le permettent, et ouvrez-le avec prudence, car la personne qui signale en a choisi le contenu.
