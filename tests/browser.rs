@@ -351,13 +351,25 @@ fn a_file_that_cannot_be_cleaned_can_be_removed_after_sending_and_from_the_case(
         browser.texts(".file-removed"),
         ["You removed the file file-1.heic."]
     );
-    // The report is folded away under "earlier messages"; its file's button is there.
-    browser.find("details.earlier summary").click();
-    browser.find("form[action^='/case/remove'] button").click();
+    // The report is folded away under "earlier messages"; the file that is left is
+    // listed at the top of the page with its button.
+    let warning = browser.find("#uncleaned-warning").text();
+    assert!(
+        warning.contains("One file could not be cleaned"),
+        "{warning}"
+    );
+    assert_eq!(
+        browser.texts("section.uncleaned .file-name"),
+        ["file-2.heic"]
+    );
+    browser
+        .find("section.uncleaned form[action^='/case/remove'] button")
+        .click();
     let notice = browser.find("p.notice[role=status]").text();
     assert!(notice.contains("deleted for good"), "{notice}");
     assert_eq!(browser.texts(".attachments .deleted").len(), 2);
     assert!(browser.texts("form.remove-file button").is_empty());
+    assert!(!browser.source().contains("id=\"uncleaned-warning\""));
     // Both removals are in the thread (the first one now folded under earlier messages).
     let source = browser.source();
     for name in ["file-1.heic", "file-2.heic"] {

@@ -269,6 +269,7 @@ pub(super) async fn render_case(
             acknowledged => view.acknowledged.map(|day| lang.date(day)),
             earlier => messages(earlier),
             latest => messages(latest),
+            uncleaned_files => uncleaned_files(lang, &view, &deleted),
             notice => notice,
             // A follow-up that comes back with a problem lost its chosen files.
             files_again => notice.is_some_and(|n| {

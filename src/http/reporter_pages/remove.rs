@@ -15,6 +15,25 @@ pub(super) fn deleted_files(view: &CaseView) -> Vec<&str> {
         .collect()
 }
 
+/// The reporter's own files that could not be cleaned and are still there, from every
+/// message: listed at the top of the case page with their buttons, so that none is
+/// hidden in the folded earlier messages.
+pub(super) fn uncleaned_files(lang: Lang, view: &CaseView, deleted: &[&str]) -> Vec<Value> {
+    let mine: Vec<Attachment> = view
+        .messages
+        .iter()
+        .filter(|m| m.from == Author::Reporter)
+        .filter_map(|m| m.content.as_ref())
+        .flat_map(|c| c.attachments.iter())
+        .filter(|a| !a.cleaned)
+        .cloned()
+        .collect();
+    attachment_values(lang, &mine, true, deleted)
+        .into_iter()
+        .filter(|a| a.get_attr("removable").is_ok_and(|r| r.is_true()))
+        .collect()
+}
+
 /// What the page says after a removal, or the error for a failure that is not the
 /// reporter's (the store, the clock), which gets the error page.
 fn outcome(

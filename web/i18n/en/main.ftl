@@ -168,6 +168,7 @@ evidence-remove-button = Remove this file ({ $name })
 evidence-file-removed = The file was removed: it is deleted for good, and the unit sees that you removed it.
 error-no-such-file = This file is not in your case, or it was already removed.
 case-file-removed = You removed the file { $name }.
+case-uncleaned-title = Files that could not be cleaned
 submitted-uncleaned = { $count ->
     [one] One file could not be cleaned and may reveal your device, your name or where you were. If in doubt, remove it below.
    *[other] { $count } files could not be cleaned and may reveal your device, your name or where you were. If in doubt, remove them below.

@@ -168,6 +168,7 @@ evidence-remove-button = Retirar este archivo ({ $name })
 evidence-file-removed = El archivo se ha retirado: está eliminado para siempre, y la unidad ve que usted lo retiró.
 error-no-such-file = Este archivo no está en su caso, o ya se retiró.
 case-file-removed = Usted retiró el archivo { $name }.
+case-uncleaned-title = Archivos que no se pudieron limpiar
 submitted-uncleaned = { $count ->
     [one] Un archivo no se pudo limpiar y puede revelar su dispositivo, su nombre o dónde estaba. Si tiene dudas, retírelo abajo.
    *[other] { $count } archivos no se pudieron limpiar y pueden revelar su dispositivo, su nombre o dónde estaba. Si tiene dudas, retírelos abajo.

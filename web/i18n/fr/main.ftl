@@ -174,6 +174,7 @@ evidence-remove-button = Retirer ce fichier ({ $name })
 evidence-file-removed = Le fichier a été retiré : il est supprimé définitivement, et l'unité voit que vous l'avez retiré.
 error-no-such-file = Ce fichier n'est pas dans votre dossier, ou il a déjà été retiré.
 case-file-removed = Vous avez retiré le fichier { $name }.
+case-uncleaned-title = Fichiers qui n'ont pas pu être nettoyés
 submitted-uncleaned = { $count ->
     [one] Un fichier n'a pas pu être nettoyé et peut révéler votre appareil, votre nom ou l'endroit où vous étiez. En cas de doute, retirez-le ci-dessous.
    *[other] { $count } fichiers n'ont pas pu être nettoyés et peuvent révéler votre appareil, votre nom ou l'endroit où vous étiez. En cas de doute, retirez-les ci-dessous.
