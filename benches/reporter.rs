@@ -43,6 +43,7 @@ fn text(body: String) -> MessageContent {
         where_when: None,
         people: None,
         attachments: Vec::new(),
+        removed_file: None,
     }
 }
 
@@ -52,6 +53,7 @@ fn report(reporting: &Reporting, body: &str) -> NewReport {
         where_when: None,
         people: None,
         attachments: Vec::new(),
+        removed_file: None,
     };
     NewReport {
         content: reporting.check(content).unwrap(),

@@ -254,13 +254,14 @@ fn who_may_see_what() {
             .any(|h| h == "dora")
     );
 
-    // Plaintext is refused: the API takes age ciphertext only.
+    // Plaintext is refused: the API takes well-formed age ciphertext only (a malformed
+    // request, 400).
     let (status, _) = server.inv_post(
         &ana_session,
         &format!("/cases/{case_id}/notes"),
         &json!({"ciphertext": b64(b"plain words")}),
     );
-    assert_eq!(status, 422);
+    assert_eq!(status, 400);
 
     // Disabling dora ends her session at once and keeps her out.
     assert_eq!(

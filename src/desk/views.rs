@@ -264,6 +264,8 @@ struct MessageView {
     where_when: Option<String>,
     people: Option<String>,
     attachments: Vec<AttachmentView>,
+    /// The name of the evidence file this entry says the reporter removed.
+    removed_file: Option<String>,
 }
 
 /// One evidence file as the case page lists it, from the decrypted message that carries
@@ -430,12 +432,17 @@ fn message_view(
         where_when: None,
         people: None,
         attachments: Vec::new(),
+        removed_file: None,
     };
     if let Some(mut content) = content {
         // Moved out field by field: the content zeroizes whatever remains when dropped.
         view.body = std::mem::take(&mut content.body);
         view.where_when = content.where_when.take();
         view.people = content.people.take();
+        view.removed_file = content
+            .removed_file
+            .as_mut()
+            .map(|r| std::mem::take(&mut r.name));
         view.attachments = content
             .attachments
             .iter_mut()
@@ -463,6 +470,8 @@ fn format_key(format: &str) -> &'static str {
         "jpeg" => "desk-format-jpeg",
         "png" => "desk-format-png",
         "pdf" => "desk-format-pdf",
+        "mp4" => "desk-format-mp4",
+        "mov" => "desk-format-mov",
         _ => "desk-format-other",
     }
 }

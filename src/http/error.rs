@@ -84,7 +84,7 @@ impl Error {
                     StatusCode::UNAUTHORIZED
                 }
                 S::Forbidden | S::NotYourConfirmation(_) => StatusCode::FORBIDDEN,
-                S::NoSuchCase | S::NoSuchProposal => StatusCode::NOT_FOUND,
+                S::NoSuchCase | S::NoSuchProposal | S::NoSuchFile => StatusCode::NOT_FOUND,
                 S::Transition(_) | S::AlreadyHolds(_) | S::BackupUnavailable(_) => {
                     StatusCode::CONFLICT
                 }
@@ -93,6 +93,8 @@ impl Error {
                     StatusCode::SERVICE_UNAVAILABLE
                 }
                 S::NoRoom => StatusCode::INSUFFICIENT_STORAGE,
+                // A body that is not age framing is a malformed request, whatever it says.
+                S::NotSealed => StatusCode::BAD_REQUEST,
                 S::EmptyMessage
                 | S::TooLong(_)
                 | S::BadName
@@ -102,7 +104,6 @@ impl Error {
                 | S::NoSuchInvestigator(_)
                 | S::NotEnabled(_)
                 | S::SealedTooLarge
-                | S::NotSealed
                 | S::BadFilter(_)
                 | S::UnknownLabel(_)
                 | S::TooManyIds(_)
@@ -142,6 +143,7 @@ impl Error {
                 S::UnknownToken | S::LoginFailed | S::EnrolmentFailed => "error-unknown-token",
                 S::NoSession => "error-no-session",
                 S::NoInvestigators => "error-not-accepting",
+                S::NoSuchFile => "error-no-such-file",
                 S::Throttled(_) | S::StoreStopped => "error-busy",
                 S::NoRoom | S::ClockWrong => "error-internal",
                 S::Forbidden

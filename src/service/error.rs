@@ -23,6 +23,10 @@ pub enum Error {
     UnknownToken,
     #[error("this service is not accepting reports yet: no investigator is registered")]
     NoInvestigators,
+    /// A file to remove that none of the reporter's own messages lists, or one already
+    /// removed.
+    #[error("none of your messages lists this file, or it was already removed")]
+    NoSuchFile,
 
     // --- what an investigator or administrator can get wrong -------------------------
     /// Deliberately the same for an unknown name, a wrong password and a wrong code.

@@ -23,6 +23,8 @@ pub mod cases;
 pub mod clock;
 mod error;
 pub mod evidence;
+/// What can be checked of a sealed entry without its key (age header, payload length).
+mod framing;
 pub mod health;
 pub mod reporter;
 pub mod retention;

@@ -372,6 +372,12 @@ pub trait Store: Upkeep + Send + Sync + 'static {
     /// Deletes a completed evidence file whose message was not committed.
     fn discard_blob(&self, blob: BlobId);
 
+    /// Deletes an evidence file of `case` for good, at its reporter's request: the file
+    /// and its listing, durably. False if `blob` is listed for another case. Removing a
+    /// file already removed does nothing and returns true, so that a retry after a crash
+    /// completes.
+    fn remove_blob(&self, case: CaseId, blob: BlobId) -> StoreResult<bool>;
+
     /// Where an evidence file of `case` is, if `blob` is one of that case's files.
     fn blob_path(&self, case: CaseId, blob: BlobId) -> StoreResult<Option<std::path::PathBuf>>;
 

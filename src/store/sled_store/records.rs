@@ -223,6 +223,32 @@ impl Store for SledStore {
         self.files.discard(blob);
     }
 
+    fn remove_blob(&self, case: CaseId, blob: BlobId) -> StoreResult<bool> {
+        if self
+            .blobs
+            .get(blob.as_bytes())?
+            .is_some_and(|owner| owner.as_ref() != case.as_bytes())
+        {
+            return Ok(false);
+        }
+        // The file first, then its listing: a crash in between leaves a listed file that
+        // is gone (the download says so), never an unlisted one that the start-up sweep
+        // would keep in quarantine.
+        let path = self.files.path(blob);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        self.guard.write(Room::Bookkeeping, || {
+            self.blobs.remove(blob.as_bytes())?;
+            self.commit()
+        })?;
+        Ok(true)
+    }
+
     fn blob_path(&self, case: CaseId, blob: BlobId) -> StoreResult<Option<std::path::PathBuf>> {
         let owner = self.blobs.get(blob.as_bytes())?;
         Ok(owner

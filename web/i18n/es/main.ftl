@@ -158,11 +158,21 @@ error-internal = El servicio no pudo completar esta operación. No se ha enviado
 ## Archivos de prueba
 
 report-evidence-label = Fotos, capturas de pantalla, documentos, grabaciones
-report-evidence-hint = Opcional. Los datos de ubicación y de cámara se eliminan de las imágenes JPEG y PNG antes de guardarlas; los demás archivos (PDF, vídeo, audio) se guardan tal como están: compruebe lo que revelan sobre usted.
+report-evidence-hint = Opcional. Los datos de ubicación, dispositivo, autor y fecha se eliminan de las imágenes JPEG y PNG, los documentos PDF y los vídeos MP4 o MOV antes de guardarlos. Los demás archivos (fotos HEIC, otros vídeos, audio, documentos de oficina) se guardan tal como están y pueden revelar su teléfono, su nombre o dónde estaba; después del envío podrá retirar cualquier archivo que no se haya podido limpiar.
 submitted-evidence-title = Sus archivos
 evidence-cleaned = datos identificativos eliminados
 evidence-clean-already = no se encontraron datos identificativos
-evidence-not-cleaned = guardado tal como estaba: este tipo de archivo no se puede limpiar y puede contener aún datos de su dispositivo
+evidence-not-cleaned = guardado tal como estaba: este archivo no se pudo limpiar y puede contener aún datos de su dispositivo, como dónde se creó, su nombre o la hora
+evidence-deleted = retirado por usted: eliminado para siempre
+evidence-remove-button = Retirar este archivo ({ $name })
+evidence-file-removed = El archivo se ha retirado: está eliminado para siempre, y la unidad ve que usted lo retiró.
+error-no-such-file = Este archivo no está en su caso, o ya se retiró.
+case-file-removed = Usted retiró el archivo { $name }.
+case-uncleaned-title = Archivos que no se pudieron limpiar
+submitted-uncleaned = { $count ->
+    [one] Un archivo no se pudo limpiar y puede revelar su dispositivo, su nombre o dónde estaba. Si tiene dudas, retírelo abajo.
+   *[other] { $count } archivos no se pudieron limpiar y pueden revelar su dispositivo, su nombre o dónde estaba. Si tiene dudas, retírelos abajo.
+}
 case-evidence = Archivos
 error-file-too-large = Un archivo supera el tamaño que acepta el servicio. No se ha enviado nada. Envíe archivos más pequeños o menos a la vez.
 
@@ -267,6 +277,8 @@ desk-deadline-feedback-left = { $days ->
 desk-format-jpeg = imagen JPEG
 desk-format-png = imagen PNG
 desk-format-pdf = documento PDF
+desk-format-mp4 = vídeo MP4
+desk-format-mov = vídeo QuickTime
 desk-format-other = no reconocido
 desk-notice-reply = Su respuesta se cifró y se envió a la persona denunciante.
 desk-notice-status = Se cambió el estado del caso.
@@ -352,6 +364,7 @@ desk-evidence-heading = Archivos de prueba
 desk-evidence-detected = detectado:
 desk-evidence-declared = declarado:
 desk-evidence-not-cleaned = Sin limpiar: puede contener aún datos del dispositivo (ubicación, cámara, propietario).
+desk-file-removed = La persona denunciante retiró el archivo { $name }: está eliminado del servidor.
 desk-evidence-removed = Metadatos eliminados: { $kinds }.
 desk-evidence-clean = Limpio: no se encontraron metadatos.
 desk-evidence-hint = Una descarga se descifra en esta máquina y su navegador la guarda sin cifrar: consérvela solo donde lo permitan las normas de su unidad y ábrala con cuidado, ya que la persona denunciante eligió su contenido.
@@ -432,6 +445,7 @@ desk-error-no-such-page = página no encontrada
 desk-error-no-such-file = este caso no contiene ese archivo de prueba
 desk-error-bad-file = este archivo de prueba no se descifra con la clave del caso: está dañado o es de otro caso; no se guardó nada
 desk-error-crypto = el puesto no pudo cifrar esto; no se envió nada
+desk-error-unframed = el puesto produjo un mensaje que la persona denunciante no podría leer; no se envió nada
 desk-error-render = el puesto no pudo mostrar esta página
 desk-error-internal = el puesto falló; vea su terminal
 desk-error-unknown-status = estado desconocido; use acknowledged, investigating o closed
