@@ -58,6 +58,21 @@ pub(super) fn clean(
 /// encrypted: rewriting an encrypted file would need its password, and would store it
 /// decrypted).
 fn rewrite(bytes: &[u8], removed: &mut Removed) -> Option<Vec<u8>> {
+    // A parser of hostile input may panic; the file is then stored as it came, not cleaned,
+    // rather than failing the upload (the panic hook logs where, never what).
+    let mut found = Removed::default();
+    let cleaned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rewrite_whole(bytes, &mut found)
+    }))
+    .unwrap_or(None)?;
+    for what in found.0 {
+        removed.note(what);
+    }
+    Some(cleaned)
+}
+
+/// [`rewrite`]'s work, with what it removed noted in `found`.
+fn rewrite_whole(bytes: &[u8], found: &mut Removed) -> Option<Vec<u8>> {
     let mut doc = match Document::load_mem(bytes) {
         Ok(doc) => doc,
         Err(_) => {
@@ -69,7 +84,6 @@ fn rewrite(bytes: &[u8], removed: &mut Removed) -> Option<Vec<u8>> {
     if doc.is_encrypted() || doc.was_encrypted() {
         return None;
     }
-    let mut found = Removed::default();
     if doc.trailer.remove(b"Info").is_some() {
         found.note("document information");
     }
@@ -97,9 +111,6 @@ fn rewrite(bytes: &[u8], removed: &mut Removed) -> Option<Vec<u8>> {
             "a PDF could not be written anew; stored as it came"
         );
         return None;
-    }
-    for what in found.0 {
-        removed.note(what);
     }
     Some(out)
 }
