@@ -191,7 +191,7 @@ fn store_of_format_zero(dir: &Path) {
 
 /// A migration from format 0 to 1, for the tests: leaves a trace in `meta`.
 fn fake_step(store: &SledStore) -> StoreResult<()> {
-    store.meta.insert("fake-step", b"ran".as_slice())?;
+    store.trees().meta.insert("fake-step", b"ran".as_slice())?;
     Ok(())
 }
 
@@ -241,7 +241,13 @@ fn an_older_store_is_copied_whole_before_it_is_migrated() {
     let store = open_fake(dir.path()).unwrap();
     assert_eq!(store.format().unwrap(), Some(1));
     assert_eq!(
-        store.meta.get("fake-step").unwrap().unwrap().as_ref(),
+        store
+            .trees()
+            .meta
+            .get("fake-step")
+            .unwrap()
+            .unwrap()
+            .as_ref(),
         b"ran"
     );
     assert_eq!(store.counts().cases, 1);
