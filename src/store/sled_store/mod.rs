@@ -30,7 +30,7 @@ use sled::transaction::{
     TransactionalTree,
 };
 
-use super::disk::{self, SledFiles};
+use super::disk;
 use super::guard::{Reserve, Room, WriteGuard};
 use super::mark::{Counts, MarkFile};
 use super::snapshot::{self, SnapshotSummary};
@@ -119,67 +119,6 @@ pub struct SledStore {
     /// lowers the high-water mark: a commit that counted before the purge must not raise
     /// the mark after it (see `retention.rs`).
     upkeep: RwLock<()>,
-}
-
-/// One sled database and its trees, as opened from one directory.
-pub(super) struct Trees {
-    db: sled::Db,
-    /// sled's own files, fsynced after each flush.
-    sled_files: SledFiles,
-    meta: sled::Tree,
-    lookup: sled::Tree,
-    cases: sled::Tree,
-    wraps: sled::Tree,
-    thread: sled::Tree,
-    notes: sled::Tree,
-    /// blob id → case id, for evidence files of committed messages.
-    blobs: sled::Tree,
-    investigators: sled::Tree,
-    seen: sled::Tree,
-    audit: sled::Tree,
-}
-
-impl Trees {
-    /// Opens the trees of the sled database in `dir` (already opened as `db`).
-    fn of(db: sled::Db, dir: &Path) -> StoreResult<Trees> {
-        Ok(Trees {
-            meta: db.open_tree("meta")?,
-            lookup: db.open_tree("lookup")?,
-            cases: db.open_tree("cases")?,
-            wraps: db.open_tree("wraps")?,
-            thread: db.open_tree("thread")?,
-            notes: db.open_tree("notes")?,
-            blobs: db.open_tree("blobs")?,
-            investigators: db.open_tree("investigators")?,
-            seen: db.open_tree("seen")?,
-            audit: db.open_tree("audit")?,
-            sled_files: SledFiles::open(dir)?,
-            db,
-        })
-    }
-}
-
-/// Opens the sled database in `dir` the way the store uses it.
-fn open_sled(dir: &Path) -> sled::Result<sled::Db> {
-    sled::Config::new()
-        .path(dir)
-        // The store fsyncs after each write itself; sled's timer-driven fsync would
-        // only hide a write path that forgot to.
-        .flush_every_ms(None)
-        .open()
-}
-
-/// A write's pass through the gate, with the trees it writes to.
-pub(super) struct Passing<'a> {
-    _gate: std::sync::RwLockReadGuard<'a, ()>,
-    trees: Arc<Trees>,
-}
-
-impl std::ops::Deref for Passing<'_> {
-    type Target = Trees;
-    fn deref(&self) -> &Trees {
-        &self.trees
-    }
 }
 
 #[derive(Default)]
@@ -444,13 +383,13 @@ impl SledStore {
 
     /// The trees as they are now, for a read. Take them once per call: a rewrite waits
     /// for every copy to be dropped before it swaps the directories.
-    pub(super) fn trees(&self) -> Arc<Trees> {
+    fn trees(&self) -> Arc<Trees> {
         self.trees.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Lets a write through the gate (waiting for a rewrite in progress) and gives it the
     /// trees to write to.
-    pub(super) fn passing(&self) -> Passing<'_> {
+    fn passing(&self) -> Passing<'_> {
         let gate = self.gate.read().unwrap_or_else(|p| p.into_inner());
         Passing {
             _gate: gate,
@@ -563,18 +502,6 @@ impl SledStore {
     }
 }
 
-/// Locks `store.lock` in the data directory for this process, or says who holds it.
-fn lock_data_dir(dir: &Path) -> StoreResult<std::fs::File> {
-    use fs2::FileExt;
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, disk::FILE_MODE);
-    let file = options.open(dir.join("store.lock"))?;
-    file.try_lock_exclusive()
-        .map_err(|_| StoreError::Locked(dir.display().to_string()))?;
-    Ok(file)
-}
-
 /// Wraps an error met while opening into one that says what to do.
 fn damaged(dir: &Path, error: StoreError) -> StoreError {
     match error {
@@ -605,7 +532,10 @@ impl CaseIndex {
 mod format;
 mod records;
 mod rewrite;
+mod trees;
 mod upkeep;
+
+use trees::{Passing, Trees, lock_data_dir, open_sled};
 
 pub use rewrite::Rewritten;
 

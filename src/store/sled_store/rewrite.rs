@@ -132,7 +132,7 @@ impl SledStore {
             std::thread::sleep(Duration::from_millis(1));
         }
         let swapped = swap(dir).and_then(|()| {
-            let db = open_sled(&store).map_err(StoreError::from)?;
+            let db = reopen(&store)?;
             Trees::of(db, &store)
         });
         match swapped {
@@ -191,6 +191,25 @@ impl SledStore {
             )));
         }
         Ok(records)
+    }
+}
+
+/// Opens the rewritten store in place. sled's background threads may hold its lock a
+/// moment after the copy was closed: a lock is waited for, briefly.
+fn reopen(store: &Path) -> StoreResult<sled::Db> {
+    let waiting = Instant::now();
+    loop {
+        match open_sled(store) {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(e))
+                if waiting.elapsed() < READERS_WAIT
+                    && (e.kind() == io::ErrorKind::WouldBlock
+                        || e.to_string().contains("lock")) =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 
