@@ -39,7 +39,11 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let alerts = Alerts::start(alert_settings(&config)?, store.clone());
 
     let health = Arc::new(Health::new(store.clone(), clock.clone()));
-    let (backups, retention, rewrites) = upkeep_services(&config, &store, &clock)?;
+    let UpkeepServices {
+        backups,
+        retention,
+        rewrites,
+    } = upkeep_services(&config, &store, &clock)?;
     let services = Services {
         accounts: Accounts::new(
             store.clone(),
@@ -324,11 +328,17 @@ fn register_demo_investigator(store: Arc<dyn Store>, path: &Path) -> anyhow::Res
 /// The backup, retention and rewrite services of `serve`. They share one lock, so that a
 /// purge never deletes an evidence file that a snapshot is copying, and a snapshot
 /// never reads a store being swapped.
+struct UpkeepServices {
+    backups: Arc<Backups>,
+    retention: Option<Arc<Retention>>,
+    rewrites: Arc<Rewrites>,
+}
+
 fn upkeep_services(
     config: &ServeConfig,
     store: &Arc<dyn Store>,
     clock: &Arc<dyn Clock>,
-) -> anyhow::Result<(Arc<Backups>, Option<Arc<Retention>>, Arc<Rewrites>)> {
+) -> anyhow::Result<UpkeepServices> {
     config.validate_upkeep().map_err(anyhow::Error::msg)?;
     let upkeep = Arc::new(std::sync::Mutex::new(()));
     let backups = Arc::new(Backups::new(
@@ -356,7 +366,11 @@ fn upkeep_services(
         ))
     });
     let rewrites = Arc::new(Rewrites::new(store.clone(), upkeep));
-    Ok((backups, retention, rewrites))
+    Ok(UpkeepServices {
+        backups,
+        retention,
+        rewrites,
+    })
 }
 
 /// Starts the scheduled jobs. Retention runs at once and then every `--rewrite-every`,
