@@ -5,12 +5,13 @@
 //! deleted records until it reuses their segments, and its byte order follows the order
 //! of writes, so that a reporter's message sits between whatever was written just before
 //! and after it. A rewrite copies every tree, in key order, into a new sled directory.
-//! Keys are random ids (case, lookup, evidence ids; wraps, thread entries and notes
-//! under their case's id; seen-marks under an investigator's name), so key order says
-//! nothing of when a record was written. The exceptions say nothing new: a case's thread
-//! entries and notes follow their sequence numbers, which are in their keys; audit
-//! entries follow theirs, which the hash chain makes public anyway; `meta` and
-//! `investigators` hold no reporter data.
+//! Tree by tree, what key order says: `lookup`, `cases`, `blobs` and `closed` are keyed
+//! by random ids (lookup, case and evidence ids), and `wraps`, `thread` and `notes` by
+//! their case's id first, so nothing of when a record was written. Within a case, thread
+//! entries and notes follow their sequence numbers, which are in their keys; `seen` is
+//! keyed by investigator name, then case id; `audit` follows its sequence numbers, an
+//! order the hash chain makes public anyway; `meta` and `investigators` hold no reporter
+//! data. sled's default tree is copied too (the store leaves it empty).
 //!
 //! Steps, each durable before the next, so that a crash at any point leaves a store that
 //! opens whole (`finish_interrupted` runs at every open):
