@@ -35,8 +35,9 @@ impl Upkeep for SledStore {
     }
 
     fn write_snapshot(&self, out: &mut dyn std::io::Write) -> StoreResult<SnapshotSummary> {
-        let t = self.trees();
         let (records, evidence, counts) = {
+            // Held for this block only: a rewrite waits for every copy of the trees.
+            let t = self.trees();
             // Case writes and audit appends wait here, so that the records, the counts of
             // the index and the audit chain are read as of one moment. Other writes
             // (investigator records, seen-marks) are single entries, each read whole.
