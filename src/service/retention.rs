@@ -118,6 +118,7 @@ impl Rewrites {
             evidence_files = done.evidence_files,
             evidence_copied = done.evidence_copied,
             millis = started.elapsed().as_millis() as u64,
+            writes_paused_millis = done.writes_paused.as_millis() as u64,
             "rewrote the store into fresh files"
         );
         Ok(done)

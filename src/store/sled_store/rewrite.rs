@@ -73,6 +73,8 @@ pub struct Rewritten {
     /// Evidence files whose times were reset, and those copied into new files.
     pub evidence_files: u64,
     pub evidence_copied: u64,
+    /// How long writes waited at the gate (the trees' copy and the swap).
+    pub writes_paused: Duration,
 }
 
 impl SledStore {
@@ -101,6 +103,7 @@ impl SledStore {
         let store = dir.join("store");
         let bytes_before = size_of(&store);
         let gate = self.gate.write().unwrap_or_else(|p| p.into_inner());
+        let paused = Instant::now();
         let old = self.trees();
         let copied = self.copy_into(&old, new);
         let records = match copied {
@@ -148,12 +151,14 @@ impl SledStore {
         }
         drop(slot);
         drop(gate);
+        let writes_paused = paused.elapsed();
         test_pause();
         remove_old_copy(dir);
         Ok(Rewritten {
             records,
             bytes_before,
             bytes_after: size_of(&store),
+            writes_paused,
             ..Rewritten::default()
         })
     }
