@@ -44,7 +44,7 @@ pub use health::Health;
 pub use reporter::{
     CaseView, CheckedMessage, MessageLimits, MessageView, NewReport, OpenCase, Reporting,
 };
-pub use retention::{Retention, RetentionRun};
+pub use retention::{Retention, RetentionRun, Rewrites};
 pub use sessions::ReporterSessions;
 
 use crate::audit::{self, Action};

@@ -17,12 +17,13 @@ mod retention;
 mod sled_store;
 mod snapshot;
 
+pub use blobs::Refreshed;
 pub use blobs::{BlobId, Blobs, PendingBlob, Sweep};
 pub use disk::create_private_dir;
 pub use guard::{MAX_DAYS_AHEAD, STALL_LIMIT};
 pub use mark::Counts;
 pub use retention::Purged;
-pub use sled_store::{Durability, OpenOptions, SledStore};
+pub use sled_store::{Durability, OpenOptions, Rewritten, SledStore};
 pub use snapshot::{SnapshotError, SnapshotSummary, restore as restore_snapshot};
 
 use std::path::PathBuf;
@@ -429,6 +430,12 @@ pub trait Upkeep {
     /// Deletes these cases for good, with everything that belongs to them (see
     /// `retention.rs`), and lowers the high-water mark to match. Unknown ids are skipped.
     fn purge_cases(&self, cases: &[CaseId]) -> StoreResult<Purged>;
+
+    /// Rewrites what the store keeps into fresh files, so that deleted bytes leave the
+    /// disk and the files' order and times stop dating the writes (for sled, see
+    /// `sled_store/rewrite.rs`). Writes wait meanwhile; none fails for it. The caller
+    /// keeps snapshots and purges out until it returns.
+    fn rewrite(&self) -> StoreResult<Rewritten>;
 }
 
 #[cfg(test)]
