@@ -44,17 +44,18 @@ impl Store for SledStore {
     }
 
     fn proposed_recovery(&self) -> StoreResult<Option<Proposal>> {
-        self.meta
+        let t = self.trees();
+        t.meta
             .get("recovery-proposed")?
             .map(|bytes| decode(&bytes))
             .transpose()
     }
 
     fn set_proposed_recovery(&self, proposal: Option<&Proposal>) -> StoreResult<()> {
-        self.guard.write(Room::Needed, || {
+        self.gated(Room::Needed, |t| {
             match proposal {
-                Some(p) => self.meta.insert("recovery-proposed", encode(p)?)?,
-                None => self.meta.remove("recovery-proposed")?,
+                Some(p) => t.meta.insert("recovery-proposed", encode(p)?)?,
+                None => t.meta.remove("recovery-proposed")?,
             };
             self.commit()
         })
@@ -224,29 +225,31 @@ impl Store for SledStore {
     }
 
     fn remove_blob(&self, case: CaseId, blob: BlobId) -> StoreResult<bool> {
-        if self
-            .blobs
-            .get(blob.as_bytes())?
-            .is_some_and(|owner| owner.as_ref() != case.as_bytes())
-        {
-            return Ok(false);
-        }
-        // The file first, then its listing: a crash in between leaves a listed file that
-        // is gone (the download says so), never an unlisted one that the start-up sweep
-        // would keep in quarantine.
-        let path = self.files.path(blob);
-        match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-            _ => {}
-        }
-        if let Some(dir) = path.parent() {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        self.guard.write(Room::Bookkeeping, || {
-            self.blobs.remove(blob.as_bytes())?;
-            self.commit()
-        })?;
-        Ok(true)
+        // Through the gate, so that a rewrite copying evidence files never meets one
+        // half removed.
+        self.gated(Room::Bookkeeping, |t| {
+            if t
+                .blobs
+                .get(blob.as_bytes())?
+                .is_some_and(|owner| owner.as_ref() != case.as_bytes())
+            {
+                return Ok(false);
+            }
+            // The file first, then its listing: a crash in between leaves a listed file
+            // that is gone (the download says so), never an unlisted one that the start-up
+            // sweep would keep in quarantine.
+            let path = self.files.path(blob);
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
+            if let Some(dir) = path.parent() {
+                std::fs::File::open(dir)?.sync_all()?;
+            }
+            t.blobs.remove(blob.as_bytes())?;
+            self.commit()?;
+            Ok(true)
+        })
     }
 
     fn blob_path(&self, case: CaseId, blob: BlobId) -> StoreResult<Option<std::path::PathBuf>> {
