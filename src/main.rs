@@ -35,7 +35,7 @@ fn main() -> std::process::ExitCode {
         Command::Desk(args) => quietline::desk::run(args),
         Command::Admin(command) => commands::admin(command),
         Command::Audit(AuditCommand::Verify { data_dir, expect }) => {
-            commands::audit_verify(&data_dir.path, expect.as_deref())
+            commands::audit_verify(&data_dir, expect.as_deref())
         }
         Command::Restore {
             from,

@@ -110,8 +110,7 @@ impl Secrets {
 
     /// The case ids, read from the store once the server has stopped.
     fn add_case_ids(&mut self, deployment: &Deployment) {
-        let store = quietline::store::SledStore::open(deployment.data_dir()).unwrap();
-        use quietline::store::Store;
+        let store = common::open_store(deployment.data_dir());
         store
             .visit_cases(&mut |id, _| {
                 self.words.push(id.to_string());

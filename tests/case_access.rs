@@ -10,10 +10,10 @@ use common::Deployment;
 use common::accounts::{Account, register};
 use quietline::audit::{Action, Sealed};
 use quietline::crypto::InvestigatorIdentity;
-use quietline::store::{CaseId, Holder, SledStore, Store};
+use quietline::store::{CaseId, Holder, Store};
 
 /// Every case id in the store, in triage order.
-fn case_ids(store: &SledStore) -> Vec<CaseId> {
+fn case_ids(store: &dyn Store) -> Vec<CaseId> {
     let mut ids = Vec::new();
     store
         .visit_cases(&mut |id, _| {
@@ -46,8 +46,8 @@ fn an_account_that_never_enrolled_receives_no_wraps() {
     server.submit("before mallory enrolled");
     server.stop();
     let first = {
-        let store = SledStore::open(deployment.data_dir()).unwrap();
-        let ids = case_ids(&store);
+        let store = common::open_store(deployment.data_dir());
+        let ids = case_ids(&*store);
         assert_eq!(ids.len(), 1);
         let id = ids[0];
         let mallory = Holder::Investigator("mallory".into());
@@ -69,9 +69,9 @@ fn an_account_that_never_enrolled_receives_no_wraps() {
     Account::enrol(&server, "mallory", mallory_id, &mallory_secret);
     server.submit("after mallory enrolled");
     server.stop();
-    let store = SledStore::open(deployment.data_dir()).unwrap();
+    let store = common::open_store(deployment.data_dir());
     let mallory = Holder::Investigator("mallory".into());
-    let ids = case_ids(&store);
+    let ids = case_ids(&*store);
     assert_eq!(ids.len(), 2);
     let second = ids.into_iter().find(|id| *id != first).unwrap();
     assert!(store.wrap(second, &mallory).unwrap().is_some());
@@ -111,7 +111,7 @@ fn every_recovery_recipient_change_is_audited_and_shown_with_its_fingerprint() {
     assert_eq!(status, 401);
     server.stop();
 
-    let store = SledStore::open(deployment.data_dir()).unwrap();
+    let store = common::open_store(deployment.data_dir());
     let changes: Vec<Sealed> = store
         .audit_entries()
         .unwrap()

@@ -72,8 +72,7 @@ fn demo_mode_keeps_its_throwaway_key_outside_the_data_directory() {
         );
     }
     // The demo identity really opens the demo case.
-    let store = quietline::store::SledStore::open(&data).unwrap();
-    use quietline::store::Store;
+    let store = common::open_store(&data);
     let kdf = store
         .init_kdf(quietline::crypto::KdfSettings {
             salt: quietline::crypto::DeploymentSalt::generate(),

@@ -6,53 +6,43 @@ use super::*;
 
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
-    let dir = config.data_dir.path.clone();
-    let options = OpenOptions {
-        accept_loss: config.accept_data_loss,
-        min_free_bytes: config.min_free_bytes,
-        ..OpenOptions::default()
-    };
     let clock = clock::for_serve();
-    // Only serve sweeps evidence files, once, before any upload can start.
-    let store = tokio::task::spawn_blocking(move || {
-        let store = SledStore::open_with(&dir, options)?;
-        store.sweep()?;
-        Ok::<_, crate::store::StoreError>(store)
-    })
-    .await??;
-    accept_what_was_asked(&store, &config, &*clock)?;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store = open_serve_store(&config, &*clock).await?;
+    // The store's calls block (the PostgreSQL client runs its own small runtime, which
+    // must not start on an async worker): the set-up below leaves the async workers.
+    let (services, backups, retention, alerts, health) = tokio::task::block_in_place(|| {
+        let proposed = KdfSettings {
+            salt: DeploymentSalt::generate(),
+            params: config.kdf_params(),
+        };
+        proposed.validate()?;
+        let kdf = store.init_kdf(proposed)?;
+        if kdf.params != proposed.params {
+            tracing::warn!(
+                "this deployment's KDF parameters were fixed at its first start and differ from the configured ones; using the stored ones"
+            );
+        }
+        check_investigators(&store, &config)?;
+        let alerts = Alerts::start(alert_settings(&config)?, store.clone());
 
-    let proposed = KdfSettings {
-        salt: DeploymentSalt::generate(),
-        params: config.kdf_params(),
-    };
-    proposed.validate()?;
-    let kdf = store.init_kdf(proposed)?;
-    if kdf.params != proposed.params {
-        tracing::warn!(
-            "this deployment's KDF parameters were fixed at its first start and differ from the configured ones; using the stored ones"
-        );
-    }
-    check_investigators(&store, &config)?;
-    let alerts = Alerts::start(alert_settings(&config)?, store.clone());
-
-    let health = Arc::new(Health::new(store.clone(), clock.clone()));
-    let (backups, retention) = upkeep_services(&config, &store, &clock)?;
-    let services = Services {
-        accounts: Accounts::new(
-            store.clone(),
-            KdfParams::default(),
-            config.investigator_sessions(),
-            clock.clone(),
-        )?,
-        cases: Cases::new(store.clone(), clock.clone()),
-        reporting: Reporting::new(store, kdf, config.deadlines(), config.message_limits()),
-        clock,
-        health: health.clone(),
-        backups: backups.clone(),
-        alerts: alerts.clone(),
-    };
+        let health = Arc::new(Health::new(store.clone(), clock.clone()));
+        let (backups, retention) = upkeep_services(&config, &store, &clock)?;
+        let services = Services {
+            accounts: Accounts::new(
+                store.clone(),
+                KdfParams::default(),
+                config.investigator_sessions(),
+                clock.clone(),
+            )?,
+            cases: Cases::new(store.clone(), clock.clone()),
+            reporting: Reporting::new(store, kdf, config.deadlines(), config.message_limits()),
+            clock,
+            health: health.clone(),
+            backups: backups.clone(),
+            alerts: alerts.clone(),
+        };
+        Ok::<_, anyhow::Error>((services, backups, retention, alerts, health))
+    })?;
     let state = Arc::new(AppState::new(services, &config));
     spawn_upkeep(&config, state.clone(), backups, retention);
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -92,6 +82,39 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Opens the store `serve` runs on: PostgreSQL with a database URL (migrated under an
+/// advisory lock, so that instances may start together), else sled in the data
+/// directory, checked and swept before any upload can start.
+async fn open_serve_store(
+    config: &ServeConfig,
+    clock: &dyn clock::Clock,
+) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(url) = config.data_dir.database().map_err(anyhow::Error::msg)? {
+        if config.accept_data_loss {
+            bail!(
+                "--accept-data-loss is for a sled store; a PostgreSQL store has no high-water mark"
+            );
+        }
+        let store = tokio::task::spawn_blocking(move || PgStore::open(&url)).await??;
+        return Ok(Arc::new(store));
+    }
+    let dir = config.data_dir.path.clone();
+    let options = OpenOptions {
+        accept_loss: config.accept_data_loss,
+        min_free_bytes: config.min_free_bytes,
+        ..OpenOptions::default()
+    };
+    // Only serve sweeps evidence files, once, before any upload can start.
+    let store = tokio::task::spawn_blocking(move || {
+        let store = SledStore::open_with(&dir, options)?;
+        store.sweep()?;
+        Ok::<_, crate::store::StoreError>(store)
+    })
+    .await??;
+    accept_what_was_asked(&store, config, clock)?;
+    Ok(Arc::new(store))
 }
 
 /// How often the watchdog looks at the store's state (a flag: cheap).

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod desk;
 pub mod disk;
+pub mod postgres;
 pub mod smtp;
 pub mod store;
 pub mod webdriver;
@@ -80,6 +81,7 @@ impl Deployment {
             .arg(args[0])
             .arg("--data-dir")
             .arg(self.data_dir())
+            .args(database_args(self.data_dir()))
             .args(&args[1..])
             .output()
             .unwrap()
@@ -89,6 +91,24 @@ impl Deployment {
     /// unless `extra` sets them.
     pub fn start(&self, extra: &[&str]) -> Server {
         Server::start(self.data_dir(), self.logs.path(), extra)
+    }
+}
+
+/// `--database-url URL` of the data directory's database when the suite runs on
+/// PostgreSQL (see `postgres.rs`), else nothing: the store is sled in the directory.
+pub fn database_args(data_dir: &Path) -> Vec<String> {
+    match postgres::database_for(data_dir) {
+        Some(url) => vec!["--database-url".into(), url],
+        None => Vec::new(),
+    }
+}
+
+/// Opens the store of a stopped deployment, on whichever backend the suite runs.
+pub fn open_store(data_dir: &Path) -> Box<dyn quietline::store::Store> {
+    use quietline::store::{DatabaseUrl, PgStore, SledStore};
+    match postgres::database_for(data_dir) {
+        Some(url) => Box::new(PgStore::open(&DatabaseUrl::parse(&url).unwrap()).unwrap()),
+        None => Box::new(SledStore::open(data_dir).unwrap()),
     }
 }
 
@@ -144,6 +164,7 @@ impl Server {
             .arg("127.0.0.1:0")
             .arg("--data-dir")
             .arg(data_dir)
+            .args(database_args(data_dir))
             .args(kdf)
             .args(extra)
             .env("QUIETLINE_LOG", "trace")

@@ -198,18 +198,28 @@ impl Store for SledStore {
             return Err(StoreError::Failed(why.to_owned()));
         }
         self.guard.reserve.check()?;
-        Ok(self.files.create()?)
+        Ok(Box::new(self.files.create()?))
     }
 
     fn discard_blob(&self, blob: BlobId) {
         self.files.discard(blob);
     }
 
-    fn blob_path(&self, case: CaseId, blob: BlobId) -> StoreResult<Option<std::path::PathBuf>> {
+    fn open_blob(
+        &self,
+        case: CaseId,
+        blob: BlobId,
+    ) -> StoreResult<Option<crate::store::StoredBlob>> {
         let owner = self.blobs.get(blob.as_bytes())?;
-        Ok(owner
-            .filter(|owner| owner.as_ref() == case.as_bytes())
-            .map(|_| self.files.path(blob)))
+        if owner.is_none_or(|owner| owner.as_ref() != case.as_bytes()) {
+            return Ok(None);
+        }
+        let file = std::fs::File::open(self.files.path(blob))?;
+        let length = file.metadata()?.len();
+        Ok(Some(crate::store::StoredBlob {
+            reader: Box::new(file),
+            length: Some(length),
+        }))
     }
 
     fn visit_cases(&self, visit: &mut dyn FnMut(CaseId, &CaseRecord) -> bool) -> StoreResult<()> {
