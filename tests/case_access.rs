@@ -128,11 +128,35 @@ fn every_recovery_recipient_change_is_audited_and_shown_with_its_fingerprint() {
     assert_eq!(changes[1].entry.actor, "admin-cli");
 }
 
+/// What someone who controls the server can do: delete the newest audit entries, and
+/// (on sled) the high-water mark that would refuse the smaller store.
+fn drop_newest_audit_entries(deployment: &Deployment, count: i64) {
+    if let Some(url) = common::postgres::database_for(deployment.data_dir()) {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let deleted = client
+            .execute(
+                "DELETE FROM audit WHERE seq IN (SELECT seq FROM audit ORDER BY seq DESC LIMIT $1)",
+                &[&count],
+            )
+            .unwrap();
+        assert_eq!(deleted, count as u64);
+        return;
+    }
+    std::fs::remove_file(deployment.data_dir().join("store.mark")).unwrap();
+    let db = sled::open(deployment.data_dir().join("store")).unwrap();
+    let audit = db.open_tree("audit").unwrap();
+    for _ in 0..count {
+        audit.pop_max().unwrap().unwrap();
+    }
+    db.flush().unwrap();
+}
+
 fn verify(deployment: &Deployment, expect: Option<&str>) -> std::process::Output {
     let mut command = std::process::Command::new(common::BIN);
     command
         .args(["audit", "verify", "--data-dir"])
-        .arg(deployment.data_dir());
+        .arg(deployment.data_dir())
+        .args(common::database_args(deployment.data_dir()));
     if let Some(head) = expect {
         command.args(["--expect", head]);
     }
@@ -168,15 +192,7 @@ fn audit_verify_expect_catches_a_log_cut_short() {
 
     // Someone who controls the server deletes the two newest entries, and the store's
     // high-water mark that would refuse the smaller store. The rest still chains...
-    std::fs::remove_file(deployment.data_dir().join("store.mark")).unwrap();
-    {
-        let db = sled::open(deployment.data_dir().join("store")).unwrap();
-        let audit = db.open_tree("audit").unwrap();
-        for _ in 0..2 {
-            audit.pop_max().unwrap().unwrap();
-        }
-        db.flush().unwrap();
-    }
+    drop_newest_audit_entries(&deployment, 2);
     let out = verify(&deployment, None);
     assert!(out.status.success(), "the links alone cannot tell: {out:?}");
     // ...but not to the head kept elsewhere.
@@ -237,15 +253,7 @@ fn the_desk_notices_an_audit_log_cut_short() {
 
     // Someone who controls the server deletes the newest entries (and the high-water
     // mark that would refuse the smaller store).
-    std::fs::remove_file(deployment.data_dir().join("store.mark")).unwrap();
-    {
-        let db = sled::open(deployment.data_dir().join("store")).unwrap();
-        let audit = db.open_tree("audit").unwrap();
-        for _ in 0..4 {
-            audit.pop_max().unwrap().unwrap();
-        }
-        db.flush().unwrap();
-    }
+    drop_newest_audit_entries(&deployment, 4);
 
     let server = deployment.start(&[]);
     let desk = Desk::start(

@@ -97,6 +97,9 @@ async fn open_serve_store(
                 "--accept-data-loss is for a sled store; a PostgreSQL store has no high-water mark"
             );
         }
+        // The data directory still holds what is local to this instance (the demo
+        // identity beside it, backups if configured), never the store.
+        crate::store::create_private_dir(&config.data_dir.path)?;
         let store = tokio::task::spawn_blocking(move || PgStore::open(&url)).await??;
         return Ok(Arc::new(store));
     }
