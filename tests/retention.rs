@@ -44,6 +44,11 @@ fn days_ago(days: u64) -> Day {
 
 #[test]
 fn a_case_closed_longer_than_the_retention_period_is_deleted_with_everything_of_it() {
+    if common::postgres::skip_sled_only(
+        "it backdates closures in sled's trees and counts files under blobs/",
+    ) {
+        return;
+    }
     let deployment = Deployment::new();
     let (identity, secret) = register(&deployment, "boss", "admin");
     let server = deployment.start(&[]);

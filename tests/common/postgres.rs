@@ -285,3 +285,47 @@ pub fn stored_blobs(url: &str) -> Vec<(String, Vec<u8>)> {
         .unwrap();
     rows.iter().map(|r| (r.get(0), r.get(1))).collect()
 }
+
+/// Flips one bit of the stored ciphertext of evidence file `blob` (hex id), at the
+/// position `at` picks from its length, as damage on the database's disk would.
+pub fn flip_blob_byte(url: &str, blob: &str, at: impl Fn(usize) -> usize) {
+    const CHUNK: usize = 1024 * 1024;
+    let (_, bytes) = stored_blobs(url)
+        .into_iter()
+        .find(|(name, _)| name == blob)
+        .unwrap_or_else(|| panic!("no blob {blob}"));
+    let at = at(bytes.len());
+    let seq = i32::try_from(at / CHUNK).unwrap();
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let row = client
+        .query_one(
+            "SELECT bytes FROM blob_chunks WHERE blob = decode($1, 'hex') AND seq = $2",
+            &[&blob, &seq],
+        )
+        .unwrap();
+    let mut chunk: Vec<u8> = row.get(0);
+    chunk[at % CHUNK] ^= 0x01;
+    client
+        .execute(
+            "UPDATE blob_chunks SET bytes = $3 WHERE blob = decode($1, 'hex') AND seq = $2",
+            &[&blob, &seq, &chunk],
+        )
+        .unwrap();
+}
+
+/// Flips one bit of audit entry `seq`, `from_end` bytes before its end.
+pub fn flip_audit_byte(url: &str, seq: i64, from_end: usize) {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let row = client
+        .query_one("SELECT entry FROM audit WHERE seq = $1", &[&seq])
+        .unwrap();
+    let mut entry: Vec<u8> = row.get(0);
+    let at = entry.len() - from_end;
+    entry[at] ^= 0x01;
+    client
+        .execute(
+            "UPDATE audit SET entry = $2 WHERE seq = $1",
+            &[&seq, &entry],
+        )
+        .unwrap();
+}
