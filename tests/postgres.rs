@@ -153,6 +153,21 @@ fn two_instances_share_cases_investigators_and_evidence() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("audit log intact"));
+
+    // The servers log at trace level here; the database client's own debug lines would
+    // print every statement's parameters (lookup ids, wraps, records): never.
+    for server in [&server_a, &server_b] {
+        let logs = server.logs();
+        assert!(logs.contains("database store opened"), "{logs}");
+        assert!(
+            !logs.contains("with parameters"),
+            "statement parameters in the logs"
+        );
+        assert!(
+            !logs.contains("tokio_postgres"),
+            "the client's own lines in the logs"
+        );
+    }
     server_a.stop();
     server_b.stop();
 }

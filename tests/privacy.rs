@@ -21,6 +21,11 @@ const FORWARDED_FOR: &str = "203.0.113.77";
 
 #[test]
 fn nothing_identifying_reaches_the_disk_or_the_logs() {
+    if common::postgres::skip_sled_only(
+        "it searches the sled data directory; a search of a pg_dump is not written yet",
+    ) {
+        return;
+    }
     let deployment = Deployment::new();
     let recovery = InvestigatorIdentity::generate();
     let out = deployment.admin(&[
@@ -249,6 +254,11 @@ fn unix_now() -> u64 {
 /// the start of the day.
 #[test]
 fn the_data_directory_holds_no_time_finer_than_a_day() {
+    if common::postgres::skip_sled_only(
+        "it searches the sled data directory; a search of a pg_dump is not written yet",
+    ) {
+        return;
+    }
     use common::accounts::{Account, register};
     let started = unix_now();
     let deployment = Deployment::new();

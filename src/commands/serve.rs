@@ -101,6 +101,15 @@ async fn open_serve_store(
         // identity beside it, backups if configured), never the store.
         crate::store::create_private_dir(&config.data_dir.path)?;
         let store = tokio::task::spawn_blocking(move || PgStore::open(&url)).await??;
+        tokio::task::block_in_place(|| {
+            accept_clock_if_asked(
+                &store,
+                store.newest_day()?,
+                &|today| store.accept_clock(today),
+                config,
+                clock,
+            )
+        })?;
         return Ok(Arc::new(store));
     }
     let dir = config.data_dir.path.clone();
@@ -174,8 +183,26 @@ fn accept_what_was_asked(
             ),
         }
     }
+    accept_clock_if_asked(
+        store,
+        store.newest_day(),
+        &|today| store.accept_clock(today),
+        config,
+        clock,
+    )
+}
+
+/// Applies `--accept-clock` (loudly and in the audit log), or warns at start about a
+/// clock that the store's newest day says is wrong; for either backend.
+fn accept_clock_if_asked(
+    store: &dyn Store,
+    newest: Option<crate::case::Day>,
+    accept: &dyn Fn(crate::case::Day) -> crate::store::StoreResult<()>,
+    config: &ServeConfig,
+    clock: &dyn clock::Clock,
+) -> anyhow::Result<()> {
     let today = clock.today();
-    let Some(newest) = store.newest_day() else {
+    let Some(newest) = newest else {
         return Ok(());
     };
     let wrong = if today < newest {
@@ -193,7 +220,7 @@ fn accept_what_was_asked(
              good: fix the clock, or, if it is right, restart with --accept-clock"
         ),
         (Some(wrong), true) => {
-            store.accept_clock(today)?;
+            accept(today)?;
             tracing::warn!("{wrong}; taking the clock as right, as asked (--accept-clock)");
             audit_admin(
                 store,

@@ -111,6 +111,7 @@ impl From<StoreError> for Error {
             StoreError::Full { .. } => Error::NoRoom,
             // A lost database: the same 503 with Retry-After as a store that stopped.
             StoreError::Failed(_) | StoreError::Unavailable(_) => Error::StoreStopped,
+            StoreError::Unsupported(why) => Error::BackupUnavailable(why),
             StoreError::ClockBehind { .. } | StoreError::ClockAhead { .. } => Error::ClockWrong,
             other => Error::Store(other),
         }

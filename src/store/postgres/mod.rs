@@ -23,8 +23,8 @@
 //! with Retry-After), and the pool reconnects by itself when it returns. The high-water
 //! mark (a file beside sled's store that catches a store that lost data) has no
 //! equivalent yet: the database's own WAL, checksums and replication are what keep it
-//! whole, and a restored older dump is not detected. The clock check is not done yet
-//! either (`check_writable` refuses nothing but an unreachable database).
+//! whole, and a restored older dump is not detected. The clock check is kept: the newest
+//! day stored is a row of `meta`, shared by every instance (see `PgStore::check_day`).
 //!
 //! **Concurrency between instances.** Case record changes lock the case's row (`SELECT
 //! ... FOR UPDATE`) for the read-modify-write; audit appends take a transaction-scoped
@@ -88,6 +88,8 @@ impl DatabaseUrl {
 /// The PostgreSQL store. Cheap to share: it is a pool of connections.
 pub struct PgStore {
     pool: std::sync::Arc<Pool>,
+    /// Whether the clock check is refusing writes, so that it is logged once each way.
+    clock_refused: std::sync::atomic::AtomicBool,
 }
 
 impl PgStore {
@@ -99,6 +101,7 @@ impl PgStore {
             .ok_or_else(|| StoreError::Corrupt("unreadable database URL".into()))?;
         let store = PgStore {
             pool: std::sync::Arc::new(Pool::new(config)),
+            clock_refused: std::sync::atomic::AtomicBool::new(false),
         };
         let version = schema::migrate(&mut *store.pool.get()?)?;
         let cases: i64 = store

@@ -36,7 +36,7 @@ const KEEPALIVE_IDLE: Duration = Duration::from_secs(15);
 /// Set on every session: no statement, lock wait or forgotten transaction blocks a
 /// request thread for longer. A 1 MiB evidence chunk takes milliseconds.
 const SESSION_SETTINGS: &str = "SET statement_timeout = '20s'; SET lock_timeout = '10s'; \
-     SET idle_in_transaction_session_timeout = '60s'";
+     SET idle_in_transaction_session_timeout = '60s'; SET client_min_messages = warning";
 
 struct Idle {
     clients: Vec<(Client, Instant)>,

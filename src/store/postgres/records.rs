@@ -8,8 +8,8 @@ use crate::audit;
 use crate::case::{CaseRecord, Day, TransitionError};
 use crate::crypto::{KdfSettings, LookupId, Wrap};
 use crate::store::{
-    BlobId, CaseId, Holder, InvestigatorRecord, NewCase, NoteEntry, PendingBlob, Purged,
-    SnapshotSummary, Store, StoreError, StoreResult, StoredBlob, ThreadEntry, Upkeep,
+    BlobId, CaseId, Holder, InvestigatorRecord, MAX_DAYS_AHEAD, NewCase, NoteEntry, PendingBlob,
+    Purged, SnapshotSummary, Store, StoreError, StoreResult, StoredBlob, ThreadEntry, Upkeep,
 };
 
 /// Key of the transaction-scoped advisory lock that orders audit appends ("qlaudit!").
@@ -72,11 +72,87 @@ fn claim_blobs(tx: &mut Transaction<'_>, case: CaseId, blobs: &[BlobId]) -> Stor
     Ok(())
 }
 
+fn set_newest_day(tx: &mut Transaction<'_>, day: Day) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('newest_day', $1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &[&encode(&day)?],
+    )
+    .map_err(failed)?;
+    Ok(())
+}
+
 fn to_u64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
 impl PgStore {
+    /// The newest day the store holds a write of, as the clock check knows it.
+    pub fn newest_day(&self) -> StoreResult<Option<Day>> {
+        self.meta("newest_day")?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    /// Takes the clock as right (`serve --accept-clock`): today becomes the newest day.
+    pub fn accept_clock(&self, today: Day) -> StoreResult<()> {
+        self.write(|tx| set_newest_day(tx, today))?;
+        self.clock_refused
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Whether `today` may be stamped: not before the newest day stored, not more than
+    /// [`MAX_DAYS_AHEAD`] after it; a plausible later day becomes the newest (one write a
+    /// day). Shared by every instance: one with a wrong clock is refused, whichever it
+    /// is. A refusal is logged once until the clock is right again.
+    fn check_day(&self, today: Day) -> StoreResult<()> {
+        use std::sync::atomic::Ordering;
+        // A plain read on every check; the row is locked and written only on the first
+        // check of a new day.
+        let refusal = match self.newest_day()? {
+            Some(newest) if today < newest => Some(StoreError::ClockBehind { today, newest }),
+            Some(newest) if newest.days_until(today) > MAX_DAYS_AHEAD => {
+                Some(StoreError::ClockAhead { today, newest })
+            }
+            Some(newest) if newest == today => None,
+            _ => {
+                self.write(|tx| {
+                    let newest: Option<Day> = tx
+                        .query_opt(
+                            "SELECT value FROM meta WHERE key = 'newest_day' FOR UPDATE",
+                            &[],
+                        )
+                        .map_err(failed)?
+                        .map(|r| decode(r.get(0)))
+                        .transpose()?;
+                    if newest.is_none_or(|newest| newest < today) {
+                        set_newest_day(tx, today)?;
+                    }
+                    Ok(())
+                })?;
+                None
+            }
+        };
+        match refusal {
+            Some(refusal) => {
+                if !self.clock_refused.swap(true, Ordering::SeqCst) {
+                    tracing::error!(
+                        "refusing to stamp writes: {refusal}. Fix the clock, or, if it is \
+                         right, restart with --accept-clock"
+                    );
+                }
+                Err(refusal)
+            }
+            None => {
+                if self.clock_refused.swap(false, Ordering::SeqCst) {
+                    tracing::info!("the clock is plausible again; writes go ahead");
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Runs `work` in one transaction on a pooled connection and commits it.
     fn write<R>(
         &self,
@@ -328,10 +404,10 @@ impl Store for PgStore {
         Ok(usize::try_from(count).unwrap_or(0))
     }
 
-    fn check_writable(&self, _today: Day) -> StoreResult<()> {
-        // A connection must be had; the database keeps its own disk (see the module doc).
-        drop(self.pool.get()?);
-        Ok(())
+    fn check_writable(&self, today: Day) -> StoreResult<()> {
+        // The database keeps its own disk (see the module doc); the clock is checked
+        // against the newest day stored, as sled does.
+        self.check_day(today)
     }
 
     fn probe(&self, today: Day, write: bool) -> StoreResult<()> {
@@ -340,6 +416,10 @@ impl Store for PgStore {
         drop(conn);
         if !write {
             return Ok(());
+        }
+        // Records today only if the clock is plausible; the probe writes either way.
+        if let Err(e @ StoreError::Unavailable(_)) = self.check_day(today) {
+            return Err(e);
         }
         self.write(|tx| {
             tx.execute(
