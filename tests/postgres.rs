@@ -337,3 +337,69 @@ fn a_database_password_is_never_taken_from_the_command_line() {
     assert!(said.contains("--database-url-file"), "{said}");
     assert!(!said.contains("s3cret-pw"), "{said}");
 }
+
+#[test]
+fn two_instances_writing_at_once_lose_no_update_and_keep_one_audit_chain() {
+    let Some(cluster) = cluster_or_skip() else {
+        return;
+    };
+    let a = Deployment::on_database(&cluster.fresh_database());
+    let b = a.another_instance();
+    let (hana_identity, hana_secret) = register(&a, "hana", "investigator");
+    let server_a = a.start(&[]);
+    let server_b = b.start(&[]);
+    let mut hana = Account::enrol(&server_a, "hana", hana_identity, &hana_secret);
+    let token = server_a.submit("one case, written from two places");
+    let hana_on_a = hana.login(&server_a);
+    let hana_on_b = hana.login(&server_b);
+    let (_, list) = server_a.inv_get(&hana_on_a, "/cases");
+    let id = list["cases"][0]["id"].as_str().unwrap().to_owned();
+
+    // The reporter follows up through A and B at the same time while Hana opens the case
+    // on both (each opening is an audit entry): every follow-up lands with its own
+    // number, and the audit chain does not fork.
+    const EACH: usize = 12;
+    let (session_a, session_b) = (server_a.session(&token), server_b.session(&token));
+    std::thread::scope(|scope| {
+        for (server, session, inv) in [
+            (&server_a, &session_a, &hana_on_a),
+            (&server_b, &session_b, &hana_on_b),
+        ] {
+            let id = &id;
+            scope.spawn(move || {
+                for n in 0..EACH {
+                    assert_eq!(server.follow_up(session, &format!("note {n}")), 201);
+                }
+            });
+            scope.spawn(move || {
+                for _ in 0..EACH {
+                    assert_eq!(server.inv_get(inv, &format!("/cases/{id}")).0, 200);
+                }
+            });
+        }
+    });
+    let (_, case) = server_b.case(&session_b);
+    assert_eq!(
+        case["messages"].as_array().unwrap().len(),
+        1 + 2 * EACH,
+        "{case}"
+    );
+    server_a.stop();
+    server_b.stop();
+
+    let out = Command::new(BIN)
+        .args(["audit", "verify", "--data-dir"])
+        .arg(a.data_dir())
+        .args(a.database_args())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    let entries: usize = said
+        .split("intact: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(entries >= 2 * EACH, "{said}");
+}
