@@ -329,3 +329,20 @@ pub fn flip_audit_byte(url: &str, seq: i64, from_end: usize) {
         )
         .unwrap();
 }
+
+/// A plain-SQL `pg_dump` of the database at `url`: what a copy of the database holds.
+pub fn dump(url: &str) -> Vec<u8> {
+    let pg_dump = VERSIONS
+        .iter()
+        .map(|v| PathBuf::from(format!("/usr/lib/postgresql/{v}/bin/pg_dump")))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("pg_dump"));
+    let out = Command::new(pg_dump)
+        .arg("--dbname")
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pg_dump failed: {out:?}");
+    assert!(!out.stdout.is_empty());
+    out.stdout
+}
