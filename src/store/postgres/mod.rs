@@ -31,12 +31,14 @@
 //! advisory lock, so two instances never fork the chain.
 //!
 //! Files: `pool.rs` (connections and their timeouts), `schema.rs` (migrations),
-//! `records.rs` (the `Store` methods), `blobs.rs` (evidence in 1 MiB rows).
+//! `records.rs` (the `Store` methods), `upkeep.rs` (clock check, retention),
+//! `blobs.rs` (evidence in 1 MiB rows).
 
 mod blobs;
 mod pool;
 mod records;
 mod schema;
+mod upkeep;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

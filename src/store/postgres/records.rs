@@ -1,5 +1,5 @@
-//! The [`Store`] and [`Upkeep`] traits over the tables of `schema.rs`: each write one
-//! transaction, committed (durable) before the method returns.
+//! The [`Store`] trait over the tables of `schema.rs`: each write one transaction,
+//! committed (durable) before the method returns. (`upkeep.rs` has `Upkeep`.)
 
 use postgres::Transaction;
 
@@ -8,8 +8,8 @@ use crate::audit;
 use crate::case::{CaseRecord, Day, TransitionError};
 use crate::crypto::{KdfSettings, LookupId, Wrap};
 use crate::store::{
-    BlobId, CaseId, Holder, InvestigatorRecord, MAX_DAYS_AHEAD, NewCase, NoteEntry, PendingBlob,
-    Purged, SnapshotSummary, Store, StoreError, StoreResult, StoredBlob, ThreadEntry, Upkeep,
+    BlobId, CaseId, Holder, InvestigatorRecord, NewCase, NoteEntry, PendingBlob, Store, StoreError,
+    StoreResult, StoredBlob, ThreadEntry,
 };
 
 /// Key of the transaction-scoped advisory lock that orders audit appends ("qlaudit!").
@@ -72,89 +72,13 @@ fn claim_blobs(tx: &mut Transaction<'_>, case: CaseId, blobs: &[BlobId]) -> Stor
     Ok(())
 }
 
-fn set_newest_day(tx: &mut Transaction<'_>, day: Day) -> StoreResult<()> {
-    tx.execute(
-        "INSERT INTO meta (key, value) VALUES ('newest_day', $1)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        &[&encode(&day)?],
-    )
-    .map_err(failed)?;
-    Ok(())
-}
-
-fn to_u64(value: i64) -> u64 {
+pub(super) fn to_u64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
 impl PgStore {
-    /// The newest day the store holds a write of, as the clock check knows it.
-    pub fn newest_day(&self) -> StoreResult<Option<Day>> {
-        self.meta("newest_day")?
-            .map(|bytes| decode(&bytes))
-            .transpose()
-    }
-
-    /// Takes the clock as right (`serve --accept-clock`): today becomes the newest day.
-    pub fn accept_clock(&self, today: Day) -> StoreResult<()> {
-        self.write(|tx| set_newest_day(tx, today))?;
-        self.clock_refused
-            .store(false, std::sync::atomic::Ordering::SeqCst);
-        Ok(())
-    }
-
-    /// Whether `today` may be stamped: not before the newest day stored, not more than
-    /// [`MAX_DAYS_AHEAD`] after it; a plausible later day becomes the newest (one write a
-    /// day). Shared by every instance: one with a wrong clock is refused, whichever it
-    /// is. A refusal is logged once until the clock is right again.
-    fn check_day(&self, today: Day) -> StoreResult<()> {
-        use std::sync::atomic::Ordering;
-        // A plain read on every check; the row is locked and written only on the first
-        // check of a new day.
-        let refusal = match self.newest_day()? {
-            Some(newest) if today < newest => Some(StoreError::ClockBehind { today, newest }),
-            Some(newest) if newest.days_until(today) > MAX_DAYS_AHEAD => {
-                Some(StoreError::ClockAhead { today, newest })
-            }
-            Some(newest) if newest == today => None,
-            _ => {
-                self.write(|tx| {
-                    let newest: Option<Day> = tx
-                        .query_opt(
-                            "SELECT value FROM meta WHERE key = 'newest_day' FOR UPDATE",
-                            &[],
-                        )
-                        .map_err(failed)?
-                        .map(|r| decode(r.get(0)))
-                        .transpose()?;
-                    if newest.is_none_or(|newest| newest < today) {
-                        set_newest_day(tx, today)?;
-                    }
-                    Ok(())
-                })?;
-                None
-            }
-        };
-        match refusal {
-            Some(refusal) => {
-                if !self.clock_refused.swap(true, Ordering::SeqCst) {
-                    tracing::error!(
-                        "refusing to stamp writes: {refusal}. Fix the clock, or, if it is \
-                         right, restart with --accept-clock"
-                    );
-                }
-                Err(refusal)
-            }
-            None => {
-                if self.clock_refused.swap(false, Ordering::SeqCst) {
-                    tracing::info!("the clock is plausible again; writes go ahead");
-                }
-                Ok(())
-            }
-        }
-    }
-
     /// Runs `work` in one transaction on a pooled connection and commits it.
-    fn write<R>(
+    pub(super) fn write<R>(
         &self,
         work: impl FnOnce(&mut Transaction<'_>) -> StoreResult<R>,
     ) -> StoreResult<R> {
@@ -175,7 +99,7 @@ impl PgStore {
         Ok(rows.iter().map(|r| r.get::<_, Vec<u8>>(0)).collect())
     }
 
-    fn meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+    pub(super) fn meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         Ok(self
             .pool
             .get()?
@@ -611,96 +535,5 @@ impl Store for PgStore {
             .iter()
             .map(|r| (to_u64(r.get(0)), r.get::<_, Vec<u8>>(1)))
             .collect())
-    }
-}
-
-impl Upkeep for PgStore {
-    fn backup_recipients(&self) -> StoreResult<Vec<String>> {
-        let rows = self
-            .pool
-            .get()?
-            .query(
-                "SELECT recipient FROM backup_recipients ORDER BY recipient",
-                &[],
-            )
-            .map_err(failed)?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
-    }
-
-    fn add_backup_recipient(&self, recipient: &str) -> StoreResult<bool> {
-        self.write(|tx| {
-            let inserted = tx
-                .execute(
-                    "INSERT INTO backup_recipients (recipient) VALUES ($1) ON CONFLICT DO NOTHING",
-                    &[&recipient],
-                )
-                .map_err(failed)?;
-            Ok(inserted > 0)
-        })
-    }
-
-    fn write_snapshot(&self, _out: &mut dyn std::io::Write) -> StoreResult<SnapshotSummary> {
-        Err(StoreError::Unsupported(
-            "quietline's own backups are not written for a PostgreSQL store yet: back the \
-             database up with the database's tools (pg_dump, or continuous archiving)",
-        ))
-    }
-
-    fn closed_on(&self, case: CaseId) -> StoreResult<Option<Day>> {
-        let row = self
-            .pool
-            .get()?
-            .query_opt(
-                "SELECT closed_on FROM cases WHERE id = $1",
-                &[&case.as_bytes().as_slice()],
-            )
-            .map_err(failed)?;
-        row.and_then(|r| r.get::<_, Option<Vec<u8>>>(0))
-            .map(|bytes| decode(&bytes))
-            .transpose()
-    }
-
-    fn set_closed_on(&self, case: CaseId, day: Option<Day>) -> StoreResult<()> {
-        let bytes = day.map(|d| encode(&d)).transpose()?;
-        self.write(|tx| {
-            tx.execute(
-                "UPDATE cases SET closed_on = $2 WHERE id = $1",
-                &[&case.as_bytes().as_slice(), &bytes],
-            )
-            .map_err(failed)?;
-            Ok(())
-        })
-    }
-
-    fn purge_cases(&self, cases: &[CaseId]) -> StoreResult<Purged> {
-        let mut purged = Purged::default();
-        for case in cases {
-            // One transaction per case; its wraps, thread, notes, marks and evidence go
-            // with it (ON DELETE CASCADE).
-            self.write(|tx| {
-                let Some(row) = tx
-                    .query_opt(
-                        "SELECT record, (SELECT count(*) FROM blobs WHERE case_id = $1)
-                         FROM cases WHERE id = $1 FOR UPDATE",
-                        &[&case.as_bytes().as_slice()],
-                    )
-                    .map_err(failed)?
-                else {
-                    return Ok(());
-                };
-                let record: CaseRecord = decode(row.get(0))?;
-                tx.execute(
-                    "DELETE FROM cases WHERE id = $1",
-                    &[&case.as_bytes().as_slice()],
-                )
-                .map_err(failed)?;
-                purged.cases += 1;
-                purged.entries += record.entries;
-                purged.notes += record.notes;
-                purged.evidence_files += to_u64(row.get(1));
-                Ok(())
-            })?;
-        }
-        Ok(purged)
     }
 }
