@@ -144,6 +144,11 @@ fn two_instances_share_cases_investigators_and_evidence() {
         "the ledger they keep"
     );
 
+    // Disabled from the command line while both run: her session on B ends at once.
+    let out = a.admin(&["disable-investigator", "dora"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(server_b.inv_get(&dora_on_b, "/cases").0, 401);
+
     // Both instances appended to one audit chain, and it verifies.
     let out = Command::new(BIN)
         .args(["audit", "verify", "--data-dir"])
