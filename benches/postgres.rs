@@ -44,7 +44,7 @@ fn new_case(lookup: LookupId, n: usize) -> NewCase {
         lookup,
         record: CaseRecord::new_report(
             Category::Other,
-            n % 10 == 0,
+            n.is_multiple_of(10),
             day,
             DeadlinePolicy::default(),
             vec!["ana".into()],
@@ -173,7 +173,7 @@ fn main() {
     let (head, _) = base.rsplit_once('/').unwrap();
     let url = DatabaseUrl::parse(&format!("{head}/{name}")).unwrap();
     let one: Arc<dyn Store> = Arc::new(PgStore::open(&url).unwrap());
-    measure("PostgreSQL, one instance", &[one.clone()], 0);
+    measure("PostgreSQL, one instance", std::slice::from_ref(&one), 0);
     let two: Arc<dyn Store> = Arc::new(PgStore::open(&url).unwrap());
     measure("PostgreSQL, two instances", &[one, two], cases);
     println!("(database {name} left on the server)");
