@@ -321,7 +321,7 @@ fn instances_starting_together_apply_each_migration_once() {
         )
         .unwrap();
     let versions: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
-    assert_eq!(versions, vec![1]);
+    assert_eq!(versions, vec![1, 2]);
 }
 
 #[test]
@@ -407,4 +407,46 @@ fn two_instances_writing_at_once_lose_no_update_and_keep_one_audit_chain() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{said}"));
     assert!(entries >= 2 * EACH, "{said}");
+}
+
+#[test]
+fn serve_deletes_uploads_a_killed_process_left_unfinished_and_keeps_the_rest() {
+    let Some(cluster) = cluster_or_skip() else {
+        return;
+    };
+    let url = cluster.fresh_database();
+    let deployment = Deployment::on_database(&url);
+    let today = quietline::case::Day::today().julian();
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    // Left by a process killed three days ago mid-upload; one being written now by
+    // another instance; a complete file whose message never committed.
+    for (id, started, complete) in [
+        ("aa", today - 3, false),
+        ("bb", today, false),
+        ("cc", today - 3, true),
+    ] {
+        db.execute(
+            "INSERT INTO blobs (id, started, complete) VALUES (decode($1, 'hex'), $2, $3)",
+            &[&id.repeat(16), &started, &complete],
+        )
+        .unwrap();
+        db.execute(
+            "INSERT INTO blob_chunks (blob, seq, bytes) VALUES (decode($1, 'hex'), 0, $2)",
+            &[&id.repeat(16), &vec![7u8; 100]],
+        )
+        .unwrap();
+    }
+    let server = deployment.start(&[]);
+    let mut left: Vec<String> = common::postgres::stored_blobs(&url)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    left.sort();
+    assert_eq!(left, ["bb".repeat(16), "cc".repeat(16)]);
+    let chunks: i64 = db
+        .query_one("SELECT count(*) FROM blob_chunks", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(chunks, 2);
+    server.stop();
 }

@@ -100,7 +100,13 @@ async fn open_serve_store(
         // The data directory still holds what is local to this instance (the demo
         // identity beside it, backups if configured), never the store.
         crate::store::create_private_dir(&config.data_dir.path)?;
-        let store = tokio::task::spawn_blocking(move || PgStore::open(&url)).await??;
+        let today = clock.today();
+        let store = tokio::task::spawn_blocking(move || {
+            let store = PgStore::open(&url)?;
+            store.sweep(today)?;
+            Ok::<_, crate::store::StoreError>(store)
+        })
+        .await??;
         tokio::task::block_in_place(|| {
             accept_clock_if_asked(
                 &store,

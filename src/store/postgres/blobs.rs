@@ -6,8 +6,8 @@
 //! Each chunk is committed on its own as it fills; the file counts only once
 //! [`BlobWriter::complete`] marks it complete and a committed message claims it (sets its
 //! case). A writer dropped unfinished deletes its rows. A process killed mid-upload
-//! leaves an unclaimed row behind: unlike sled's sweep, nothing removes those yet, since
-//! another instance may be writing the same moment (a sweep by age is left to do).
+//! leaves an unfinished row behind, which `serve` deletes at a later start once it is
+//! older than a day ([`PgStore::sweep`]): another instance may be writing one now.
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
@@ -38,8 +38,11 @@ impl PgStore {
         self.pool
             .get()?
             .execute(
-                "INSERT INTO blobs (id) VALUES ($1)",
-                &[&id.as_bytes().as_slice()],
+                "INSERT INTO blobs (id, started) VALUES ($1, $2)",
+                &[
+                    &id.as_bytes().as_slice(),
+                    &crate::case::Day::today().julian(),
+                ],
             )
             .map_err(failed)?;
         Ok(PgBlobWriter {
@@ -49,6 +52,26 @@ impl PgStore {
             seq: 0,
             done: false,
         })
+    }
+
+    /// Deletes the uploads that a killed process left unfinished: incomplete, and started
+    /// before yesterday, since an instance may be writing one now (an upload is hours at
+    /// most). A complete file that no message claims is kept, as sled quarantines one.
+    /// `serve` calls it once at start; returns how many it deleted.
+    pub fn sweep(&self, today: crate::case::Day) -> StoreResult<u64> {
+        let deleted = self
+            .pool
+            .get()?
+            .execute(
+                "DELETE FROM blobs WHERE NOT complete AND case_id IS NULL
+                 AND (started IS NULL OR started < $1)",
+                &[&(today.julian() - 1)],
+            )
+            .map_err(failed)?;
+        if deleted > 0 {
+            tracing::info!(deleted, "unfinished uploads of an earlier process deleted");
+        }
+        Ok(deleted)
     }
 
     pub(super) fn delete_blob(&self, blob: BlobId) -> StoreResult<()> {

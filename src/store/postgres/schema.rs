@@ -20,9 +20,10 @@ use crate::store::{StoreError, StoreResult};
 const MIGRATION_LOCK: i64 = 0x716c_6d69_6772_6174;
 
 /// The migrations, in order; never edit one that was released, add the next.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    "CREATE TABLE meta (key text PRIMARY KEY, value bytea NOT NULL);
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        "CREATE TABLE meta (key text PRIMARY KEY, value bytea NOT NULL);
      CREATE TABLE cases (
          id bytea PRIMARY KEY,
          lookup bytea NOT NULL UNIQUE,
@@ -73,7 +74,15 @@ const MIGRATIONS: &[(i32, &str)] = &[(
          bytes bytea NOT NULL,
          PRIMARY KEY (blob, seq)
      );",
-)];
+    ),
+    (
+        2,
+        // The day an upload started (as a blob file's day-rounded time in sled), so that
+        // the start-up sweep can tell an upload abandoned by a killed instance from one
+        // that another instance is writing now.
+        "ALTER TABLE blobs ADD COLUMN started integer;",
+    ),
+];
 
 /// Applies the migrations this database lacks; returns the schema version in force.
 pub fn migrate(client: &mut Client) -> StoreResult<i32> {
