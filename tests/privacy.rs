@@ -29,6 +29,7 @@ fn nothing_identifying_reaches_the_disk_or_the_logs() {
         &recovery.recipient().to_string(),
     ]);
     assert!(out.status.success(), "{out:?}");
+    common::confirm_on_host(deployment.data_dir(), &out);
     let server = deployment.start(&[]);
 
     let send = |path: &str, body: serde_json::Value, bearer: Option<&str>| {

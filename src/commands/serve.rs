@@ -336,6 +336,15 @@ fn check_investigators(store: &Arc<dyn Store>, config: &ServeConfig) -> anyhow::
              are wrapped to enrolled investigators only)"
         );
     }
+    if investigators.iter().any(|i| i.can_log_in())
+        && !investigators.iter().any(|i| i.receives_wraps())
+    {
+        tracing::warn!(
+            "no enrolled investigator's recipient is confirmed yet: reports are refused until \
+             a second administrator confirms one on their desk, or `quietline admin \
+             confirm-recipient --fingerprint ...` does on this host"
+        );
+    }
     if !investigators.iter().any(|i| i.enabled) {
         bail!(
             "no investigator is registered, so reports could not be encrypted.\n\

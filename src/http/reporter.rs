@@ -54,6 +54,7 @@ pub async fn submit_report(
         where_when: non_blank(report.where_when),
         people: non_blank(report.people),
         attachments: submission.attachments.clone(),
+        removed_file: None,
     })?;
     let report = NewReport {
         content,
@@ -103,6 +104,7 @@ pub async fn add_follow_up(
         where_when: None,
         people: None,
         attachments: submission.attachments.clone(),
+        removed_file: None,
     })?;
     let reporting = state.reporting.clone();
     let blobs = submission.blobs.clone();

@@ -8,8 +8,8 @@ use crate::audit;
 use crate::case::{CaseRecord, Day, TransitionError};
 use crate::crypto::{KdfSettings, LookupId, Wrap};
 use crate::store::{
-    BlobId, CaseId, Holder, InvestigatorRecord, NewCase, NoteEntry, PendingBlob, Store, StoreError,
-    StoreResult, StoredBlob, ThreadEntry,
+    BlobId, CaseId, Holder, InvestigatorRecord, NewCase, NoteEntry, PendingBlob, Proposal, Store,
+    StoreError, StoreResult, StoredBlob, ThreadEntry,
 };
 
 /// Key of the transaction-scoped advisory lock that orders audit appends ("qlaudit!").
@@ -139,6 +139,28 @@ impl Store for PgStore {
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 &[&recipient.as_bytes()],
             )
+            .map_err(failed)?;
+            Ok(())
+        })
+    }
+
+    fn proposed_recovery(&self) -> StoreResult<Option<Proposal>> {
+        self.meta("recovery-proposed")?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    fn set_proposed_recovery(&self, proposal: Option<&Proposal>) -> StoreResult<()> {
+        let bytes = proposal.map(encode).transpose()?;
+        self.write(|tx| {
+            match &bytes {
+                Some(bytes) => tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('recovery-proposed', $1)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    &[bytes],
+                ),
+                None => tx.execute("DELETE FROM meta WHERE key = 'recovery-proposed'", &[]),
+            }
             .map_err(failed)?;
             Ok(())
         })
@@ -409,6 +431,32 @@ impl Store for PgStore {
         if let Err(e) = self.delete_blob(blob) {
             tracing::warn!(error = %e, "an unused evidence file could not be deleted");
         }
+    }
+
+    fn remove_blob(&self, case: CaseId, blob: BlobId) -> StoreResult<bool> {
+        self.write(|tx| {
+            // One transaction: the rows and their chunks go together (ON DELETE CASCADE).
+            let owner: Option<Option<Vec<u8>>> = tx
+                .query_opt(
+                    "SELECT case_id FROM blobs WHERE id = $1 FOR UPDATE",
+                    &[&blob.as_bytes().as_slice()],
+                )
+                .map_err(failed)?
+                .map(|r| r.get(0));
+            match owner {
+                // Already removed: a retry completes.
+                None => Ok(true),
+                Some(Some(owner)) if owner == case.as_bytes() => {
+                    tx.execute(
+                        "DELETE FROM blobs WHERE id = $1",
+                        &[&blob.as_bytes().as_slice()],
+                    )
+                    .map_err(failed)?;
+                    Ok(true)
+                }
+                Some(_) => Ok(false),
+            }
+        })
     }
 
     fn open_blob(&self, case: CaseId, blob: BlobId) -> StoreResult<Option<StoredBlob>> {

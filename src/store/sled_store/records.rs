@@ -2,6 +2,7 @@
 //! commit (`SledStore::commit`), inside the write guard that keeps the free-space reserve.
 
 use super::*;
+use crate::store::Proposal;
 
 impl Store for SledStore {
     fn init_kdf(&self, proposed: KdfSettings) -> StoreResult<KdfSettings> {
@@ -37,6 +38,23 @@ impl Store for SledStore {
     fn set_recovery_recipient(&self, recipient: &str) -> StoreResult<()> {
         self.guard.write(Room::Needed, || {
             self.meta.insert("recovery", recipient.as_bytes())?;
+            self.commit()
+        })
+    }
+
+    fn proposed_recovery(&self) -> StoreResult<Option<Proposal>> {
+        self.meta
+            .get("recovery-proposed")?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    fn set_proposed_recovery(&self, proposal: Option<&Proposal>) -> StoreResult<()> {
+        self.guard.write(Room::Needed, || {
+            match proposal {
+                Some(p) => self.meta.insert("recovery-proposed", encode(p)?)?,
+                None => self.meta.remove("recovery-proposed")?,
+            };
             self.commit()
         })
     }
@@ -203,6 +221,32 @@ impl Store for SledStore {
 
     fn discard_blob(&self, blob: BlobId) {
         self.files.discard(blob);
+    }
+
+    fn remove_blob(&self, case: CaseId, blob: BlobId) -> StoreResult<bool> {
+        if self
+            .blobs
+            .get(blob.as_bytes())?
+            .is_some_and(|owner| owner.as_ref() != case.as_bytes())
+        {
+            return Ok(false);
+        }
+        // The file first, then its listing: a crash in between leaves a listed file that
+        // is gone (the download says so), never an unlisted one that the start-up sweep
+        // would keep in quarantine.
+        let path = self.files.path(blob);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        self.guard.write(Room::Bookkeeping, || {
+            self.blobs.remove(blob.as_bytes())?;
+            self.commit()
+        })?;
+        Ok(true)
     }
 
     fn open_blob(
