@@ -110,7 +110,12 @@ impl Deployment {
         ]);
         assert!(out.status.success(), "add-investigator failed: {out:?}");
         deployment.ana_secret = printed_secret(&out);
-        confirm_on_host(deployment.data_dir(), &out);
+        let out = deployment.admin(&[
+            "confirm-recipient",
+            "--fingerprint",
+            &printed_fingerprint(&out),
+        ]);
+        assert!(out.status.success(), "confirm-recipient failed: {out:?}");
         deployment
     }
 
@@ -186,6 +191,7 @@ pub fn confirm_on_host(data: &Path, proposed: &std::process::Output) {
     let out = Command::new(BIN)
         .args(["admin", "confirm-recipient", "--data-dir"])
         .arg(data)
+        .args(database_args(data))
         .args(["--fingerprint", &printed_fingerprint(proposed)])
         .output()
         .unwrap();
