@@ -11,17 +11,78 @@ use clap::Args;
 use crate::case::DeadlinePolicy;
 use crate::crypto::KdfParams;
 use crate::service::{MessageLimits, SessionLimits};
+use crate::store::DatabaseUrl;
 
 /// Where the store lives; shared by every command that opens it.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct DataDir {
-    /// Directory of the sled store. Created (mode 0700) if missing.
+    /// Directory of the sled store. Created (mode 0700) if missing. With a database URL,
+    /// it holds local things only (the demo identity is written beside it).
     #[arg(
         long = "data-dir",
         env = "QUIETLINE_DATA_DIR",
         default_value = "quietline-data"
     )]
     pub path: PathBuf,
+
+    /// Keep the store in PostgreSQL instead of sled (postgres://user@host/db?sslmode=...).
+    /// A URL with a password is accepted from the environment only, never as a flag
+    /// (`ps` shows flags to every user): use the variable or --database-url-file.
+    #[arg(
+        long = "database-url",
+        env = "QUIETLINE_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true,
+        value_parser = parse_database_url
+    )]
+    pub database_url: Option<DatabaseUrl>,
+
+    /// A file (mode 0600) holding the database URL, password included.
+    #[arg(
+        long = "database-url-file",
+        env = "QUIETLINE_DATABASE_URL_FILE",
+        value_name = "FILE",
+        conflicts_with = "database_url"
+    )]
+    pub database_url_file: Option<PathBuf>,
+}
+
+/// Never prints the database URL (it may hold a password).
+impl std::fmt::Debug for DataDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataDir")
+            .field("path", &self.path)
+            .field("database_url", &self.database_url.as_ref().map(|_| "(set)"))
+            .field("database_url_file", &self.database_url_file)
+            .finish()
+    }
+}
+
+fn parse_database_url(text: &str) -> Result<DatabaseUrl, String> {
+    DatabaseUrl::parse(text)
+}
+
+impl DataDir {
+    /// The database to keep the store in, if one is configured: from the flag or the
+    /// variable, or read from --database-url-file. Refuses a password given as a flag.
+    pub fn database(&self) -> Result<Option<DatabaseUrl>, String> {
+        if let Some(url) = &self.database_url {
+            let from_env = std::env::var("QUIETLINE_DATABASE_URL").is_ok_and(|v| url.is(&v));
+            if url.has_password() && !from_env {
+                return Err("--database-url must not carry a password on the command line,                      where `ps` shows it to every user: put the URL in QUIETLINE_DATABASE_URL                      or in a file named by --database-url-file"
+                    .into());
+            }
+            return Ok(Some(url.clone()));
+        }
+        let Some(file) = &self.database_url_file else {
+            return Ok(None);
+        };
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(file)
+                .map_err(|e| format!("cannot read --database-url-file {}: {e}", file.display()))?,
+        );
+        DatabaseUrl::parse(&text).map(Some)
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -15,7 +15,8 @@
 //!   removal), [`audit`] (the hash chain) and [`api`] (the investigator API's wire types).
 //!   They import nothing else of this crate and do no I/O of their own. [`i18n`] holds
 //!   the compiled-in translations that pages and alerts share.
-//! - **Store**: [`store`] keeps and finds records (sled today) and the evidence blobs. It
+//! - **Store**: [`store`] keeps and finds records and the evidence blobs, in sled (the
+//!   default) or PostgreSQL (`--database-url`, for several instances). It
 //!   never decides what a status change means: those rules are `case`'s, so that a
 //!   second backend cannot re-implement them.
 //! - **Service**: [`service`] is the blocking core both HTTP faces call: reporters,

@@ -9,12 +9,21 @@ fn init_logging() {
     // user agents; the filter only chooses how much operational detail to show.
     let filter = tracing_subscriber::EnvFilter::try_from_env("QUIETLINE_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        // Whatever the filter asks: the PostgreSQL client logs each statement with its
+        // parameters (lookup ids, wraps, records) at debug level. Its warnings stay.
+        .add_directive(quiet("tokio_postgres=warn"))
+        .add_directive(quiet("postgres=warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+/// A fixed filter directive (infallible: the texts above parse).
+fn quiet(directive: &str) -> tracing_subscriber::filter::Directive {
+    directive.parse().expect("a valid directive")
 }
 
 /// A panic's message may quote what the panicking code was reading (a parser's input, a
@@ -49,7 +58,7 @@ fn main() -> std::process::ExitCode {
         Command::Desk(args) => quietline::desk::run(args),
         Command::Admin(command) => commands::admin(command),
         Command::Audit(AuditCommand::Verify { data_dir, expect }) => {
-            commands::audit_verify(&data_dir.path, expect.as_deref())
+            commands::audit_verify(&data_dir, expect.as_deref())
         }
         Command::Restore {
             from,

@@ -110,8 +110,7 @@ impl Secrets {
 
     /// The case ids, read from the store once the server has stopped.
     fn add_case_ids(&mut self, deployment: &Deployment) {
-        let store = quietline::store::SledStore::open(deployment.data_dir()).unwrap();
-        use quietline::store::Store;
+        let store = common::open_store(deployment.data_dir());
         store
             .visit_cases(&mut |id, _| {
                 self.words.push(id.to_string());
@@ -461,8 +460,7 @@ fn an_investigator_own_address_receives_urgent_alerts() {
 
     let logs = std::fs::read_to_string(stderr).unwrap();
     assert!(!logs.contains(OWN) && !logs.contains(WAITING), "{logs}");
-    let store = quietline::store::SledStore::open(deployment.data_dir()).unwrap();
-    use quietline::store::Store;
+    let store = common::open_store(deployment.data_dir());
     let changes: Vec<String> = store
         .audit_entries()
         .unwrap()

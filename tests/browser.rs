@@ -286,7 +286,10 @@ fn a_file_that_cannot_be_cleaned_can_be_removed_after_sending_and_from_the_case(
     let server = deployment.start(&[]);
     let browser = Browser::start();
     assert_javascript_is_disabled(&browser);
-    let blobs = || common::files_under(&deployment.data_dir().join("blobs")).len();
+    let blobs = || match &deployment.database {
+        Some(url) => common::postgres::stored_blobs(url).len(),
+        None => common::files_under(&deployment.data_dir().join("blobs")).len(),
+    };
 
     // Two HEIC photos: not a format the service can clean.
     let uploads = tempfile::tempdir().unwrap();

@@ -12,11 +12,11 @@ use common::Deployment;
 use common::accounts::{Account, register};
 use quietline::audit::{Action, Sealed};
 use quietline::crypto::InvestigatorIdentity;
-use quietline::store::{CaseId, Holder, SledStore, Store};
+use quietline::store::{CaseId, Holder, Store};
 use serde_json::json;
 
 /// Every case id in the store, in triage order.
-fn case_ids(store: &SledStore) -> Vec<CaseId> {
+fn case_ids(store: &dyn Store) -> Vec<CaseId> {
     let mut ids = Vec::new();
     store
         .visit_cases(&mut |id, _| {
@@ -43,7 +43,7 @@ fn set_recovery(deployment: &Deployment, recipient: &str) -> String {
 }
 
 /// Every audit entry, decoded.
-fn audit_log(store: &SledStore) -> Vec<Sealed> {
+fn audit_log(store: &dyn Store) -> Vec<Sealed> {
     store
         .audit_entries()
         .unwrap()
@@ -63,8 +63,8 @@ fn an_account_that_never_enrolled_receives_no_wraps() {
     server.submit("before mallory enrolled");
     server.stop();
     let first = {
-        let store = SledStore::open(deployment.data_dir()).unwrap();
-        let ids = case_ids(&store);
+        let store = common::open_store(deployment.data_dir());
+        let ids = case_ids(&*store);
         assert_eq!(ids.len(), 1);
         let id = ids[0];
         let mallory = Holder::Investigator("mallory".into());
@@ -86,9 +86,9 @@ fn an_account_that_never_enrolled_receives_no_wraps() {
     Account::enrol(&server, "mallory", mallory_id, &mallory_secret);
     server.submit("after mallory enrolled");
     server.stop();
-    let store = SledStore::open(deployment.data_dir()).unwrap();
+    let store = common::open_store(deployment.data_dir());
     let mallory = Holder::Investigator("mallory".into());
-    let ids = case_ids(&store);
+    let ids = case_ids(&*store);
     assert_eq!(ids.len(), 2);
     let second = ids.into_iter().find(|id| *id != first).unwrap();
     assert!(store.wrap(second, &mallory).unwrap().is_some());
@@ -128,8 +128,8 @@ fn every_recovery_recipient_change_is_audited_and_shown_with_its_fingerprint() {
     assert_eq!(status, 401);
     server.stop();
 
-    let store = SledStore::open(deployment.data_dir()).unwrap();
-    let log = audit_log(&store);
+    let store = common::open_store(deployment.data_dir());
+    let log = audit_log(&*store);
     for action in [Action::RecipientProposed, Action::RecipientConfirmed] {
         let changes: Vec<&Sealed> = log
             .iter()
@@ -232,7 +232,7 @@ fn a_new_investigator_receives_wraps_only_once_a_second_admin_confirms_them() {
     drop(desk);
     server.stop();
 
-    let log = audit_log(&SledStore::open(deployment.data_dir()).unwrap());
+    let log = audit_log(&*common::open_store(deployment.data_dir()));
     let entry = |action: Action| {
         log.iter()
             .find(|s| s.entry.action == action && s.entry.detail.contains("dora"))
@@ -275,8 +275,8 @@ fn a_recovery_recipient_change_is_pending_until_confirmed() {
     server.submit("while the new recovery key waits");
     server.stop();
     let first = {
-        let store = SledStore::open(deployment.data_dir()).unwrap();
-        let id = case_ids(&store)[0];
+        let store = common::open_store(deployment.data_dir());
+        let id = case_ids(&*store)[0];
         let wrap = store.wrap(id, &Holder::Recovery).unwrap().unwrap();
         assert!(quietline::crypto::CaseKey::unwrap_with(&wrap, old.as_age()).is_ok());
         assert!(quietline::crypto::CaseKey::unwrap_with(&wrap, new.as_age()).is_err());
@@ -297,25 +297,49 @@ fn a_recovery_recipient_change_is_pending_until_confirmed() {
     assert_eq!(shown["fingerprint"], new_print.as_str());
     server.submit("once the new recovery key is confirmed");
     server.stop();
-    let store = SledStore::open(deployment.data_dir()).unwrap();
-    let second = case_ids(&store)
+    let store = common::open_store(deployment.data_dir());
+    let second = case_ids(&*store)
         .into_iter()
         .find(|id| *id != first)
         .unwrap();
     let wrap = store.wrap(second, &Holder::Recovery).unwrap().unwrap();
     assert!(quietline::crypto::CaseKey::unwrap_with(&wrap, new.as_age()).is_ok());
-    let confirmation = audit_log(&store)
+    let confirmation = audit_log(&*store)
         .into_iter()
         .rfind(|s| s.entry.action == Action::RecipientConfirmed)
         .unwrap();
     assert_eq!(confirmation.entry.actor, "root");
 }
 
+/// What someone who controls the server can do: delete the newest audit entries, and
+/// (on sled) the high-water mark that would refuse the smaller store.
+fn drop_newest_audit_entries(deployment: &Deployment, count: i64) {
+    if let Some(url) = common::postgres::database_for(deployment.data_dir()) {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let deleted = client
+            .execute(
+                "DELETE FROM audit WHERE seq IN (SELECT seq FROM audit ORDER BY seq DESC LIMIT $1)",
+                &[&count],
+            )
+            .unwrap();
+        assert_eq!(deleted, count as u64);
+        return;
+    }
+    std::fs::remove_file(deployment.data_dir().join("store.mark")).unwrap();
+    let db = sled::open(deployment.data_dir().join("store")).unwrap();
+    let audit = db.open_tree("audit").unwrap();
+    for _ in 0..count {
+        audit.pop_max().unwrap().unwrap();
+    }
+    db.flush().unwrap();
+}
+
 fn verify(deployment: &Deployment, expect: Option<&str>) -> std::process::Output {
     let mut command = std::process::Command::new(common::BIN);
     command
         .args(["audit", "verify", "--data-dir"])
-        .arg(deployment.data_dir());
+        .arg(deployment.data_dir())
+        .args(common::database_args(deployment.data_dir()));
     if let Some(head) = expect {
         command.args(["--expect", head]);
     }
@@ -352,15 +376,7 @@ fn audit_verify_expect_catches_a_log_cut_short() {
 
     // Someone who controls the server deletes the two newest entries, and the store's
     // high-water mark that would refuse the smaller store. The rest still chains...
-    std::fs::remove_file(deployment.data_dir().join("store.mark")).unwrap();
-    {
-        let db = sled::open(deployment.data_dir().join("store")).unwrap();
-        let audit = db.open_tree("audit").unwrap();
-        for _ in 0..2 {
-            audit.pop_max().unwrap().unwrap();
-        }
-        db.flush().unwrap();
-    }
+    drop_newest_audit_entries(&deployment, 2);
     let out = verify(&deployment, None);
     assert!(out.status.success(), "the links alone cannot tell: {out:?}");
     // ...but not to the head kept elsewhere.
@@ -421,15 +437,7 @@ fn the_desk_notices_an_audit_log_cut_short() {
 
     // Someone who controls the server deletes the newest entries (and the high-water
     // mark that would refuse the smaller store).
-    std::fs::remove_file(deployment.data_dir().join("store.mark")).unwrap();
-    {
-        let db = sled::open(deployment.data_dir().join("store")).unwrap();
-        let audit = db.open_tree("audit").unwrap();
-        for _ in 0..4 {
-            audit.pop_max().unwrap().unwrap();
-        }
-        db.flush().unwrap();
-    }
+    drop_newest_audit_entries(&deployment, 4);
 
     let server = deployment.start(&[]);
     let desk = Desk::start(

@@ -19,6 +19,11 @@ const RESERVE: u64 = 6 * MIB;
 
 #[test]
 fn a_full_disk_refuses_writes_with_507_keeps_reads_and_recovers_when_space_returns() {
+    if common::postgres::skip_sled_only(
+        "sled's data directory on a full disk and its high-water mark; the database keeps its own disk",
+    ) {
+        return;
+    }
     let Some(disk) = SmallDisk::mount("24m") else {
         return;
     };
@@ -101,6 +106,11 @@ fn a_full_disk_refuses_writes_with_507_keeps_reads_and_recovers_when_space_retur
 /// non-zero by itself, within its watchdog's limit, so that systemd restarts it.
 #[test]
 fn a_store_that_meets_enospc_stops_the_service_instead_of_limping_or_hanging() {
+    if common::postgres::skip_sled_only(
+        "sled's data directory on a full disk and its high-water mark; the database keeps its own disk",
+    ) {
+        return;
+    }
     let Some(disk) = SmallDisk::mount("24m") else {
         return;
     };
@@ -165,6 +175,11 @@ fn healthz_reads_the_store_and_says_ok() {
 
 #[test]
 fn accept_data_loss_opens_a_store_that_lost_data_loudly_and_audited() {
+    if common::postgres::skip_sled_only(
+        "sled's data directory on a full disk and its high-water mark; the database keeps its own disk",
+    ) {
+        return;
+    }
     let deployment = Deployment::new();
     let before = deployment.logs.path().join("store-before");
     let server = deployment.start(&[]);

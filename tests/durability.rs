@@ -36,6 +36,11 @@ fn syncs_of(trace: &Path, suffix: &str) -> usize {
 
 #[test]
 fn every_acknowledged_write_is_fsynced_before_the_reply() {
+    if common::postgres::skip_sled_only(
+        "sled's own files: fsyncs, damage, the high-water mark and the evidence sweep; PostgreSQL commits are durable by synchronous_commit",
+    ) {
+        return;
+    }
     let strace = Command::new("strace").arg("-V").output();
     assert!(
         strace.is_ok_and(|o| o.status.success()),
@@ -101,6 +106,11 @@ fn deployment_with_reports(reports: usize) -> (Deployment, Vec<String>) {
 
 #[test]
 fn a_flipped_byte_in_the_store_never_starts_with_cases_missing() {
+    if common::postgres::skip_sled_only(
+        "sled's own files: fsyncs, damage, the high-water mark and the evidence sweep; PostgreSQL commits are durable by synchronous_commit",
+    ) {
+        return;
+    }
     let (deployment, tokens) = deployment_with_reports(6);
     let data = deployment.data_dir();
     let blobs = blob_names(data);
@@ -157,6 +167,11 @@ fn a_flipped_byte_in_the_store_never_starts_with_cases_missing() {
 
 #[test]
 fn a_deleted_store_refuses_to_start_and_keeps_the_evidence() {
+    if common::postgres::skip_sled_only(
+        "sled's own files: fsyncs, damage, the high-water mark and the evidence sweep; PostgreSQL commits are durable by synchronous_commit",
+    ) {
+        return;
+    }
     let (deployment, _) = deployment_with_reports(1);
     let data = deployment.data_dir();
     let blobs = blob_names(data);
@@ -175,6 +190,11 @@ fn a_deleted_store_refuses_to_start_and_keeps_the_evidence() {
 
 #[test]
 fn evidence_is_only_swept_by_serve_and_then_quarantined_not_deleted() {
+    if common::postgres::skip_sled_only(
+        "sled's own files: fsyncs, damage, the high-water mark and the evidence sweep; PostgreSQL commits are durable by synchronous_commit",
+    ) {
+        return;
+    }
     let (deployment, tokens) = deployment_with_reports(1);
     let data = deployment.data_dir();
     let kept = blob_names(data);
@@ -218,6 +238,11 @@ fn evidence_is_only_swept_by_serve_and_then_quarantined_not_deleted() {
 
 #[test]
 fn a_store_without_cases_quarantines_nothing() {
+    if common::postgres::skip_sled_only(
+        "sled's own files: fsyncs, damage, the high-water mark and the evidence sweep; PostgreSQL commits are durable by synchronous_commit",
+    ) {
+        return;
+    }
     let deployment = Deployment::new();
     let blobs = deployment.data_dir().join("blobs");
     std::fs::create_dir_all(&blobs).unwrap();
@@ -232,6 +257,11 @@ fn a_store_without_cases_quarantines_nothing() {
 
 #[test]
 fn a_store_of_a_newer_format_is_refused() {
+    if common::postgres::skip_sled_only(
+        "sled's own files: fsyncs, damage, the high-water mark and the evidence sweep; PostgreSQL commits are durable by synchronous_commit",
+    ) {
+        return;
+    }
     let deployment = Deployment::new();
     {
         let db = sled::open(deployment.data_dir().join("store")).unwrap();
@@ -248,6 +278,11 @@ fn a_store_of_a_newer_format_is_refused() {
 
 #[test]
 fn the_data_directory_is_made_private_again_at_start() {
+    if common::postgres::skip_sled_only(
+        "sled's own files: fsyncs, damage, the high-water mark and the evidence sweep; PostgreSQL commits are durable by synchronous_commit",
+    ) {
+        return;
+    }
     use std::os::unix::fs::PermissionsExt;
     let (deployment, _) = deployment_with_reports(1);
     let data = deployment.data_dir();

@@ -75,8 +75,8 @@ fn a_report_resent_from_history_creates_no_case_and_shows_no_token() {
     drop(browser);
     server.stop();
 
-    let store = quietline::store::SledStore::open(deployment.data_dir()).unwrap();
-    assert_eq!(quietline::store::Store::case_count(&store).unwrap(), 1);
+    let store = common::open_store(deployment.data_dir());
+    assert_eq!(store.case_count().unwrap(), 1);
 }
 
 #[test]

@@ -244,9 +244,10 @@ fn running_out_of_descriptors_is_logged_and_the_service_recovers() {
     let mut child = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "ulimit -n 96 && exec {} serve --listen 127.0.0.1:0 --data-dir {} {}",
+            "ulimit -n 96 && exec {} serve --listen 127.0.0.1:0 --data-dir {} {} {}",
             common::BIN,
             deployment.data_dir().display(),
+            deployment.database_args().join(" "),
             common::FAST_KDF.join(" ")
         ))
         .stdout(std::fs::File::create(&out).unwrap())

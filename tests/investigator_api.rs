@@ -473,6 +473,7 @@ fn the_audit_log_verifies_and_names_a_tampered_entry() {
         Command::new(BIN)
             .args(["audit", "verify", "--data-dir"])
             .arg(deployment.data_dir())
+            .args(deployment.database_args())
             .output()
             .unwrap()
     };
@@ -484,7 +485,9 @@ fn the_audit_log_verifies_and_names_a_tampered_entry() {
     assert!(said.contains("intact: 10 entries"), "{said}");
 
     // Change one byte of entry 3 (ana's enrolment) directly in the store.
-    {
+    if let Some(url) = &deployment.database {
+        common::postgres::flip_audit_byte(url, 3, 40);
+    } else {
         let db = sled::open(deployment.data_dir().join("store")).unwrap();
         let audit = db.open_tree("audit").unwrap();
         let key = 3u64.to_be_bytes();

@@ -413,12 +413,21 @@ fn download_links(page: &str, case: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The file stored under `blob` in the data directory.
-fn blob_file(deployment: &Deployment, blob: &str) -> std::path::PathBuf {
-    files_under(&deployment.data_dir().join("blobs"))
+/// Flips one bit of the evidence file stored under `blob`, at the position `at` picks
+/// from its length: in its file under the data directory, or its database row.
+fn flip_stored_byte(deployment: &Deployment, blob: &str, at: impl Fn(usize) -> usize) {
+    if let Some(url) = &deployment.database {
+        common::postgres::flip_blob_byte(url, blob, at);
+        return;
+    }
+    let stored = files_under(&deployment.data_dir().join("blobs"))
         .into_iter()
         .find(|f| f.file_name().is_some_and(|n| n == blob))
-        .unwrap_or_else(|| panic!("no blob file {blob}"))
+        .unwrap_or_else(|| panic!("no blob file {blob}"));
+    let mut bytes = std::fs::read(&stored).unwrap();
+    let at = at(bytes.len());
+    bytes[at] ^= 0x01;
+    std::fs::write(&stored, bytes).unwrap();
 }
 
 #[test]
@@ -573,11 +582,7 @@ fn evidence_is_listed_in_the_desk_and_downloads_decrypted_without_its_metadata()
 
     // Damage half-way through the recording (the fourth of five chunks): the download
     // starts, then fails; it never ends as if it were complete.
-    let stored = blob_file(&deployment, recording_blob);
-    let mut bytes = std::fs::read(&stored).unwrap();
-    let at = bytes.len() - 80_000;
-    bytes[at] ^= 0x01;
-    std::fs::write(&stored, bytes).unwrap();
+    flip_stored_byte(&deployment, recording_blob, |len| len - 80_000);
     let response = browser.fetch(&format!("/cases/{case}/attachments/{recording_blob}"));
     assert_eq!(response.status(), 200, "the damage is past the first chunk");
     let mut partial = Vec::new();
@@ -586,10 +591,7 @@ fn evidence_is_listed_in_the_desk_and_downloads_decrypted_without_its_metadata()
     assert!(partial.len() < recording.len());
 
     // Damage in the header: the key cannot open it, and the desk says so on a page.
-    let stored = blob_file(&deployment, photo_blob);
-    let mut bytes = std::fs::read(&stored).unwrap();
-    bytes[40] ^= 0x01;
-    std::fs::write(&stored, bytes).unwrap();
+    flip_stored_byte(&deployment, photo_blob, |_| 40);
     let (status, page) = browser.get(&format!("/cases/{case}/attachments/{photo_blob}"));
     assert_eq!(status, 502, "{page}");
     assert!(

@@ -72,8 +72,7 @@ fn demo_mode_keeps_its_throwaway_key_outside_the_data_directory() {
         );
     }
     // The demo identity really opens the demo case.
-    let store = quietline::store::SledStore::open(&data).unwrap();
-    use quietline::store::Store;
+    let store = common::open_store(&data);
     let kdf = store
         .init_kdf(quietline::crypto::KdfSettings {
             salt: quietline::crypto::DeploymentSalt::generate(),
@@ -192,6 +191,12 @@ fn keygen_makes_a_protected_identity_that_the_admin_can_register() {
 
 #[test]
 fn admin_commands_refuse_a_directory_in_use() {
+    if common::postgres::skip_sled_only(
+        "sled takes one process; on PostgreSQL admin commands work while serve runs \
+         (tests/postgres.rs checks that)",
+    ) {
+        return;
+    }
     let deployment = Deployment::new();
     let _server = deployment.start(&[]);
     let out = deployment.admin(&["list-investigators"]);

@@ -8,7 +8,7 @@ mod common;
 
 use common::{Deployment, agent, files_under, read};
 use quietline::crypto::{CaseToken, InvestigatorIdentity, KdfSettings};
-use quietline::store::{Holder, SledStore, Store};
+use quietline::store::Holder;
 use serde_json::json;
 
 const BODY_MARKER: &str = "QLMARKER-body-5e1f0c";
@@ -106,21 +106,33 @@ fn nothing_identifying_reaches_the_disk_or_the_logs() {
             "the process output contains {needle:?}"
         );
     }
-    let files = files_under(deployment.data_dir());
-    assert!(!files.is_empty());
-    for file in files {
-        let bytes = std::fs::read(&file).unwrap();
+    // What a seized server holds: the data directory, and on PostgreSQL a dump of the
+    // database, where bytea columns appear in hex: searched in both forms.
+    let mut stored: Vec<(String, Vec<u8>)> = files_under(deployment.data_dir())
+        .into_iter()
+        .map(|file| (file.display().to_string(), std::fs::read(&file).unwrap()))
+        .collect();
+    if let Some(url) = &deployment.database {
+        stored.push((
+            "pg_dump of the database".into(),
+            common::postgres::dump(url),
+        ));
+    }
+    assert!(!stored.is_empty());
+    for (name, bytes) in &stored {
         for needle in needles {
-            assert!(
-                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
-                "{} contains {needle:?}",
-                file.display()
-            );
+            let hex: String = needle.bytes().map(|b| format!("{b:02x}")).collect();
+            for form in [needle.as_bytes(), hex.as_bytes()] {
+                assert!(
+                    !bytes.windows(form.len()).any(|w| w == form),
+                    "{name} contains {needle:?}"
+                );
+            }
         }
     }
 
     // The investigator's identity opens the case; a stranger's does not.
-    let store = SledStore::open(deployment.data_dir()).unwrap();
+    let store = common::open_store(deployment.data_dir());
     let kdf: KdfSettings = store
         .init_kdf(KdfSettings {
             salt: quietline::crypto::DeploymentSalt::generate(),
@@ -250,6 +262,11 @@ fn unix_now() -> u64 {
 /// the start of the day.
 #[test]
 fn the_data_directory_holds_no_time_finer_than_a_day() {
+    if common::postgres::skip_sled_only(
+        "it searches the sled data directory; a search of a pg_dump is not written yet",
+    ) {
+        return;
+    }
     use common::accounts::{Account, register};
     let started = unix_now();
     let deployment = Deployment::new();

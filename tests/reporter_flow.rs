@@ -246,8 +246,8 @@ fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
     assert_eq!(case["messages"].as_array().unwrap().len(), 1);
     server.stop();
 
-    let store = quietline::store::SledStore::open(deployment.data_dir()).unwrap();
-    assert_eq!(quietline::store::Store::case_count(&store).unwrap(), 1);
+    let store = common::open_store(deployment.data_dir());
+    assert_eq!(store.case_count().unwrap(), 1);
 }
 
 #[test]

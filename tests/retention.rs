@@ -80,10 +80,32 @@ fn a_case_closed_longer_than_the_retention_period_is_deleted_with_everything_of_
         assert_eq!(status, 200, "{reply}");
     }
     server.stop();
-    assert_eq!(entries(&deployment.data_dir().join("blobs")).len(), 1);
+    if let Some(url) = &deployment.database {
+        assert_eq!(common::postgres::stored_blobs(url).len(), 1);
+    } else {
+        assert_eq!(entries(&deployment.data_dir().join("blobs")).len(), 1);
+    }
 
     // Backdate the closure: the old case was closed 40 days ago, the recent one 10.
-    {
+    if let Some(url) = &deployment.database {
+        let mut db = postgres::Client::connect(url, postgres::NoTls).unwrap();
+        let closed: i64 = db
+            .query_one(
+                "SELECT count(*) FROM cases WHERE closed_on IS NOT NULL",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(closed, 2, "closing did not record the day");
+        for (id, days) in [(&old_id, 40), (&recent_id, 10)] {
+            let day = postcard::to_stdvec(&days_ago(days)).unwrap();
+            db.execute(
+                "UPDATE cases SET closed_on = $2 WHERE id = decode($1, 'hex')",
+                &[&id.as_str(), &day],
+            )
+            .unwrap();
+        }
+    } else {
         let db = sled::open(deployment.data_dir().join("store")).unwrap();
         let closed = db.open_tree("closed").unwrap();
         assert_eq!(closed.len(), 2, "closing did not record the day");
@@ -118,10 +140,73 @@ fn a_case_closed_longer_than_the_retention_period_is_deleted_with_everything_of_
     server.stop();
 
     // Nothing of the case is left in the store or among the evidence files.
+    let purged_entries = match &deployment.database {
+        Some(url) => purged_from_database(url, &old_id),
+        None => purged_from_sled(&deployment, &old_id),
+    };
+    assert_eq!(purged_entries.len(), 1);
+    assert_eq!(
+        purged_entries[0].entry.case.as_deref(),
+        Some(old_id.as_str())
+    );
+    assert_eq!(purged_entries[0].entry.detail, "");
+    let out = Command::new(BIN)
+        .args(["audit", "verify", "--data-dir"])
+        .arg(deployment.data_dir())
+        .args(deployment.database_args())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+
+    // The high-water mark fell with the purge: the store starts again as it is, and a
+    // new report with evidence still works.
+    let server = deployment.start(&[]);
+    assert_eq!(open_status(&server, &recent), 200);
+    assert_eq!(open_status(&server, &old), 401);
+    submit_with_photo(&server, "after the purge");
+    server.kill();
+}
+
+/// Checks that nothing of case `old_id` is left in the database; its purge entries.
+fn purged_from_database(url: &str, old_id: &str) -> Vec<Sealed> {
+    let mut db = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    assert!(common::postgres::stored_blobs(url).is_empty());
+    for table in ["cases", "wraps", "thread", "notes", "seen", "blobs"] {
+        let column = if table == "cases" { "id" } else { "case_id" };
+        let left: i64 = db
+            .query_one(
+                &format!("SELECT count(*) FROM {table} WHERE {column} = decode($1, 'hex')"),
+                &[&old_id],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(left, 0, "{table} keeps rows of the purged case");
+    }
+    let chunks: i64 = db
+        .query_one("SELECT count(*) FROM blob_chunks", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(chunks, 0);
+    let cases: i64 = db
+        .query_one("SELECT count(*) FROM cases", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(cases, 2);
+    db.query("SELECT entry FROM audit ORDER BY seq", &[])
+        .unwrap()
+        .iter()
+        .map(|r| postcard::from_bytes::<Sealed>(r.get(0)).unwrap())
+        .filter(|s| s.entry.action == Action::CasePurged)
+        .collect()
+}
+
+/// Checks that nothing of case `old_id` is left in sled's trees or among the evidence
+/// files; its purge entries.
+fn purged_from_sled(deployment: &Deployment, old_id: &str) -> Vec<Sealed> {
     assert!(entries(&deployment.data_dir().join("blobs")).is_empty());
     assert!(!deployment.data_dir().join("quarantine").exists());
-    let old_key = quietline::store::CaseId::parse(&old_id).unwrap();
-    let purged_entries = {
+    let old_key = quietline::store::CaseId::parse(old_id).unwrap();
+    {
         let db = sled::open(deployment.data_dir().join("store")).unwrap();
         for tree in ["cases", "wraps", "thread", "notes", "closed"] {
             let tree = db.open_tree(tree).unwrap();
@@ -149,27 +234,7 @@ fn a_case_closed_longer_than_the_retention_period_is_deleted_with_everything_of_
             .map(|v| postcard::from_bytes::<Sealed>(&v.unwrap()).unwrap())
             .filter(|s| s.entry.action == Action::CasePurged)
             .collect::<Vec<_>>()
-    };
-    assert_eq!(purged_entries.len(), 1);
-    assert_eq!(
-        purged_entries[0].entry.case.as_deref(),
-        Some(old_id.as_str())
-    );
-    assert_eq!(purged_entries[0].entry.detail, "");
-    let out = Command::new(BIN)
-        .args(["audit", "verify", "--data-dir"])
-        .arg(deployment.data_dir())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-
-    // The high-water mark fell with the purge: the store starts again as it is, and a
-    // new report with evidence still works.
-    let server = deployment.start(&[]);
-    assert_eq!(open_status(&server, &recent), 200);
-    assert_eq!(open_status(&server, &old), 401);
-    submit_with_photo(&server, "after the purge");
-    server.kill();
+    }
 }
 
 /// Whether any file under `dir` holds `needle`.

@@ -81,7 +81,7 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
                 RoleArg::Investigator => Role::Investigator,
                 RoleArg::Admin => Role::Admin,
             };
-            let secret = open_accounts(&data_dir.path)?
+            let secret = open_accounts(&data_dir)?
                 .add_investigator(ADMIN_CLI, &name, &recipient, role, false)?;
             let fingerprint = InvestigatorRecipient::parse(&recipient)?.fingerprint();
             println!(
@@ -106,7 +106,7 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
             recipient,
         } => {
             let fingerprint =
-                open_accounts(&data_dir.path)?.propose_recovery_recipient(ADMIN_CLI, &recipient)?;
+                open_accounts(&data_dir)?.propose_recovery_recipient(ADMIN_CLI, &recipient)?;
             println!(
                 "recovery recipient proposed; once it is confirmed, cases reported from then on \
                  are also wrapped to it (earlier cases are not; until then, any recovery \
@@ -126,7 +126,7 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
             data_dir,
             fingerprint,
         } => {
-            let accounts = open_accounts(&data_dir.path)?;
+            let accounts = open_accounts(&data_dir)?;
             let confirmed =
                 match accounts.confirm_recipient(Confirmer::Host(ADMIN_CLI), &fingerprint) {
                     Err(crate::service::Error::NoSuchProposal) => {
@@ -157,9 +157,9 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::AddBackupRecipient {
             data_dir,
             recipient,
-        } => add_backup_recipient(&data_dir.path, &recipient)?,
+        } => add_backup_recipient(&data_dir, &recipient)?,
         AdminCommand::ListInvestigators { data_dir } => {
-            let store = SledStore::open(&data_dir.path)?;
+            let store = open_store(&data_dir)?;
             for i in store.investigators()? {
                 let state = if i.enabled { "enabled" } else { "disabled" };
                 let enrolled = if i.credentials.totp_confirmed {
@@ -183,11 +183,11 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
             }
         }
         AdminCommand::DisableInvestigator { data_dir, name } => {
-            open_accounts(&data_dir.path)?.disable(ADMIN_CLI, &name)?;
+            open_accounts(&data_dir)?.disable(ADMIN_CLI, &name)?;
             println!("disabled {name}; their sessions have ended");
         }
         AdminCommand::RemoveInvestigator { data_dir, name } => {
-            if !open_accounts(&data_dir.path)?.remove(ADMIN_CLI, &name)? {
+            if !open_accounts(&data_dir)?.remove(ADMIN_CLI, &name)? {
                 bail!("no investigator named {name:?}");
             }
             println!("removed {name} and every case-key wrap they held");
@@ -198,9 +198,9 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
 
 /// Recomputes the audit chain and names the first entry that does not fit; with
 /// `expect`, also fails unless the chain still holds that head (kept off the server).
-pub fn audit_verify(data_dir: &Path, expect: Option<&str>) -> anyhow::Result<()> {
+pub fn audit_verify(data_dir: &DataDir, expect: Option<&str>) -> anyhow::Result<()> {
     let hex = |h: &[u8; 32]| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
-    let store = SledStore::open(data_dir)?;
+    let store = open_store(data_dir)?;
     let Some(expect) = expect else {
         let (count, head) = crate::audit::verify(store.audit_entries()?)?;
         println!(
@@ -233,8 +233,8 @@ pub fn audit_verify(data_dir: &Path, expect: Option<&str>) -> anyhow::Result<()>
     Ok(())
 }
 
-fn add_backup_recipient(data_dir: &Path, recipient: &str) -> anyhow::Result<()> {
-    let store: Arc<dyn Store> = Arc::new(SledStore::open(data_dir)?);
+fn add_backup_recipient(data_dir: &DataDir, recipient: &str) -> anyhow::Result<()> {
+    let store = open_store(data_dir)?;
     let backups = Backups::new(
         store,
         clock::system(),

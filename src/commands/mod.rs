@@ -19,7 +19,7 @@ use crate::alerts::{self, Alerts, Channel};
 use crate::audit::Action;
 use crate::case::Role;
 use crate::cli::{AdminCommand, RoleArg};
-use crate::config::ServeConfig;
+use crate::config::{DataDir, ServeConfig};
 use crate::crypto::identity_file::{self, ScryptWork};
 use crate::crypto::{
     DeploymentSalt, InvestigatorIdentity, InvestigatorRecipient, KdfParams, KdfSettings,
@@ -28,11 +28,11 @@ use crate::http::{self, AppState, Services};
 use crate::service::{
     Accounts, Backups, Cases, Clock, Confirmer, Health, Reporting, Retention, SessionLimits, clock,
 };
-use crate::store::{MAX_DAYS_AHEAD, OpenOptions, SledStore, Store, StoreError};
+use crate::store::{MAX_DAYS_AHEAD, OpenOptions, PgStore, SledStore, Store, StoreError};
 
 /// Appends an action of the administrator who started `serve` to the audit chain.
 fn audit_admin(
-    store: &SledStore,
+    store: &dyn Store,
     clock: &dyn clock::Clock,
     action: Action,
     detail: &str,
@@ -62,8 +62,18 @@ fn cli_accounts(store: Arc<dyn Store>) -> anyhow::Result<Accounts> {
     )?)
 }
 
-fn open_accounts(data_dir: &Path) -> anyhow::Result<Accounts> {
-    cli_accounts(Arc::new(SledStore::open(data_dir)?))
+fn open_accounts(data_dir: &DataDir) -> anyhow::Result<Accounts> {
+    cli_accounts(open_store(data_dir)?)
+}
+
+/// The store a command works on: PostgreSQL with a database URL (any number of
+/// instances may run meanwhile), else sled in the data directory (which takes one
+/// process: stop `serve` first).
+fn open_store(data_dir: &DataDir) -> anyhow::Result<Arc<dyn Store>> {
+    match data_dir.database().map_err(anyhow::Error::msg)? {
+        Some(url) => Ok(Arc::new(PgStore::open(&url)?)),
+        None => Ok(Arc::new(SledStore::open(&data_dir.path)?)),
+    }
 }
 
 /// Name under which `serve --demo` registers its throwaway investigator.

@@ -7,57 +7,47 @@ use crate::service::Rewrites;
 
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
-    let dir = config.data_dir.path.clone();
-    let options = OpenOptions {
-        accept_loss: config.accept_data_loss,
-        min_free_bytes: config.min_free_bytes,
-        ..OpenOptions::default()
-    };
     let clock = clock::for_serve();
-    // Only serve sweeps evidence files, once, before any upload can start.
-    let store = tokio::task::spawn_blocking(move || {
-        let store = SledStore::open_with(&dir, options)?;
-        store.sweep()?;
-        Ok::<_, crate::store::StoreError>(store)
-    })
-    .await??;
-    accept_what_was_asked(&store, &config, &*clock)?;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store = open_serve_store(&config, &*clock).await?;
+    // The store's calls block (the PostgreSQL client runs its own small runtime, which
+    // must not start on an async worker): the set-up below leaves the async workers.
+    let (services, backups, retention, rewrites, alerts, health) = tokio::task::block_in_place(|| {
+        let proposed = KdfSettings {
+            salt: DeploymentSalt::generate(),
+            params: config.kdf_params(),
+        };
+        proposed.validate()?;
+        let kdf = store.init_kdf(proposed)?;
+        if kdf.params != proposed.params {
+            tracing::warn!(
+                "this deployment's KDF parameters were fixed at its first start and differ from the configured ones; using the stored ones"
+            );
+        }
+        check_investigators(&store, &config)?;
+        let alerts = Alerts::start(alert_settings(&config)?, store.clone());
 
-    let proposed = KdfSettings {
-        salt: DeploymentSalt::generate(),
-        params: config.kdf_params(),
-    };
-    proposed.validate()?;
-    let kdf = store.init_kdf(proposed)?;
-    if kdf.params != proposed.params {
-        tracing::warn!(
-            "this deployment's KDF parameters were fixed at its first start and differ from the configured ones; using the stored ones"
-        );
-    }
-    check_investigators(&store, &config)?;
-    let alerts = Alerts::start(alert_settings(&config)?, store.clone());
-
-    let health = Arc::new(Health::new(store.clone(), clock.clone()));
-    let UpkeepServices {
-        backups,
-        retention,
-        rewrites,
-    } = upkeep_services(&config, &store, &clock)?;
-    let services = Services {
-        accounts: Accounts::new(
-            store.clone(),
-            KdfParams::default(),
-            config.investigator_sessions(),
-            clock.clone(),
-        )?,
-        cases: Cases::new(store.clone(), clock.clone()),
-        reporting: Reporting::new(store, kdf, config.deadlines(), config.message_limits()),
-        clock,
-        health: health.clone(),
-        backups: backups.clone(),
-        alerts: alerts.clone(),
-    };
+        let health = Arc::new(Health::new(store.clone(), clock.clone()));
+        let UpkeepServices {
+            backups,
+            retention,
+            rewrites,
+        } = upkeep_services(&config, &store, &clock)?;
+        let services = Services {
+            accounts: Accounts::new(
+                store.clone(),
+                KdfParams::default(),
+                config.investigator_sessions(),
+                clock.clone(),
+            )?,
+            cases: Cases::new(store.clone(), clock.clone()),
+            reporting: Reporting::new(store, kdf, config.deadlines(), config.message_limits()),
+            clock,
+            health: health.clone(),
+            backups: backups.clone(),
+            alerts: alerts.clone(),
+        };
+        Ok::<_, anyhow::Error>((services, backups, retention, rewrites, alerts, health))
+    })?;
     let state = Arc::new(AppState::new(services, &config));
     spawn_upkeep(&config, state.clone(), backups, retention, rewrites);
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -97,6 +87,57 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Opens the store `serve` runs on: PostgreSQL with a database URL (migrated under an
+/// advisory lock, so that instances may start together), else sled in the data
+/// directory, checked and swept before any upload can start.
+async fn open_serve_store(
+    config: &ServeConfig,
+    clock: &dyn clock::Clock,
+) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(url) = config.data_dir.database().map_err(anyhow::Error::msg)? {
+        if config.accept_data_loss {
+            bail!(
+                "--accept-data-loss is for a sled store; a PostgreSQL store has no high-water mark"
+            );
+        }
+        // The data directory still holds what is local to this instance (the demo
+        // identity beside it, backups if configured), never the store.
+        crate::store::create_private_dir(&config.data_dir.path)?;
+        let today = clock.today();
+        let store = tokio::task::spawn_blocking(move || {
+            let store = PgStore::open(&url)?;
+            store.sweep(today)?;
+            Ok::<_, crate::store::StoreError>(store)
+        })
+        .await??;
+        tokio::task::block_in_place(|| {
+            accept_clock_if_asked(
+                &store,
+                store.newest_day()?,
+                &|today| store.accept_clock(today),
+                config,
+                clock,
+            )
+        })?;
+        return Ok(Arc::new(store));
+    }
+    let dir = config.data_dir.path.clone();
+    let options = OpenOptions {
+        accept_loss: config.accept_data_loss,
+        min_free_bytes: config.min_free_bytes,
+        ..OpenOptions::default()
+    };
+    // Only serve sweeps evidence files, once, before any upload can start.
+    let store = tokio::task::spawn_blocking(move || {
+        let store = SledStore::open_with(&dir, options)?;
+        store.sweep()?;
+        Ok::<_, crate::store::StoreError>(store)
+    })
+    .await??;
+    accept_what_was_asked(&store, config, clock)?;
+    Ok(Arc::new(store))
 }
 
 /// How often the watchdog looks at the store's state (a flag: cheap).
@@ -153,8 +194,26 @@ fn accept_what_was_asked(
             ),
         }
     }
+    accept_clock_if_asked(
+        store,
+        store.newest_day(),
+        &|today| store.accept_clock(today),
+        config,
+        clock,
+    )
+}
+
+/// Applies `--accept-clock` (loudly and in the audit log), or warns at start about a
+/// clock that the store's newest day says is wrong; for either backend.
+fn accept_clock_if_asked(
+    store: &dyn Store,
+    newest: Option<crate::case::Day>,
+    accept: &dyn Fn(crate::case::Day) -> crate::store::StoreResult<()>,
+    config: &ServeConfig,
+    clock: &dyn clock::Clock,
+) -> anyhow::Result<()> {
     let today = clock.today();
-    let Some(newest) = store.newest_day() else {
+    let Some(newest) = newest else {
         return Ok(());
     };
     let wrong = if today < newest {
@@ -172,7 +231,7 @@ fn accept_what_was_asked(
              good: fix the clock, or, if it is right, restart with --accept-clock"
         ),
         (Some(wrong), true) => {
-            store.accept_clock(today)?;
+            accept(today)?;
             tracing::warn!("{wrong}; taking the clock as right, as asked (--accept-clock)");
             audit_admin(
                 store,

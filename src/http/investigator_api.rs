@@ -84,25 +84,29 @@ async fn attachment(
     Path((id, blob)): Path<(String, String)>,
 ) -> Result<Response, Error> {
     let cases = state.cases.clone();
-    let path = blocking::run(move || cases.attachment_path(&who, &id, &blob)).await??;
-    let file = tokio::fs::File::open(&path).await.map_err(|e| {
-        tracing::error!(error = %e, "an evidence file listed in the store cannot be opened");
-        Error::Internal
-    })?;
-    let length = file.metadata().await.map(|m| m.len()).ok();
-    // 64 KiB at a time: memory stays flat whatever the file size.
-    let chunks = futures_util::stream::unfold(file, |mut file| async move {
-        let mut buffer = vec![0u8; 64 * 1024];
-        match tokio::io::AsyncReadExt::read(&mut file, &mut buffer).await {
-            Ok(0) => None,
-            Ok(n) => {
+    let stored = blocking::run(move || cases.attachment(&who, &id, &blob)).await??;
+    let length = stored.length;
+    // 64 KiB at a time, each read on a blocking thread (the store's reader may be a file
+    // or database rows): memory stays flat whatever the file size.
+    let chunks = futures_util::stream::unfold(Some(stored.reader), |reader| async move {
+        let mut reader = reader?;
+        let read = tokio::task::spawn_blocking(move || {
+            let mut buffer = vec![0u8; 64 * 1024];
+            let n = std::io::Read::read(&mut reader, &mut buffer);
+            (reader, buffer, n)
+        })
+        .await;
+        match read {
+            Ok((_, _, Ok(0))) => None,
+            Ok((reader, mut buffer, Ok(n))) => {
                 buffer.truncate(n);
-                Some((
-                    Ok::<_, std::io::Error>(axum::body::Bytes::from(buffer)),
-                    file,
-                ))
+                Some((Ok(axum::body::Bytes::from(buffer)), Some(reader)))
             }
-            Err(e) => Some((Err(e), file)),
+            Ok((_, _, Err(e))) => {
+                tracing::error!(error = %e, "an evidence file listed in the store cannot be read");
+                Some((Err(e), None))
+            }
+            Err(e) => Some((Err(std::io::Error::other(e)), None)),
         }
     });
     let mut response = Response::new(Body::from_stream(chunks));

@@ -361,18 +361,18 @@ impl Cases {
         })
     }
 
-    /// Where an evidence file of a case is, for an investigator holding access to the case.
-    pub fn attachment_path(
+    /// Opens an evidence file of a case, for an investigator holding access to the case.
+    pub fn attachment(
         &self,
         who: &Investigator,
         case: &str,
         blob: &str,
-    ) -> Result<std::path::PathBuf> {
+    ) -> Result<crate::store::StoredBlob> {
         let (id, _, _) = self.accessible(who, case)?;
         let blob = BlobId::parse(blob).ok_or(Error::NoSuchCase)?;
-        let path = self.store.blob_path(id, blob)?.ok_or(Error::NoSuchCase)?;
+        let stored = self.store.open_blob(id, blob)?.ok_or(Error::NoSuchCase)?;
         self.audit(who, Action::EvidenceFetched, Some(id), &blob.to_string())?;
-        Ok(path)
+        Ok(stored)
     }
 
     /// The caller's wrap and the holders of a case, without opening it.

@@ -120,7 +120,9 @@ impl From<StoreError> for Error {
             StoreError::NoSuchInvestigator(name) => Error::NoSuchInvestigator(name),
             StoreError::WrapExists(name) => Error::AlreadyHolds(name),
             StoreError::Full { .. } => Error::NoRoom,
-            StoreError::Failed(_) => Error::StoreStopped,
+            // A lost database: the same 503 with Retry-After as a store that stopped.
+            StoreError::Failed(_) | StoreError::Unavailable(_) => Error::StoreStopped,
+            StoreError::Unsupported(why) => Error::BackupUnavailable(why),
             StoreError::ClockBehind { .. } | StoreError::ClockAhead { .. } => Error::ClockWrong,
             other => Error::Store(other),
         }

@@ -13,19 +13,22 @@ mod blobs;
 mod disk;
 mod guard;
 mod mark;
+mod postgres;
 mod retention;
 mod sled_store;
 mod snapshot;
 
 pub use blobs::Refreshed;
-pub use blobs::{BlobId, Blobs, PendingBlob, Sweep};
+pub use blobs::{BlobId, Blobs, Sweep};
 pub use disk::create_private_dir;
 pub use guard::{MAX_DAYS_AHEAD, STALL_LIMIT};
 pub use mark::Counts;
+pub use postgres::{DatabaseUrl, PgStore};
 pub use retention::Purged;
 pub use sled_store::{Durability, OpenOptions, Rewritten, SledStore};
 pub use snapshot::{SnapshotError, SnapshotSummary, restore as restore_snapshot};
 
+use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -285,6 +288,43 @@ pub enum StoreError {
     WrapExists(String),
     #[error(transparent)]
     Refused(#[from] TransitionError),
+    /// The database cannot be reached or did not answer in time (PostgreSQL backend): the
+    /// request is refused with 503 and the store recovers by itself when it returns.
+    #[error("the database is unreachable or did not answer in time: {0}")]
+    Unavailable(String),
+    /// What this backend does not do (yet), and what to use instead.
+    #[error("{0}")]
+    Unsupported(&'static str),
+}
+
+/// An evidence file being written, whichever backend keeps it: ciphertext goes in through
+/// [`Write`], and it becomes durable with [`BlobWriter::complete`]. Dropped without
+/// completing, what was written is removed. It counts once a committed message lists it.
+pub trait BlobWriter: Write + Send {
+    fn id(&self) -> BlobId;
+    /// Makes what was written durable; the blob may now be listed by a message.
+    fn complete(self: Box<Self>) -> std::io::Result<BlobId>;
+}
+
+/// A blob being written (a file under `blobs/` for sled, database rows for PostgreSQL).
+pub type PendingBlob = Box<dyn BlobWriter>;
+
+/// The sled store's evidence files are written in place and renamed when complete.
+impl BlobWriter for blobs::PendingBlob {
+    fn id(&self) -> BlobId {
+        blobs::PendingBlob::id(self)
+    }
+
+    fn complete(self: Box<Self>) -> std::io::Result<BlobId> {
+        blobs::PendingBlob::complete(*self)
+    }
+}
+
+/// A stored evidence file opened for reading: its ciphertext, read with bounded memory,
+/// and its length when the backend knows it without reading it all.
+pub struct StoredBlob {
+    pub reader: Box<dyn Read + Send>,
+    pub length: Option<u64>,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -379,8 +419,8 @@ pub trait Store: Upkeep + Send + Sync + 'static {
     /// completes.
     fn remove_blob(&self, case: CaseId, blob: BlobId) -> StoreResult<bool>;
 
-    /// Where an evidence file of `case` is, if `blob` is one of that case's files.
-    fn blob_path(&self, case: CaseId, blob: BlobId) -> StoreResult<Option<std::path::PathBuf>>;
+    /// Opens an evidence file of `case` for reading, if `blob` is one of that case's files.
+    fn open_blob(&self, case: CaseId, blob: BlobId) -> StoreResult<Option<StoredBlob>>;
 
     fn add_investigator(&self, investigator: InvestigatorRecord) -> StoreResult<()>;
 

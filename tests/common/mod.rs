@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod desk;
 pub mod disk;
+pub mod postgres;
 pub mod smtp;
 pub mod store;
 pub mod webdriver;
@@ -30,6 +31,9 @@ pub struct Deployment {
     pub investigator: InvestigatorIdentity,
     /// The enrolment secret of "ana" (used once, by [`Deployment::new`]).
     ana_secret: String,
+    /// The database its store is in, if PostgreSQL (see `postgres.rs`); else sled in
+    /// `data`.
+    pub database: Option<String>,
 }
 
 impl Deployment {
@@ -45,17 +49,56 @@ impl Deployment {
     /// Enrols "ana" with the secret her registration printed, on a server started for
     /// that alone.
     fn enrol_ana(&self) {
-        enrol_on_own_start(self.data_dir(), self.logs.path(), "ana", &self.ana_secret);
+        let server = self.start(&[]);
+        enrol_on(&server, "ana", &self.ana_secret);
+        server.stop();
+    }
+
+    /// [`Deployment::new`] with its store in the PostgreSQL database at `url`.
+    pub fn on_database(url: &str) -> Self {
+        let deployment = Deployment::unenrolled_on(Some(url.to_owned()));
+        deployment.enrol_ana();
+        deployment
+    }
+
+    /// Another instance of this deployment: its own data directory and logs, the same
+    /// database (PostgreSQL only).
+    pub fn another_instance(&self) -> Self {
+        assert!(self.database.is_some(), "only a PostgreSQL store is shared");
+        Deployment {
+            data: tempfile::tempdir().unwrap(),
+            logs: tempfile::tempdir().unwrap(),
+            investigator: InvestigatorIdentity::generate(),
+            ana_secret: String::new(),
+            database: self.database.clone(),
+        }
+    }
+
+    /// `--database-url URL` of this deployment's database, if it has one.
+    pub fn database_args(&self) -> Vec<String> {
+        match &self.database {
+            Some(url) => vec!["--database-url".into(), url.clone()],
+            None => Vec::new(),
+        }
     }
 
     /// A deployment whose investigator "ana" is registered but has not enrolled, and
     /// whose KDF settings are not fixed yet (the first start fixes them).
     pub fn unenrolled() -> Self {
+        Deployment::unenrolled_on(None)
+    }
+
+    /// [`Deployment::unenrolled`] on the database at `url`, or else on the suite's
+    /// backend.
+    fn unenrolled_on(url: Option<String>) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let database = url.or_else(|| postgres::database_for(data.path()));
         let mut deployment = Deployment {
-            data: tempfile::tempdir().unwrap(),
+            data,
             logs: tempfile::tempdir().unwrap(),
             investigator: InvestigatorIdentity::generate(),
             ana_secret: String::new(),
+            database,
         };
         let recipient = deployment.investigator.recipient().to_string();
         let out = deployment.admin(&[
@@ -67,7 +110,12 @@ impl Deployment {
         ]);
         assert!(out.status.success(), "add-investigator failed: {out:?}");
         deployment.ana_secret = printed_secret(&out);
-        confirm_on_host(deployment.data_dir(), &out);
+        let out = deployment.admin(&[
+            "confirm-recipient",
+            "--fingerprint",
+            &printed_fingerprint(&out),
+        ]);
+        assert!(out.status.success(), "confirm-recipient failed: {out:?}");
         deployment
     }
 
@@ -81,6 +129,7 @@ impl Deployment {
             .arg(args[0])
             .arg("--data-dir")
             .arg(self.data_dir())
+            .args(self.database_args())
             .args(&args[1..])
             .output()
             .unwrap()
@@ -89,7 +138,30 @@ impl Deployment {
     /// Starts `quietline serve` on this deployment with `extra` args, and fast KDF settings
     /// unless `extra` sets them.
     pub fn start(&self, extra: &[&str]) -> Server {
-        Server::start(self.data_dir(), self.logs.path(), extra)
+        Server::start_on(
+            self.data_dir(),
+            self.database.as_deref(),
+            self.logs.path(),
+            extra,
+        )
+    }
+}
+
+/// `--database-url URL` of the data directory's database when the suite runs on
+/// PostgreSQL (see `postgres.rs`), else nothing: the store is sled in the directory.
+pub fn database_args(data_dir: &Path) -> Vec<String> {
+    match postgres::database_for(data_dir) {
+        Some(url) => vec!["--database-url".into(), url],
+        None => Vec::new(),
+    }
+}
+
+/// Opens the store of a stopped deployment, on whichever backend the suite runs.
+pub fn open_store(data_dir: &Path) -> Box<dyn quietline::store::Store> {
+    use quietline::store::{DatabaseUrl, PgStore, SledStore};
+    match postgres::database_for(data_dir) {
+        Some(url) => Box::new(PgStore::open(&DatabaseUrl::parse(&url).unwrap()).unwrap()),
+        None => Box::new(SledStore::open(data_dir).unwrap()),
     }
 }
 
@@ -119,6 +191,7 @@ pub fn confirm_on_host(data: &Path, proposed: &std::process::Output) {
     let out = Command::new(BIN)
         .args(["admin", "confirm-recipient", "--data-dir"])
         .arg(data)
+        .args(database_args(data))
         .args(["--fingerprint", &printed_fingerprint(proposed)])
         .output()
         .unwrap();
@@ -129,6 +202,12 @@ pub fn confirm_on_host(data: &Path, proposed: &std::process::Output) {
 /// wrapped to enrolled investigators only, so a deployment needs one to take reports.
 pub fn enrol_on_own_start(data: &Path, logs: &Path, name: &str, secret: &str) {
     let server = Server::start(data, logs, &[]);
+    enrol_on(&server, name, secret);
+    server.stop();
+}
+
+/// Enrols a registered investigator on a running server.
+pub fn enrol_on(server: &Server, name: &str, secret: &str) {
     let (status, reply) = server.post_json(
         "/api/v1/investigator/enrol",
         &serde_json::json!({"name": name, "enrolment_secret": secret, "password": accounts::PASSWORD}),
@@ -141,7 +220,6 @@ pub fn enrol_on_own_start(data: &Path, logs: &Path, name: &str, secret: &str) {
         &serde_json::json!({"name": name, "enrolment_secret": secret, "code": code}),
     );
     assert_eq!(status, 204, "{reply}");
-    server.stop();
 }
 
 /// A running `quietline serve`. Killed when dropped.
@@ -153,7 +231,20 @@ pub struct Server {
 }
 
 impl Server {
+    /// Starts `quietline serve` on `data_dir`, and on the suite's database for it when
+    /// the suite runs on PostgreSQL.
     pub fn start(data_dir: &Path, log_dir: &Path, extra: &[&str]) -> Server {
+        let database = postgres::database_for(data_dir);
+        Server::start_on(data_dir, database.as_deref(), log_dir, extra)
+    }
+
+    /// Starts `quietline serve` on `data_dir`, with its store in `database` if given.
+    pub fn start_on(
+        data_dir: &Path,
+        database: Option<&str>,
+        log_dir: &Path,
+        extra: &[&str],
+    ) -> Server {
         let n = std::fs::read_dir(log_dir).map(|d| d.count()).unwrap_or(0);
         let stdout = log_dir.join(format!("serve-{n}.stdout"));
         let stderr = log_dir.join(format!("serve-{n}.stderr"));
@@ -168,6 +259,12 @@ impl Server {
             .arg("127.0.0.1:0")
             .arg("--data-dir")
             .arg(data_dir)
+            .args(
+                database
+                    .map(|url| ["--database-url", url])
+                    .into_iter()
+                    .flatten(),
+            )
             .args(kdf)
             .args(extra)
             .env("QUIETLINE_LOG", "trace")

@@ -62,6 +62,7 @@ pub fn try_start(data_dir: &Path, log_dir: &Path, wrapper: &[&str], extra: &[&st
         .arg("127.0.0.1:0")
         .arg("--data-dir")
         .arg(data_dir)
+        .args(super::database_args(data_dir))
         .args(FAST_KDF)
         .args(extra)
         .env("QUIETLINE_LOG", "info")

@@ -217,7 +217,7 @@ impl Store for SledStore {
             return Err(StoreError::Failed(why.to_owned()));
         }
         self.guard.reserve.check()?;
-        Ok(self.files.create()?)
+        Ok(Box::new(self.files.create()?))
     }
 
     fn discard_blob(&self, blob: BlobId) {
@@ -252,12 +252,28 @@ impl Store for SledStore {
         })
     }
 
-    fn blob_path(&self, case: CaseId, blob: BlobId) -> StoreResult<Option<std::path::PathBuf>> {
+    fn open_blob(
+        &self,
+        case: CaseId,
+        blob: BlobId,
+    ) -> StoreResult<Option<crate::store::StoredBlob>> {
         let t = self.trees();
         let owner = t.blobs.get(blob.as_bytes())?;
-        Ok(owner
-            .filter(|owner| owner.as_ref() == case.as_bytes())
-            .map(|_| self.files.path(blob)))
+        if owner.is_none_or(|owner| owner.as_ref() != case.as_bytes()) {
+            return Ok(None);
+        }
+        // A removal cut short between the file and its listing leaves a listed file
+        // that is gone: it is gone for the reader too.
+        let file = match std::fs::File::open(self.files.path(blob)) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let length = file.metadata()?.len();
+        Ok(Some(crate::store::StoredBlob {
+            reader: Box::new(file),
+            length: Some(length),
+        }))
     }
 
     fn visit_cases(&self, visit: &mut dyn FnMut(CaseId, &CaseRecord) -> bool) -> StoreResult<()> {

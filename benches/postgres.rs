@@ -1,0 +1,180 @@
+//! The PostgreSQL store beside sled, printed rather than asserted: durable writes per
+//! second (new cases and thread appends) from one thread and from four, with one store
+//! handle and with two (two instances' connection pools on one database), and the first
+//! page of the case list (50 cases in triage order) at `QUIETLINE_BENCH_CASES` cases
+//! (100,000 by default; sled's is in `benches/desk.rs`). The figures depend on the disk
+//! and on where the database runs.
+//!
+//! Run with `QUIETLINE_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:PORT/postgres
+//! cargo bench --bench postgres`: it creates a database of its own on that server (and
+//! leaves it, to be looked at). Without the variable it measures sled only.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use quietline::case::{Author, CaseRecord, Category, Day, DeadlinePolicy};
+use quietline::crypto::{CaseToken, DeploymentSalt, KdfParams, KdfSettings, LookupId, Wrap};
+use quietline::store::{
+    CaseId, DatabaseUrl, Holder, NewCase, PgStore, SledStore, Store, ThreadEntry,
+};
+
+const WRITES: usize = 400;
+const PAGE: usize = 50;
+
+fn kdf() -> KdfSettings {
+    // Tiny argon2 settings: the bench measures the store, not the KDF.
+    KdfSettings {
+        salt: DeploymentSalt::generate(),
+        params: KdfParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        },
+    }
+}
+
+fn lookup(kdf: &KdfSettings) -> LookupId {
+    kdf.derive_seed(&CaseToken::generate()).unwrap().lookup_id()
+}
+
+fn new_case(lookup: LookupId, n: usize) -> NewCase {
+    let day = Day::today();
+    NewCase {
+        id: CaseId::generate(),
+        lookup,
+        record: CaseRecord::new_report(
+            Category::Other,
+            n.is_multiple_of(10),
+            day,
+            DeadlinePolicy::default(),
+            vec!["ana".into()],
+        ),
+        wraps: vec![
+            (Holder::Reporter, Wrap(vec![7; 200])),
+            (Holder::Investigator("ana".into()), Wrap(vec![8; 200])),
+        ],
+        report: entry(),
+        blobs: vec![],
+    }
+}
+
+fn entry() -> ThreadEntry {
+    ThreadEntry {
+        author: Author::Reporter,
+        day: Day::today(),
+        // About what a short report is once age-encrypted.
+        ciphertext: vec![42; 1200],
+    }
+}
+
+/// Runs `count` writes split over `threads` threads, thread `t` on store `t % stores`;
+/// returns writes per second.
+fn rate(
+    stores: &[Arc<dyn Store>],
+    threads: usize,
+    count: usize,
+    write: impl Fn(&dyn Store, usize) + Sync,
+) -> f64 {
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let write = &write;
+            let store = stores[t % stores.len()].clone();
+            scope.spawn(move || {
+                for n in (t..count).step_by(threads) {
+                    write(&*store, n);
+                }
+            });
+        }
+    });
+    count as f64 / start.elapsed().as_secs_f64()
+}
+
+fn first_page(store: &dyn Store) -> Duration {
+    let mut samples: Vec<Duration> = (0..20)
+        .map(|_| {
+            let start = Instant::now();
+            let mut seen = 0;
+            store
+                .visit_cases(&mut |_, _| {
+                    seen += 1;
+                    seen < PAGE
+                })
+                .unwrap();
+            start.elapsed()
+        })
+        .collect();
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// The write figures and the case list of one backend, with `stores` handles.
+fn measure(name: &str, stores: &[Arc<dyn Store>], cases: usize) {
+    let kdf = kdf();
+    for threads in [1, 4] {
+        let created = rate(stores, threads, WRITES, |store, n| {
+            store.create_case(new_case(lookup(&kdf), n)).unwrap();
+        });
+        let mut ids = Vec::new();
+        stores[0]
+            .visit_cases(&mut |id, _| {
+                ids.push(id);
+                ids.len() < 100
+            })
+            .unwrap();
+        let appended = rate(stores, threads, WRITES, |store, n| {
+            store
+                .append_entry(ids[n % ids.len()], entry(), &[])
+                .unwrap();
+        });
+        println!(
+            "{name:<34} {threads} thread(s): {created:>7.0} new cases/s {appended:>7.0} appends/s"
+        );
+    }
+    let have = stores[0].case_count().unwrap();
+    if cases > have {
+        let start = Instant::now();
+        // Filled from eight threads; the figure above is the one that counts.
+        rate(stores, 8, cases - have, |store, n| {
+            store.create_case(new_case(lookup(&kdf), n)).unwrap();
+        });
+        println!(
+            "{name:<34} filled to {cases} cases in {:.0} s",
+            start.elapsed().as_secs_f64()
+        );
+    }
+    println!(
+        "{name:<34} case list, first {PAGE} of {} cases: {:.2} ms (median of 20)",
+        stores[0].case_count().unwrap(),
+        first_page(&*stores[0]).as_secs_f64() * 1000.0
+    );
+}
+
+fn main() {
+    let cases: usize = std::env::var("QUIETLINE_BENCH_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().unwrap();
+    let sled: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
+    // sled's case list at 100,000 cases is `benches/desk.rs`'s figure: filling sled
+    // with an fsync per case would take this bench minutes for nothing new.
+    measure("sled (fsync)", &[sled], 0);
+
+    let Ok(base) = std::env::var("QUIETLINE_BENCH_DATABASE_URL") else {
+        println!("PostgreSQL not measured: set QUIETLINE_BENCH_DATABASE_URL");
+        return;
+    };
+    let name = format!("quietline_bench_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (head, _) = base.rsplit_once('/').unwrap();
+    let url = DatabaseUrl::parse(&format!("{head}/{name}")).unwrap();
+    let one: Arc<dyn Store> = Arc::new(PgStore::open(&url).unwrap());
+    measure("PostgreSQL, one instance", std::slice::from_ref(&one), 0);
+    let two: Arc<dyn Store> = Arc::new(PgStore::open(&url).unwrap());
+    measure("PostgreSQL, two instances", &[one, two], cases);
+    println!("(database {name} left on the server)");
+}
