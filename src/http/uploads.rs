@@ -19,6 +19,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::AppState;
 use super::error::Error;
+use super::upload_slots::Slot;
 use crate::config::UploadLimits;
 use crate::crypto::CaseRecipient;
 use crate::message::Attachment;
@@ -157,11 +158,12 @@ where
     let mut submission = Submission::default();
     // Each upload may hold a blocking thread while its files are cleaned and sealed: a
     // fixed number at once, so that stalled uploads cannot exhaust threads or starve
-    // token derivation. Past it the client is told to come back.
-    let Ok(_slot) = state.upload_slots.clone().try_acquire_owned() else {
+    // token derivation. When all are taken, a trickle gives its slot up to the newcomer
+    // (`upload_slots`); past that the client is told to come back.
+    let Some(slot) = state.upload_slots.acquire() else {
         return (submission, Err(Error::Busy));
     };
-    let result = read_parts(state, request, form, recipient, &mut submission).await;
+    let result = read_parts(state, request, form, recipient, &mut submission, &slot).await;
     if result.is_err() {
         submission.attachments.clear();
         submission.blobs.clear();
@@ -175,6 +177,7 @@ async fn read_parts<F>(
     form: FormKind,
     mut recipient: F,
     submission: &mut Submission,
+    slot: &Slot,
 ) -> Result<(), Error>
 where
     F: FnMut(&Submission) -> Result<CaseRecipient, Error>,
@@ -190,7 +193,7 @@ where
     };
     let limits = state.uploads;
     let mut total: u64 = 0;
-    let mut pace = Pace::new();
+    let mut pace = Pace::new(slot);
     while let Some(mut field) = pace.next(multipart.next_field(), |_| 0).await? {
         let name = field.name().unwrap_or_default().to_owned();
         let Some(file_name) = field.file_name().map(str::to_owned) else {
@@ -293,22 +296,25 @@ where
 const MIN_UPLOAD_BYTES_PER_SECOND: f64 = 2048.0;
 const UPLOAD_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Tracks an upload's progress against its minimum rate.
-struct Pace {
+/// Tracks an upload's progress against its minimum rate, and its slot.
+struct Pace<'a> {
     started: tokio::time::Instant,
     received: u64,
+    slot: &'a Slot,
 }
 
-impl Pace {
-    fn new() -> Self {
+impl<'a> Pace<'a> {
+    fn new(slot: &'a Slot) -> Self {
         Pace {
             started: tokio::time::Instant::now(),
             received: 0,
+            slot,
         }
     }
 
     /// Waits for the next part or chunk of the upload, until the time by which the bytes
-    /// received so far, plus the next, are due at the minimum rate.
+    /// received so far, plus the next, are due at the minimum rate, or until the upload
+    /// loses its slot to a newcomer.
     async fn next<T>(
         &mut self,
         next: impl std::future::Future<
@@ -321,9 +327,15 @@ impl Pace {
             + std::time::Duration::from_secs_f64(
                 self.received as f64 / MIN_UPLOAD_BYTES_PER_SECOND,
             );
-        match tokio::time::timeout_at(due, next).await {
+        let next = tokio::select! {
+            next = tokio::time::timeout_at(due, next) => next,
+            () = self.slot.evicted() => return Err(Error::UploadPreempted),
+        };
+        match next {
             Ok(Ok(item)) => {
-                self.received += item.as_ref().map_or(0, |i| size(i) as u64);
+                let bytes = item.as_ref().map_or(0, |i| size(i) as u64);
+                self.received += bytes;
+                self.slot.received(bytes);
                 Ok(item)
             }
             Ok(Err(e)) => Err(multipart_error(e)),

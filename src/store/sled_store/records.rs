@@ -25,6 +25,26 @@ impl Store for SledStore {
         })
     }
 
+    fn init_token_key(&self, proposed: TokenCheckKey) -> StoreResult<TokenCheckKey> {
+        self.guard.write(Room::Bookkeeping, || {
+            let bytes = proposed.to_bytes();
+            let stored: &[u8] = bytes.as_slice();
+            match self
+                .meta
+                .compare_and_swap(TOKEN_KEY, None as Option<&[u8]>, Some(stored))?
+            {
+                Ok(()) => {
+                    self.commit()?;
+                    Ok(proposed)
+                }
+                Err(existing) => existing
+                    .current
+                    .and_then(|current| TokenCheckKey::from_bytes(&current))
+                    .ok_or_else(|| StoreError::Corrupt("the token-check key is unreadable".into())),
+            }
+        })
+    }
+
     fn recovery_recipient(&self) -> StoreResult<Option<String>> {
         self.meta
             .get("recovery")?
