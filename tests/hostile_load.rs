@@ -568,9 +568,13 @@ fn one_token_logging_in_over_and_over_does_not_refuse_another_reporter() {
 }
 
 /// Starts an upload with a file that then trickles `bytes_per_second`, above the minimum
-/// rate and far below the preemption floor, until the server stops it or 40 s pass.
-/// Returns a thread that gives the status the server answered, if any.
-fn trickling_upload(base: &str, bytes_per_second: usize) -> std::thread::JoinHandle<Option<u16>> {
+/// rate and far below the preemption floor, until the server stops it or `lasting` has
+/// passed. Returns a thread that gives the status the server answered, if any.
+fn trickling_upload(
+    base: &str,
+    bytes_per_second: usize,
+    lasting: Duration,
+) -> std::thread::JoinHandle<Option<u16>> {
     let mut stream = connect(base);
     let mut reader = stream.try_clone().unwrap();
     let answer = std::thread::spawn(move || {
@@ -592,7 +596,7 @@ fn trickling_upload(base: &str, bytes_per_second: usize) -> std::thread::JoinHan
         );
         let _ = stream.write_all(head.as_bytes());
         let chunk = vec![b'x'; bytes_per_second / 5];
-        let deadline = Instant::now() + Duration::from_secs(40);
+        let deadline = Instant::now() + lasting;
         while Instant::now() < deadline && stream.write_all(&chunk).is_ok() {
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -606,7 +610,7 @@ fn a_trickling_upload_gives_its_slot_to_a_real_reporter() {
     let deployment = Deployment::new();
     let server = deployment.start(&["--max-uploads", "1"]);
     let started = Instant::now();
-    let trickle = trickling_upload(&server.base, 5 * 1024);
+    let trickle = trickling_upload(&server.base, 5 * 1024, Duration::from_secs(40));
     std::thread::sleep(Duration::from_millis(300));
     let form = common::multipart(
         &[("body", "a real report with a file"), ("category", "other")],
@@ -642,5 +646,27 @@ fn a_trickling_upload_gives_its_slot_to_a_real_reporter() {
     assert!(
         matches!(answered, None | Some(503)),
         "the trickle was told {answered:?}"
+    );
+}
+
+#[test]
+fn a_trickle_cannot_take_the_slot_of_another() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&["--max-uploads", "1"]);
+    let holder = trickling_upload(&server.base, 5 * 1024, Duration::from_secs(8));
+    std::thread::sleep(Duration::from_secs(3));
+    let started = Instant::now();
+    let newcomer = trickling_upload(&server.base, 5 * 1024, Duration::from_secs(8));
+    assert_eq!(
+        newcomer.join().unwrap(),
+        Some(503),
+        "a newcomer as slow as the holder is refused"
+    );
+    assert!(started.elapsed() < Duration::from_secs(6));
+    // The holder was not cut: it ends when it stops sending, 8 s after it began.
+    assert_ne!(
+        holder.join().unwrap(),
+        Some(503),
+        "the holder lost its slot"
     );
 }

@@ -4,18 +4,24 @@
 //! Each upload may hold a blocking thread while its files are cleaned and sealed, so their
 //! number is fixed. A fixed number alone let an attacker hold every slot with trickles
 //! just above the minimum rate (2 KiB/s, `uploads::Pace`), refusing every real reporter's
-//! file for as long as they kept it up (issue 10). So when every slot is taken, a new
-//! upload takes the slot of the slowest upload whose average rate since it started is
-//! below [`PREEMPT_BELOW_BYTES_PER_SECOND`], if one has run for [`PREEMPT_GRACE`] at least;
-//! only when none is that slow is the newcomer refused (503, Retry-After).
+//! file for as long as they kept it up (issue 10).
 //!
-//! Why this policy: an upload faster than the floor is never cut, and 64 KiB/s is well
-//! below what Tor carries, so a real reporter's upload is cut only if it is both that slow
-//! and the slowest while every slot is taken. To hold a slot an attacker must now send
-//! 64 KiB/s per slot, and the service stores what they send within the evidence limits.
-//! The grace keeps newcomers, which have sent nothing yet, from evicting each other.
-//! The evicted upload is told why (503, Retry-After); it was not acknowledged, so nothing
-//! acknowledged is lost, and its partial files are deleted like those of any failed upload.
+//! So when every slot is taken, a newcomer is put on probation: its first
+//! [`PROOF_BYTES`] are read into memory (or all of it, if it is smaller), within
+//! [`PROOF_TIME`]. A newcomer that proves it is no trickle that way takes the slot of the
+//! slowest upload averaging under [`FLOOR_BYTES_PER_SECOND`] since it started (at least
+//! [`HOLDER_GRACE`] ago), which is told to stop; one that does not, or finds no upload that
+//! slow, is refused (503, Retry-After).
+//!
+//! Why this policy: an upload faster than the floor is never cut, and 32 KiB/s is well
+//! below what Tor carries, so a real reporter's upload is cut only if it is that slow, the
+//! slowest, and every slot is taken. A trickle can no longer hold a slot against a real
+//! upload, and newcomers that cannot send faster than the floor (stalled or trickling
+//! uploads re-opened as they are cut) cannot evict anyone, so they cannot churn the slots
+//! either. Holding the slots now takes the floor's rate per slot. The evicted upload is
+//! told why; it was not acknowledged, so nothing acknowledged is lost, and its partial
+//! files are deleted like those of any failed upload. Probation holds at most
+//! [`PROOF_BYTES`] per newcomer, for at most `--max-uploads` newcomers at once.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,15 +31,22 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// An upload averaging less than this since it started may lose its slot to a newcomer
-/// when every slot is taken.
-pub const PREEMPT_BELOW_BYTES_PER_SECOND: f64 = 64.0 * 1024.0;
+/// that proved faster, when every slot is taken.
+pub const FLOOR_BYTES_PER_SECOND: f64 = 32.0 * 1024.0;
+/// A newcomer proves itself by sending this much (or all of its request)...
+pub const PROOF_BYTES: usize = 64 * 1024;
+/// ...within this long: at the floor's rate.
+pub const PROOF_TIME: Duration = Duration::from_secs(2);
 /// An upload younger than this keeps its slot whatever its rate.
-pub const PREEMPT_GRACE: Duration = Duration::from_secs(10);
+pub const HOLDER_GRACE: Duration = Duration::from_secs(2);
 
 /// The slots; one lock around a short list, held for a scan of at most `--max-uploads`.
 pub struct UploadSlots {
     max: usize,
     table: Arc<Mutex<Table>>,
+    /// Newcomers on probation at once: `--max-uploads` (memory: that many
+    /// [`PROOF_BYTES`]).
+    probation: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Default)]
@@ -63,16 +76,29 @@ impl UploadSlots {
         UploadSlots {
             max,
             table: Arc::new(Mutex::new(Table::default())),
+            probation: Arc::new(tokio::sync::Semaphore::new(max)),
         }
     }
 
-    /// A slot for a new upload: a free one, or else the slot of the slowest upload below
-    /// the floor, which is told to stop. `None` when every upload is fast enough or young.
+    /// A free slot, if there is one.
     pub fn acquire(&self) -> Option<Slot> {
-        self.acquire_at(Instant::now())
+        let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+        (table.held.len() < self.max).then(|| self.push(&mut table, Instant::now(), 0))
     }
 
-    fn acquire_at(&self, now: Instant) -> Option<Slot> {
+    /// A place on probation, if one is free.
+    pub fn probation(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.probation.clone().try_acquire_owned().ok()
+    }
+
+    /// A slot for a newcomer that proved itself, having sent `received` bytes since
+    /// `started`: a free one, or else the slot of the slowest upload below the floor,
+    /// which is told to stop. `None` when every upload is fast enough or young.
+    pub fn acquire_proven(&self, started: Instant, received: u64) -> Option<Slot> {
+        self.acquire_proven_at(Instant::now(), started, received)
+    }
+
+    fn acquire_proven_at(&self, now: Instant, started: Instant, received: u64) -> Option<Slot> {
         // Every change is one push or one removal: a poisoned table is whole.
         let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
         if table.held.len() >= self.max {
@@ -80,29 +106,33 @@ impl UploadSlots {
                 .held
                 .iter()
                 .enumerate()
-                .filter(|(_, held)| now.duration_since(held.started) >= PREEMPT_GRACE)
+                .filter(|(_, held)| now.duration_since(held.started) >= HOLDER_GRACE)
                 .map(|(at, held)| (at, held.rate(now)))
-                .filter(|(_, rate)| *rate < PREEMPT_BELOW_BYTES_PER_SECOND)
+                .filter(|(_, rate)| *rate < FLOOR_BYTES_PER_SECOND)
                 .min_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|(at, _)| at)?;
             let evicted = table.held.swap_remove(slowest);
             evicted.evicted.notify_one();
         }
+        Some(self.push(&mut table, started, received))
+    }
+
+    fn push(&self, table: &mut Table, started: Instant, received: u64) -> Slot {
         let id = table.next_id;
         table.next_id += 1;
         let slot = Slot {
             id,
-            received: Arc::new(AtomicU64::new(0)),
+            received: Arc::new(AtomicU64::new(received)),
             evicted: Arc::new(Notify::new()),
             table: self.table.clone(),
         };
         table.held.push(Held {
             id,
-            started: now,
+            started,
             received: slot.received.clone(),
             evicted: slot.evicted.clone(),
         });
-        Some(slot)
+        slot
     }
 }
 
@@ -147,38 +177,37 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_newcomer_takes_the_slot_of_the_slowest_trickle_past_its_grace() {
+    async fn a_proven_newcomer_takes_the_slot_of_the_slowest_trickle_past_its_grace() {
         let slots = UploadSlots::new(2);
         let fast = slots.acquire().unwrap();
         let slow = slots.acquire().unwrap();
-        assert!(slots.acquire().is_none(), "both young: the newcomer waits");
-        let later = Instant::now() + PREEMPT_GRACE;
+        assert!(slots.acquire().is_none(), "every slot is taken");
+        let now = Instant::now();
+        assert!(
+            slots.acquire_proven_at(now, now, 0).is_none(),
+            "both young: even a proven newcomer waits"
+        );
+        let later = now + HOLDER_GRACE * 5;
         fast.received(10 * 1024 * 1024);
         slow.received(20 * 1024);
         let newcomer = slots
-            .acquire_at(later)
+            .acquire_proven_at(later, later, PROOF_BYTES as u64)
             .expect("the trickle gives its slot up");
         assert!(told(&slow).await, "the trickle is told");
         assert!(!told(&fast).await, "the fast upload keeps its slot");
         drop(slow);
-        assert!(slots.acquire_at(later).is_none(), "no slot freed twice");
+        assert!(slots.acquire().is_none(), "no slot freed twice");
         drop(newcomer);
-        assert!(
-            slots.acquire_at(later).is_some(),
-            "a dropped slot is free again"
-        );
+        assert!(slots.acquire().is_some(), "a dropped slot is free again");
     }
 
     #[tokio::test]
     async fn uploads_above_the_floor_are_never_cut() {
         let slots = UploadSlots::new(1);
         let upload = slots.acquire().unwrap();
-        upload.received((PREEMPT_BELOW_BYTES_PER_SECOND * 61.0) as u64);
-        assert!(
-            slots
-                .acquire_at(Instant::now() + PREEMPT_GRACE * 6)
-                .is_none()
-        );
+        upload.received((FLOOR_BYTES_PER_SECOND * 61.0) as u64);
+        let later = Instant::now() + HOLDER_GRACE * 30;
+        assert!(slots.acquire_proven_at(later, later, 0).is_none());
         assert!(!told(&upload).await);
     }
 }

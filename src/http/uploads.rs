@@ -19,7 +19,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::AppState;
 use super::error::Error;
-use super::upload_slots::Slot;
+use super::upload_slots::{PROOF_BYTES, PROOF_TIME, Slot, UploadSlots};
 use crate::config::UploadLimits;
 use crate::crypto::CaseRecipient;
 use crate::message::Attachment;
@@ -158,10 +158,14 @@ where
     let mut submission = Submission::default();
     // Each upload may hold a blocking thread while its files are cleaned and sealed: a
     // fixed number at once, so that stalled uploads cannot exhaust threads or starve
-    // token derivation. When all are taken, a trickle gives its slot up to the newcomer
-    // (`upload_slots`); past that the client is told to come back.
-    let Some(slot) = state.upload_slots.acquire() else {
-        return (submission, Err(Error::Busy));
+    // token derivation. When all are taken, a newcomer that proves faster than a
+    // trickle takes the trickle's slot (`upload_slots`); else it is told to come back.
+    let (request, slot) = match state.upload_slots.acquire() {
+        Some(slot) => (request, slot),
+        None => match on_probation(&state.upload_slots, request).await {
+            Ok(admitted) => admitted,
+            Err(e) => return (submission, Err(e)),
+        },
     };
     let result = read_parts(state, request, form, recipient, &mut submission, &slot).await;
     if result.is_err() {
@@ -169,6 +173,39 @@ where
         submission.blobs.clear();
     }
     (submission, result)
+}
+
+/// Reads the first bytes of a newcomer that arrived while every upload slot was taken,
+/// and gives it the slot of the slowest trickle if those bytes came at least as fast as
+/// the floor (`upload_slots`). The bytes read go back in front of the rest of the body.
+async fn on_probation(slots: &UploadSlots, request: Request) -> Result<(Request, Slot), Error> {
+    use futures_util::StreamExt;
+    let Some(_place) = slots.probation() else {
+        return Err(Error::Busy);
+    };
+    let started = tokio::time::Instant::now();
+    let (parts, body) = request.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut head = Vec::with_capacity(PROOF_BYTES);
+    let read = tokio::time::timeout(PROOF_TIME, async {
+        while head.len() < PROOF_BYTES {
+            match stream.next().await {
+                Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+                Some(Err(e)) => return Err(Error::reading_body(e)),
+                None => break,
+            }
+        }
+        Ok(())
+    })
+    .await;
+    // Too slow to prove anything: the slots stay with those who hold them.
+    read.map_err(|_| Error::Busy)??;
+    let slot = slots
+        .acquire_proven(started, head.len() as u64)
+        .ok_or(Error::Busy)?;
+    let head = futures_util::stream::iter([Ok::<_, axum::Error>(bytes::Bytes::from(head))]);
+    let body = axum::body::Body::from_stream(head.chain(stream));
+    Ok((Request::from_parts(parts, body), slot))
 }
 
 async fn read_parts<F>(

@@ -72,7 +72,7 @@ impl Table {
 }
 
 pub struct ReporterSessions {
-    /// One lock around two small maps; every critical section is a lookup, an insert or
+    /// One lock around three small maps; every critical section is a lookup, an insert or
     /// a removal, except eviction when full (a scan, paid for by an argon2 run).
     table: Mutex<Table>,
     fingerprints: FingerprintKey,
