@@ -42,6 +42,9 @@ pub struct KdfPool {
     login_workers: Arc<Semaphore>,
     /// Login workers an unchecked (old-format) token may hold or wait for, at most.
     unchecked_workers: Arc<Semaphore>,
+    /// A moving average of how long a login's job runs, in microseconds; 0 until the
+    /// first login.
+    typical_micros: Arc<AtomicU64>,
     submissions: Admissions,
     logins: Admissions,
     unchecked_logins: Admissions,
@@ -90,6 +93,7 @@ impl KdfPool {
             reporters: Workers::new(sizes.workers),
             login_workers: Arc::new(Semaphore::new(login_workers)),
             unchecked_workers: Arc::new(Semaphore::new(unchecked_workers)),
+            typical_micros: Arc::new(AtomicU64::new(0)),
             submissions: Admissions::new(sizes.workers + submission_queue),
             logins: Admissions::new(login_workers + login_queue),
             unchecked_logins: Admissions::new(unchecked_workers + unchecked_queue),
@@ -137,7 +141,14 @@ impl KdfPool {
             .acquire_owned()
             .await
             .map_err(|_| Error::Internal)?;
-        self.reporters.run(Some(cap), job).await
+        let typical = self.typical_micros.clone();
+        let timed = move |memory: &mut KdfMemory| {
+            let started = Instant::now();
+            let done = job(memory);
+            record(&typical, started.elapsed());
+            done
+        };
+        self.reporters.run(Some(cap), timed).await
     }
 
     /// Runs an investigator's password hash or check, on workers of their own.
@@ -150,11 +161,15 @@ impl KdfPool {
         self.investigators.run(None, job).await
     }
 
-    /// About as long as a reporter's derivation takes now: a recent average of the
-    /// reporters' argon2 runs. A token refused by its check is answered after this long,
-    /// so that its answer falls in the same timing class as a token refused after argon2.
+    /// About as long as a login's derivation takes now: an average of the recent ones
+    /// (40 ms before the first). A token refused by its check is answered after this
+    /// long, so that its answer falls in the same timing class as a token refused after
+    /// argon2.
     pub fn typical_derivation(&self) -> Duration {
-        Duration::from_micros(self.reporters.typical_micros.load(Ordering::Relaxed))
+        match self.typical_micros.load(Ordering::Relaxed) {
+            0 => FIRST_TYPICAL,
+            micros => Duration::from_micros(micros),
+        }
     }
 }
 
@@ -163,20 +178,30 @@ struct Workers {
     permits: Arc<Semaphore>,
     /// Locked only to take or put back a buffer, never while hashing.
     memory: Arc<Mutex<Vec<KdfMemory>>>,
-    /// A moving average of how long a job runs on its worker, in microseconds.
-    typical_micros: Arc<AtomicU64>,
 }
 
-/// What [`KdfPool::typical_derivation`] says before any derivation has been timed: about
-/// what the default parameters take on a small machine (README, Figures).
-const FIRST_TYPICAL_MICROS: u64 = 40_000;
+/// What [`KdfPool::typical_derivation`] says before any login has been timed: about what
+/// the default parameters take on a small machine (README, Figures).
+const FIRST_TYPICAL: Duration = Duration::from_millis(40);
+
+/// Adds a login's duration to the moving average (about the last eight; the first sets
+/// it). A lost update between two workers only skips one sample.
+fn record(typical: &AtomicU64, took: Duration) {
+    let took = u64::try_from(took.as_micros()).unwrap_or(u64::MAX).max(1);
+    let old = typical.load(Ordering::Relaxed);
+    let new = if old == 0 {
+        took
+    } else {
+        old - old / 8 + took / 8
+    };
+    typical.store(new, Ordering::Relaxed);
+}
 
 impl Workers {
     fn new(workers: usize) -> Self {
         Workers {
             permits: Arc::new(Semaphore::new(workers)),
             memory: Arc::new(Mutex::new((0..workers).map(|_| KdfMemory::new()).collect())),
-            typical_micros: Arc::new(AtomicU64::new(FIRST_TYPICAL_MICROS)),
         }
     }
 
@@ -203,18 +228,7 @@ impl Workers {
         };
         // The worker moves into the job, so it stays counted, and its buffer in use, until
         // argon2 finishes, even if the client has gone away.
-        let typical = self.typical_micros.clone();
-        Ok(tokio::task::spawn_blocking(move || {
-            let started = Instant::now();
-            let done = job(&mut worker.memory);
-            let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-            // An average over about the last eight runs; a lost update between two
-            // workers only skips one sample.
-            let old = typical.load(Ordering::Relaxed);
-            typical.store(old - old / 8 + took / 8, Ordering::Relaxed);
-            done
-        })
-        .await?)
+        Ok(tokio::task::spawn_blocking(move || job(&mut worker.memory)).await?)
     }
 
     #[cfg(test)]
