@@ -670,3 +670,30 @@ fn a_trickle_cannot_take_the_slot_of_another() {
         "the holder lost its slot"
     );
 }
+
+#[test]
+fn stalled_newcomers_do_not_keep_a_real_upload_from_a_slot() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&["--max-uploads", "2"]);
+    let _holders: Vec<TcpStream> = (0..2).map(|_| stalled_upload(&server.base)).collect();
+    // The holders pass their grace; then newcomers that send nothing more arrive, as an
+    // attacker's re-opened uploads do, and wait on probation.
+    std::thread::sleep(Duration::from_millis(2500));
+    let _newcomers: Vec<TcpStream> = (0..40).map(|_| stalled_upload(&server.base)).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let form = common::multipart(
+        &[("body", "a real report with a file"), ("category", "other")],
+        &[common::Evidence {
+            name: "note.txt",
+            content_type: "text/plain",
+            bytes: b"the note",
+        }],
+    );
+    let (status, text) = read(
+        agent()
+            .post(&server.url("/api/v1/reports"))
+            .set("Content-Type", &common::multipart_type())
+            .send_bytes(&form),
+    );
+    assert_eq!(status, 201, "{text}");
+}

@@ -20,10 +20,12 @@
 //! uploads re-opened as they are cut) cannot evict anyone, so they cannot churn the slots
 //! either. Holding the slots now takes the floor's rate per slot. The evicted upload is
 //! told why; it was not acknowledged, so nothing acknowledged is lost, and its partial
-//! files are deleted like those of any failed upload. Probation holds at most
-//! [`PROOF_BYTES`] per newcomer, for at most `--max-uploads` newcomers at once.
+//! files are deleted like those of any failed upload. Probation holds what newcomers have
+//! sent, at most [`PROOF_BYTES`] each and [`PROBATION_BYTES`] in all; it does not limit
+//! how many are on probation (`--max-connections` does), so that stalled newcomers, which
+//! hold almost nothing, cannot keep a real upload from its probation.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -39,14 +41,15 @@ pub const PROOF_BYTES: usize = 64 * 1024;
 pub const PROOF_TIME: Duration = Duration::from_secs(2);
 /// An upload younger than this keeps its slot whatever its rate.
 pub const HOLDER_GRACE: Duration = Duration::from_secs(2);
+/// What all newcomers on probation may hold in memory at once.
+pub const PROBATION_BYTES: usize = 4 * 1024 * 1024;
 
 /// The slots; one lock around a short list, held for a scan of at most `--max-uploads`.
 pub struct UploadSlots {
     max: usize,
     table: Arc<Mutex<Table>>,
-    /// Newcomers on probation at once: `--max-uploads` (memory: that many
-    /// [`PROOF_BYTES`]).
-    probation: Arc<tokio::sync::Semaphore>,
+    /// Bytes held by newcomers on probation, up to [`PROBATION_BYTES`].
+    probation: Arc<AtomicUsize>,
 }
 
 #[derive(Default)]
@@ -63,6 +66,31 @@ struct Held {
     evicted: Arc<Notify>,
 }
 
+/// The bytes one newcomer holds on probation, given back when dropped.
+pub struct Probation {
+    held: usize,
+    all: Arc<AtomicUsize>,
+}
+
+impl Probation {
+    /// Counts `bytes` more in, or says no if all newcomers would then hold more than
+    /// [`PROBATION_BYTES`].
+    pub fn hold(&mut self, bytes: usize) -> bool {
+        if self.all.fetch_add(bytes, Ordering::AcqRel) + bytes > PROBATION_BYTES {
+            self.all.fetch_sub(bytes, Ordering::AcqRel);
+            return false;
+        }
+        self.held += bytes;
+        true
+    }
+}
+
+impl Drop for Probation {
+    fn drop(&mut self) {
+        self.all.fetch_sub(self.held, Ordering::AcqRel);
+    }
+}
+
 /// One upload's slot: given back when dropped.
 pub struct Slot {
     id: u64,
@@ -76,7 +104,7 @@ impl UploadSlots {
         UploadSlots {
             max,
             table: Arc::new(Mutex::new(Table::default())),
-            probation: Arc::new(tokio::sync::Semaphore::new(max)),
+            probation: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -86,9 +114,12 @@ impl UploadSlots {
         (table.held.len() < self.max).then(|| self.push(&mut table, Instant::now(), 0))
     }
 
-    /// A place on probation, if one is free.
-    pub fn probation(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        self.probation.clone().try_acquire_owned().ok()
+    /// A newcomer's account of the bytes it holds on probation.
+    pub fn probation(&self) -> Probation {
+        Probation {
+            held: 0,
+            all: self.probation.clone(),
+        }
     }
 
     /// A slot for a newcomer that proved itself, having sent `received` bytes since
@@ -199,6 +230,18 @@ mod tests {
         assert!(slots.acquire().is_none(), "no slot freed twice");
         drop(newcomer);
         assert!(slots.acquire().is_some(), "a dropped slot is free again");
+    }
+
+    #[test]
+    fn probation_holds_a_bounded_total() {
+        let slots = UploadSlots::new(1);
+        let mut first = slots.probation();
+        assert!(first.hold(PROBATION_BYTES - 10));
+        let mut second = slots.probation();
+        assert!(!second.hold(11), "over the total");
+        assert!(second.hold(10));
+        drop(first);
+        assert!(second.hold(PROOF_BYTES), "given back when dropped");
     }
 
     #[tokio::test]

@@ -180,17 +180,21 @@ where
 /// the floor (`upload_slots`). The bytes read go back in front of the rest of the body.
 async fn on_probation(slots: &UploadSlots, request: Request) -> Result<(Request, Slot), Error> {
     use futures_util::StreamExt;
-    let Some(_place) = slots.probation() else {
-        return Err(Error::Busy);
-    };
+    let mut probation = slots.probation();
     let started = tokio::time::Instant::now();
     let (parts, body) = request.into_parts();
     let mut stream = body.into_data_stream();
-    let mut head = Vec::with_capacity(PROOF_BYTES);
+    // Grows with what arrives: a stalled newcomer holds a few bytes, not PROOF_BYTES.
+    let mut head = Vec::new();
     let read = tokio::time::timeout(PROOF_TIME, async {
         while head.len() < PROOF_BYTES {
             match stream.next().await {
-                Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+                Some(Ok(chunk)) => {
+                    if !probation.hold(chunk.len()) {
+                        return Err(Error::Busy);
+                    }
+                    head.extend_from_slice(&chunk);
+                }
                 Some(Err(e)) => return Err(Error::reading_body(e)),
                 None => break,
             }
