@@ -64,6 +64,9 @@ fn main() {
                 totp_confirmed: true,
                 ..Credentials::default()
             },
+            proposed_by: None,
+            alert_address: None,
+            alert_digests: false,
         })
         .unwrap();
 

@@ -65,6 +65,7 @@ fn thread(n: usize) -> Vec<Option<MessageContent>> {
                 where_when: Some(format!("Gate {}, day {}", n % 40, n % 28)),
                 people: None,
                 attachments: vec![],
+                removed_file: None,
             })
         })
         .collect()

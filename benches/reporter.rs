@@ -43,6 +43,7 @@ fn text(body: String) -> MessageContent {
         where_when: None,
         people: None,
         attachments: Vec::new(),
+        removed_file: None,
     }
 }
 
@@ -52,6 +53,7 @@ fn report(reporting: &Reporting, body: &str) -> NewReport {
         where_when: None,
         people: None,
         attachments: Vec::new(),
+        removed_file: None,
     };
     NewReport {
         content: reporting.check(content).unwrap(),
@@ -80,6 +82,9 @@ fn main() {
                 demo: false,
                 added: Day::today(),
                 credentials: Default::default(),
+                proposed_by: None,
+                alert_address: None,
+                alert_digests: false,
             })
             .unwrap();
     }

@@ -26,7 +26,11 @@
 //! | `GET /stats` | — | 200 [`Stats`] |
 //! | `GET /recovery` | — | 200 [`RecoveryRecipientWire`] |
 //! | `GET /audit/head?known=HEAD` | — | 200 [`AuditHeadWire`] |
-//! | `POST /admin/investigators` (admin) | [`NewInvestigator`] | 201 [`EnrolmentSecret`] |
+//! | `GET /alerts` | — | 200 [`AlertSettings`]: the caller's own alert address |
+//! | `POST /alerts` | [`AlertSettings`] | 200 [`AlertSettings`]; 422 for an address that is not one |
+//! | `GET /recipients/pending` | — | 200 `[`[`PendingRecipientWire`]`]`: recipients waiting for a second administrator |
+//! | `POST /admin/investigators` (admin) | [`NewInvestigator`] | 201 [`EnrolmentSecret`] (the new recipient waits for confirmation) |
+//! | `POST /admin/recipients/confirm` (admin) | [`ConfirmRecipient`] | 200 `[`[`PendingRecipientWire`]`]` (what was confirmed); 403 for one's own proposal or recipient; 404 if none waits with that fingerprint |
 //! | `POST /admin/investigators/{name}/disable` (admin) | — | 204 |
 //! | `DELETE /admin/investigators/{name}` (admin) | — | 204 |
 //!
@@ -418,6 +422,44 @@ pub struct AuditHeadWire {
     pub known_at: Option<u64>,
     /// Why the chain does not verify, if it does not.
     pub broken: Option<String>,
+}
+
+/// `GET /recipients/pending`: a recipient one administrator proposed (a new
+/// investigator's, or a new recovery recipient) and no second one has confirmed yet.
+/// New case keys are not wrapped to it until then.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PendingRecipientWire {
+    /// `investigator` or `recovery`.
+    pub kind: String,
+    /// The investigator's name; none for the recovery recipient.
+    pub name: Option<String>,
+    /// `age1...`
+    pub recipient: String,
+    /// As `quietline admin` printed it when it was proposed (see
+    /// [`RecoveryRecipientWire::fingerprint`]); a desk recomputes it from `recipient`.
+    pub fingerprint: String,
+    /// Who proposed it: an investigator's name, or `admin-cli` (the host's command line).
+    pub proposed_by: String,
+}
+
+/// `POST /admin/recipients/confirm`: confirms the waiting recipient with this
+/// fingerprint, as the confirming administrator saw it (spaces and case do not matter).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmRecipient {
+    pub fingerprint: String,
+}
+
+/// `GET /alerts` and `POST /alerts`: where the caller's own alerts go. Urgent alerts
+/// reach the address whenever it is set; the activity and deadline digests only with
+/// `digests`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSettings {
+    /// A mail address, or none for no alerts of one's own.
+    pub address: Option<String>,
+    #[serde(default)]
+    pub digests: bool,
 }
 
 /// The query of `GET /audit/head`.

@@ -47,9 +47,19 @@ pub enum Action {
     /// A closed case deleted at the end of its retention period; nothing of its content
     /// is recorded.
     CasePurged,
-    /// The recovery recipient set or replaced; the detail is its fingerprint. Every new
-    /// case is wrapped to it, so a silent change would let its holder read them all.
+    /// The recovery recipient set or replaced, before changes needed a second
+    /// administrator; the detail is its fingerprint. Every new case is wrapped to it, so
+    /// a silent change would let its holder read them all.
     RecoveryRecipientSet,
+    /// A new recipient proposed: an investigator's (detail `investigator NAME: FP`) or a
+    /// recovery recipient (detail `recovery: FP`, with the one it would replace). New
+    /// cases are not wrapped to it until a second administrator confirms it.
+    RecipientProposed,
+    /// A proposed recipient confirmed (same detail); new cases are wrapped to it from now.
+    RecipientConfirmed,
+    /// An investigator set or cleared their own alert address; the detail says which,
+    /// never the address.
+    AlertAddressChanged,
 }
 
 /// One audit entry. Its time is a day, like every time the store keeps: the audit log

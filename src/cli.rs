@@ -78,7 +78,9 @@ pub enum RoleArg {
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
-    /// Register an investigator's public age recipient; new reports are wrapped to it.
+    /// Register an investigator's public age recipient. New reports are wrapped to it once
+    /// they have enrolled and a second administrator has confirmed it (their desk, or
+    /// `admin confirm-recipient` here).
     AddInvestigator {
         #[command(flatten)]
         data_dir: DataDir,
@@ -91,8 +93,9 @@ pub enum AdminCommand {
         #[arg(long, value_enum, default_value = "investigator")]
         role: RoleArg,
     },
-    /// Register the organisation's offline recovery recipient: every new case key is also
-    /// wrapped to it, so that a lost investigator key never makes a case unreadable. Keep
+    /// Propose the organisation's offline recovery recipient: once a second administrator
+    /// confirms it, every new case key is also wrapped to it, so that a lost investigator
+    /// key never makes a case unreadable (until then, the one it replaces goes on). Keep
     /// its identity off any networked machine (paper or a safe).
     SetRecoveryRecipient {
         #[command(flatten)]
@@ -100,6 +103,19 @@ pub enum AdminCommand {
         /// The `age1...` recipient of the recovery identity.
         #[arg(long)]
         recipient: String,
+    },
+    /// Confirm a waiting recipient (a new investigator's, or a new recovery recipient)
+    /// on this host, as the second check when the deployment has a single
+    /// administrator: have the recipient's owner read out the fingerprint their
+    /// `quietline keygen` printed, over a channel other than the one the recipient came
+    /// by (a phone call), and type it here. New cases are wrapped to it from then on.
+    ConfirmRecipient {
+        #[command(flatten)]
+        data_dir: DataDir,
+        /// The fingerprint as read out to you (`3f2a 9c41 07be d5e8`; spaces and case do
+        /// not matter).
+        #[arg(long)]
+        fingerprint: String,
     },
     /// Register a backup recipient: snapshots are encrypted to it (and to every other
     /// backup recipient). Keep its identity off the server, where backups are restored.

@@ -157,9 +157,17 @@ pub struct ServeConfig {
     pub backup_keep: usize,
 
     /// Delete closed cases this many days after closure, with their thread, notes,
-    /// evidence, wraps and sessions (checked at start, then daily). Off when unset.
+    /// evidence, wraps and sessions (checked at start, then every --rewrite-every). Off
+    /// when unset.
     #[arg(long, env = "QUIETLINE_RETENTION_DAYS")]
     pub retention_days: Option<u32>,
+
+    /// How often to rewrite the store and reset the evidence files' times, so that
+    /// deleted bytes leave the disk and file order and times stop dating reports
+    /// (retention runs just before; a purge at start is followed by one too): a number
+    /// and a unit (s, m, h, d), such as 24h.
+    #[arg(long, env = "QUIETLINE_REWRITE_EVERY", default_value = "24h", value_parser = parse_every)]
+    pub rewrite_every: Duration,
 
     // Alerts to investigators (`crate::alerts`): content-free counts by mail or webhook.
     /// Mail server for alerts: smtps://user@host:port (implicit TLS), smtp://user@host:port

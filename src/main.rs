@@ -17,9 +17,23 @@ fn init_logging() {
         .init();
 }
 
+/// A panic's message may quote what the panicking code was reading (a parser's input, a
+/// decrypted entry), and the default hook prints it to stderr, into the logs. This hook
+/// logs where the panic happened, never its message.
+fn hide_panic_messages() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_else(|| "unknown".into());
+        tracing::error!(%location, "a thread panicked (its message is not logged: it may quote content)");
+    }));
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logging();
+    hide_panic_messages();
     let result = match cli.command {
         Command::Serve(config) => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)

@@ -18,6 +18,35 @@ pub struct MessageContent {
     /// encrypted with the message; on disk a file is a random id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// Set on the entry that records that the reporter removed one of their evidence
+    /// files (deleted for good): the thread keeps a visible line where the file was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_file: Option<RemovedFile>,
+}
+
+/// An evidence file the reporter removed after sending it: which one, in the words the
+/// message that carried it used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
+pub struct RemovedFile {
+    /// The blob id the file had.
+    pub blob: String,
+    /// The name it was listed under.
+    pub name: String,
+}
+
+/// A thread entry's plaintext that is not a message. It carries nothing of the decoder's
+/// own words, which can quote the plaintext: only that it failed.
+#[derive(Debug, thiserror::Error)]
+#[error("the plaintext is not a message")]
+pub struct NotAMessage;
+
+impl MessageContent {
+    /// The one decoder of a thread entry's plaintext. The reporter's side reads entries
+    /// with it, and the desk checks with it what it is about to seal, so that an entry the
+    /// desk sends is one the reporter can read.
+    pub fn decode(plaintext: &[u8]) -> Result<MessageContent, NotAMessage> {
+        serde_json::from_slice(plaintext).map_err(|_| NotAMessage)
+    }
 }
 
 /// One evidence file, as the (encrypted) message that carries it describes it.
@@ -31,7 +60,8 @@ pub struct Attachment {
     pub content_type: String,
     /// Size in bytes after cleaning, before encryption.
     pub size: u64,
-    /// What the service recognised from the first bytes: `jpeg`, `png`, `pdf` or `other`.
+    /// What the service recognised from the first bytes: `jpeg`, `png`, `pdf`, `mp4`,
+    /// `mov` or `other`.
     pub format: String,
     /// Whether identifying metadata was removed (false: stored as it came).
     pub cleaned: bool,

@@ -355,3 +355,129 @@ fn a_password_in_the_smtp_url_is_refused_at_start() {
     assert!(said.contains("--alert-smtp-password-file"), "{said}");
     assert!(!said.contains("hunter2"), "{said}");
 }
+
+/// An investigator sets their own alert address on the desk's settings page: an urgent
+/// report then reaches it, in a content-free mail of its own, next to the duty inbox's. An investigator whose recipient still waits for a second
+/// administrator gets nothing; the address is never logged nor written to the audit log.
+#[test]
+fn an_investigator_own_address_receives_urgent_alerts() {
+    use common::accounts::{Account, propose, register};
+    use common::desk::{self, Desk, PASSPHRASE, write_identity_file};
+    use serde_json::json;
+
+    const OWN: &str = "bruno.private@home.example";
+    const WAITING: &str = "pia@home.example";
+    let deployment = Deployment::new();
+    let (bruno_id, bruno_secret) = register(&deployment, "bruno", "investigator");
+    let keys = tempfile::tempdir().unwrap();
+    let bruno_file = keys.path().join("bruno.age");
+    write_identity_file(&bruno_id, PASSPHRASE, &bruno_file);
+    let (pia_id, pia_secret, _) = propose(&deployment, "pia", "investigator");
+    let sink = SmtpSink::start();
+    let hook = Hook::start();
+    let (sink_url, hook_url) = (sink.url(), hook.url());
+    let server = deployment.start(&alert_flags(&sink_url, &hook_url, "1h"));
+
+    let mut authenticator = desk::enrol(&server, "bruno", &bruno_secret);
+    let desk = Desk::start(
+        &server,
+        &bruno_file,
+        "bruno",
+        &mut authenticator,
+        deployment.logs.path(),
+    );
+    let browser = desk.open();
+    let (status, page) = browser.get("/settings");
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("id=\"address\" name=\"address\" value=\"\""),
+        "{page}"
+    );
+    // An unticked checkbox sends nothing: urgent alerts only.
+    let (status, to) = browser.post_form("/settings/alerts", &[("address", &format!(" {OWN} "))]);
+    assert_eq!((status, to.as_str()), (303, "/settings?done=alerts"));
+    let (_, page) = browser.get("/settings?done=alerts");
+    assert!(page.contains(&format!("value=\"{OWN}\"")), "{page}");
+    assert!(page.contains("Your alert settings are saved."), "{page}");
+
+    let mut pia = Account::enrol(&server, "pia", pia_id, &pia_secret);
+    let pia_session = pia.login(&server);
+    let (status, said) = server.inv_post(&pia_session, "/alerts", &json!({"address": "not mail"}));
+    assert_eq!(status, 422, "{said}");
+    let (status, set) = server.inv_post(&pia_session, "/alerts", &json!({"address": WAITING}));
+    assert_eq!(status, 200, "{set}");
+    assert_eq!(set, json!({"address": WAITING, "digests": false}));
+    assert_eq!(server.inv_get(&pia_session, "/alerts").1, set);
+
+    let body = "The harbour master's men followed me home from the Rotterdam gate";
+    let file_name = "plates-rotterdam.txt";
+    let token = submit_urgent_with_file(&server, body, file_name);
+    let mails = sink.wait_for(2, Duration::from_secs(10));
+    assert_eq!(mails.len(), 2, "two alert mails within 10 s: {mails:?}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let mails = sink.mails();
+    assert_eq!(
+        mails.len(),
+        2,
+        "nothing to the waiting investigator: {mails:?}"
+    );
+    let own = mails
+        .iter()
+        .find(|m| m.to == vec![OWN.to_owned()])
+        .unwrap_or_else(|| panic!("no mail to the investigator's own address: {mails:?}"));
+    assert!(
+        mails.iter().any(|m| m.to == vec![TO.to_owned()]),
+        "{mails:?}"
+    );
+    assert!(own.body().contains("1 new urgent report."), "{}", own.data);
+    assert!(
+        !own.data.contains(TO),
+        "the duty inbox is not shown to investigators"
+    );
+    for mail in &mails {
+        assert!(!mail.data.contains(WAITING), "{}", mail.data);
+    }
+
+    // Cleared on the desk: the next urgent report goes to the duty inbox only.
+    let (status, _) = browser.post_form("/settings/alerts", &[("address", "")]);
+    assert_eq!(status, 303);
+    drop(desk);
+    submit_urgent_with_file(&server, "second urgent report", "second.txt");
+    let mails = sink.wait_for(3, Duration::from_secs(10));
+    assert_eq!(mails.len(), 3, "{mails:?}");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(sink.mails().len(), 3);
+    assert_eq!(sink.mails()[2].to, vec![TO.to_owned()]);
+    let stderr = server.stderr.clone();
+    server.stop();
+
+    let mut secrets = Secrets::new();
+    secrets.add(body);
+    secrets.add("Rotterdam");
+    secrets.add(file_name);
+    secrets.add(token);
+    secrets.add_case_ids(&deployment);
+    secrets.check("the investigator's alert mail", &own.data);
+    secrets.check_text("the investigator's alert mail's text", own.body());
+
+    let logs = std::fs::read_to_string(stderr).unwrap();
+    assert!(!logs.contains(OWN) && !logs.contains(WAITING), "{logs}");
+    let store = quietline::store::SledStore::open(deployment.data_dir()).unwrap();
+    use quietline::store::Store;
+    let changes: Vec<String> = store
+        .audit_entries()
+        .unwrap()
+        .into_iter()
+        .map(|(_, bytes)| postcard::from_bytes::<quietline::audit::Sealed>(&bytes).unwrap())
+        .filter(|s| s.entry.action == quietline::audit::Action::AlertAddressChanged)
+        .map(|s| format!("{} {}", s.entry.actor, s.entry.detail))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "bruno address set, urgent only",
+            "pia address set, urgent only",
+            "bruno address cleared"
+        ]
+    );
+}

@@ -74,3 +74,61 @@ fn an_unreadable_entry_leaves_the_thread_readable_and_the_log_clean() {
     );
     assert!(!logs.contains(BAD_PLAINTEXT), "the log quotes it: {logs}");
 }
+
+/// What the service can check without the key, it checks on receipt: a reply or note that
+/// is not a well-formed age file is refused with 400 and nothing of it is stored.
+#[test]
+fn a_malformed_sealed_entry_is_refused_and_stores_nothing() {
+    let deployment = Deployment::new();
+    let (identity, secret) = register(&deployment, "gael", "investigator");
+    let server = deployment.start(&[]);
+    let mut gael = Account::enrol(&server, "gael", identity, &secret);
+    let investigator = gael.login(&server);
+    let token = server.submit(REPORT);
+    let (_, list) = server.inv_get(&investigator, "/cases");
+    let id = list["cases"][0]["id"].as_str().unwrap().to_owned();
+    let (_, detail) = server.inv_get(&investigator, &format!("/cases/{id}"));
+    let wrap = STANDARD.decode(detail["wrap"].as_str().unwrap()).unwrap();
+    let key = CaseKey::unwrap_with(&Wrap(wrap), gael.identity.as_age()).unwrap();
+    let sealed = key
+        .seal(json!({ "body": GOOD_REPLY }).to_string().as_bytes())
+        .unwrap();
+    let header_end = sealed.windows(5).position(|w| w == b"\n--- ").unwrap();
+    let mac_end = header_end
+        + 1
+        + sealed[header_end + 1..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap();
+
+    let malformed: [&[u8]; 3] = [
+        // The age version line, then no header.
+        b"age-encryption.org/v1\nQLMARKER plaintext after the version line\n",
+        // A real header cut off before the payload.
+        &sealed[..=mac_end],
+        // A payload cut inside its nonce.
+        &sealed[..mac_end + 9],
+    ];
+    for bytes in malformed {
+        for path in ["replies", "notes"] {
+            let (status, reply) = server.inv_post(
+                &investigator,
+                &format!("/cases/{id}/{path}"),
+                &json!({ "ciphertext": STANDARD.encode(bytes) }),
+            );
+            assert_eq!(status, 400, "{path}: {reply}");
+        }
+    }
+
+    let (_, detail) = server.inv_get(&investigator, &format!("/cases/{id}"));
+    assert_eq!(detail["thread"].as_array().unwrap().len(), 1, "{detail}");
+    assert_eq!(
+        detail["notes"].as_array().map_or(0, Vec::len),
+        0,
+        "{detail}"
+    );
+    let session = server.session(&token);
+    let (_, case) = server.case(&session);
+    assert_eq!(case["messages"].as_array().unwrap().len(), 1, "{case}");
+    server.stop();
+}

@@ -275,3 +275,118 @@ impl ComputedStyle for Browser {
             .collect()
     }
 }
+
+/// Files that cannot be cleaned do not go through silently (issue 11): the form says which
+/// formats are cleaned before sending, the page after sending names each uncleaned file
+/// with a warning and a "Remove this file" button, and so does the case page; each
+/// removal deletes the encrypted file for good and leaves a line in the thread. All with
+/// JavaScript off.
+#[test]
+fn a_file_that_cannot_be_cleaned_can_be_removed_after_sending_and_from_the_case() {
+    let deployment = common::Deployment::new();
+    let server = deployment.start(&[]);
+    let browser = Browser::start();
+    assert_javascript_is_disabled(&browser);
+    let blobs = || common::files_under(&deployment.data_dir().join("blobs")).len();
+
+    // Two HEIC photos: not a format the service can clean.
+    let uploads = tempfile::tempdir().unwrap();
+    let dir = uploads.path();
+    let paths: Vec<String> = ["IMG_0042.HEIC", "IMG_0043.HEIC"]
+        .iter()
+        .map(|name| {
+            let path = dir.join(name);
+            std::fs::write(&path, b"\0\0\0\x18ftypheic\0\0\0\0mif1heic QLHEIC-GPS").unwrap();
+            path.to_str().unwrap().to_owned()
+        })
+        .collect();
+
+    browser.goto(&server.url("/report"));
+    assert!(
+        browser
+            .source()
+            .contains("PDF documents and MP4 or MOV videos"),
+        "the form does not say what is cleaned"
+    );
+    browser
+        .find("textarea[name=body]")
+        .type_text("two photos of the car park");
+    browser
+        .find("input[type=radio][name=category][value=other]")
+        .click();
+    browser.find("input#evidence").type_text(&paths.join("\n"));
+    browser.find("main form button[type=submit]").click();
+
+    // After sending: the warning, each file named, a button for each.
+    let token = browser.find("#case-token").text();
+    let warning = browser.find("#uncleaned-warning").text();
+    assert!(
+        warning.contains("2 files could not be cleaned"),
+        "{warning}"
+    );
+    assert_eq!(
+        browser.texts(".attachments .file-name"),
+        ["file-1.heic", "file-2.heic"]
+    );
+    assert_eq!(browser.texts(".attachments .not-cleaned").len(), 2);
+    assert_eq!(browser.texts("form.remove-file button").len(), 2);
+    assert_eq!(blobs(), 2);
+
+    // Remove the first one from this page.
+    browser
+        .find("form[action^='/report/remove'] button")
+        .click();
+    let notice = browser.find("p.notice[role=status]").text();
+    assert!(notice.contains("deleted for good"), "{notice}");
+    assert_eq!(browser.find("#case-token").text(), token);
+    assert_eq!(browser.texts(".attachments .deleted").len(), 1);
+    assert_eq!(browser.texts("form.remove-file button").len(), 1);
+    assert_eq!(blobs(), 1, "the file is still on disk");
+
+    // The case page: the removal is in the thread, the other file can go from here.
+    browser.goto(&server.url("/case"));
+    browser.find("input[name=token]").type_text(&token);
+    browser.find("main form button[type=submit]").click();
+    browser.find("#case-status");
+    assert_eq!(
+        browser.texts(".file-removed"),
+        ["You removed the file file-1.heic."]
+    );
+    // The report is folded away under "earlier messages"; the file that is left is
+    // listed at the top of the page with its button.
+    let warning = browser.find("#uncleaned-warning").text();
+    assert!(
+        warning.contains("One file could not be cleaned"),
+        "{warning}"
+    );
+    assert_eq!(
+        browser.texts("section.uncleaned .file-name"),
+        ["file-2.heic"]
+    );
+    browser
+        .find("section.uncleaned form[action^='/case/remove'] button")
+        .click();
+    let notice = browser.find("p.notice[role=status]").text();
+    assert!(notice.contains("deleted for good"), "{notice}");
+    assert_eq!(browser.texts(".attachments .deleted").len(), 2);
+    assert!(browser.texts("form.remove-file button").is_empty());
+    assert!(!browser.source().contains("id=\"uncleaned-warning\""));
+    // Both removals are in the thread (the first one now folded under earlier messages).
+    let source = browser.source();
+    for name in ["file-1.heic", "file-2.heic"] {
+        assert!(
+            source.contains(&format!("You removed the file {name}.")),
+            "{source}"
+        );
+    }
+    assert_eq!(blobs(), 0, "a file is still on disk");
+    // Nothing of the files survives anywhere in the data directory.
+    for file in common::files_under(deployment.data_dir()) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.windows(10).any(|w| w == b"QLHEIC-GPS"),
+            "{} holds the photo",
+            file.display()
+        );
+    }
+}

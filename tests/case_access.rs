@@ -1,5 +1,7 @@
 //! Who can read a case, and an audit log that cannot be cut short unnoticed (issue 12):
 //! new cases are wrapped to enrolled investigators only (and the recovery recipient);
+//! a new recipient (an investigator's, or a recovery recipient) receives wraps only once
+//! a second administrator has confirmed it, on their desk or on the host;
 //! every change of the recovery recipient is audited and shown with its fingerprint;
 //! `audit verify --expect HEAD` catches a log whose newest entries were deleted, and so does
 //! the desk, which remembers the last head it saw.
@@ -11,6 +13,7 @@ use common::accounts::{Account, register};
 use quietline::audit::{Action, Sealed};
 use quietline::crypto::InvestigatorIdentity;
 use quietline::store::{CaseId, Holder, SledStore, Store};
+use serde_json::json;
 
 /// Every case id in the store, in triage order.
 fn case_ids(store: &SledStore) -> Vec<CaseId> {
@@ -24,15 +27,29 @@ fn case_ids(store: &SledStore) -> Vec<CaseId> {
     ids
 }
 
-fn set_recovery(deployment: &Deployment, recipient: &str) -> String {
+/// Proposes a recovery recipient on the command line; returns the fingerprint printed.
+fn propose_recovery(deployment: &Deployment, recipient: &str) -> String {
     let out = deployment.admin(&["set-recovery-recipient", "--recipient", recipient]);
     assert!(out.status.success(), "{out:?}");
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("fingerprint: "))
-        .unwrap_or_else(|| panic!("no fingerprint in {stdout:?}"))
-        .to_owned()
+    common::printed_fingerprint(&out)
+}
+
+/// Proposes a recovery recipient and confirms it on the host, as a single administrator.
+fn set_recovery(deployment: &Deployment, recipient: &str) -> String {
+    let fingerprint = propose_recovery(deployment, recipient);
+    let out = deployment.admin(&["confirm-recipient", "--fingerprint", &fingerprint]);
+    assert!(out.status.success(), "{out:?}");
+    fingerprint
+}
+
+/// Every audit entry, decoded.
+fn audit_log(store: &SledStore) -> Vec<Sealed> {
+    store
+        .audit_entries()
+        .unwrap()
+        .into_iter()
+        .map(|(_, bytes)| postcard::from_bytes::<Sealed>(&bytes).unwrap())
+        .collect()
 }
 
 #[test]
@@ -112,20 +129,186 @@ fn every_recovery_recipient_change_is_audited_and_shown_with_its_fingerprint() {
     server.stop();
 
     let store = SledStore::open(deployment.data_dir()).unwrap();
-    let changes: Vec<Sealed> = store
-        .audit_entries()
-        .unwrap()
-        .into_iter()
-        .map(|(_, bytes)| postcard::from_bytes::<Sealed>(&bytes).unwrap())
-        .filter(|s| s.entry.action == Action::RecoveryRecipientSet)
-        .collect();
-    assert_eq!(changes.len(), 2);
-    assert_eq!(changes[0].entry.detail, first_print);
-    assert_eq!(
-        changes[1].entry.detail,
-        format!("{second_print} (replaces {first_print})")
+    let log = audit_log(&store);
+    for action in [Action::RecipientProposed, Action::RecipientConfirmed] {
+        let changes: Vec<&Sealed> = log
+            .iter()
+            .filter(|s| s.entry.action == action && s.entry.detail.starts_with("recovery:"))
+            .collect();
+        assert_eq!(changes.len(), 2, "{action:?}");
+        assert_eq!(changes[0].entry.detail, format!("recovery: {first_print}"));
+        assert_eq!(
+            changes[1].entry.detail,
+            format!("recovery: {second_print} (replaces {first_print})")
+        );
+        assert_eq!(changes[1].entry.actor, "admin-cli");
+    }
+}
+
+/// A new investigator added by one admin (through the API, while the service runs)
+/// receives no wrap until another admin confirms their recipient from the desk, which
+/// shows its fingerprint; the proposer cannot confirm it, nor can the newcomer.
+#[test]
+fn a_new_investigator_receives_wraps_only_once_a_second_admin_confirms_them() {
+    use common::desk::{self, Desk, PASSPHRASE, write_identity_file};
+
+    let deployment = Deployment::new();
+    let (root_id, root_secret) = register(&deployment, "root", "admin");
+    let (boss, boss_secret) = register(&deployment, "boss", "admin");
+    let keys = tempfile::tempdir().unwrap();
+    let boss_file = keys.path().join("boss.age");
+    write_identity_file(&boss, PASSPHRASE, &boss_file);
+
+    let server = deployment.start(&[]);
+    let mut root = Account::enrol(&server, "root", root_id, &root_secret);
+    let root_session = root.login(&server);
+    let dora_id = InvestigatorIdentity::generate();
+    let dora_recipient = dora_id.recipient();
+    let (status, created) = server.inv_post(
+        &root_session,
+        "/admin/investigators",
+        &json!({"name": "dora", "recipient": dora_recipient.to_string(), "role": "admin"}),
     );
-    assert_eq!(changes[1].entry.actor, "admin-cli");
+    assert_eq!(status, 201, "{created}");
+    let secret = created["enrolment_secret"].as_str().unwrap();
+    let mut dora = Account::enrol(&server, "dora", dora_id, secret);
+    let dora_session = dora.login(&server);
+
+    // Enrolled but waiting: a case reported now is not wrapped to dora.
+    server.submit("before dora was confirmed");
+    let (_, list) = server.inv_get(&dora_session, "/cases");
+    assert_eq!(list["total"], 0, "{list}");
+    let fingerprint = dora_recipient.fingerprint();
+    let (status, pending) = server.inv_get(&dora_session, "/recipients/pending");
+    assert_eq!(status, 200, "{pending}");
+    assert_eq!(pending[0]["fingerprint"], fingerprint.as_str(), "{pending}");
+    assert_eq!(pending[0]["proposed_by"], "root", "{pending}");
+
+    // Neither the admin who proposed it nor the newcomer (an admin too) may confirm it.
+    let confirm = json!({ "fingerprint": fingerprint });
+    let (status, said) = server.inv_post(&root_session, "/admin/recipients/confirm", &confirm);
+    assert_eq!(status, 403, "{said}");
+    assert!(
+        said["error"].as_str().unwrap().contains("you proposed"),
+        "{said}"
+    );
+    let (status, said) = server.inv_post(&dora_session, "/admin/recipients/confirm", &confirm);
+    assert_eq!(status, 403, "{said}");
+    server.submit("still before dora was confirmed");
+    assert_eq!(server.inv_get(&dora_session, "/cases").1["total"], 0);
+
+    // The second admin's desk shows the waiting recipient with its fingerprint, and
+    // confirms it.
+    let mut authenticator = desk::enrol(&server, "boss", &boss_secret);
+    let desk = Desk::start(
+        &server,
+        &boss_file,
+        "boss",
+        &mut authenticator,
+        deployment.logs.path(),
+    );
+    let browser = desk.open();
+    let (status, page) = browser.get("/settings");
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains(&format!("<code class=\"fingerprint\">{fingerprint}</code>")),
+        "{fingerprint} not on {page}"
+    );
+    assert!(page.contains(&dora_recipient.to_string()), "{page}");
+    let wrong = browser.post_form(
+        "/settings/confirm",
+        &[("fingerprint", "0000 0000 0000 0000")],
+    );
+    assert_eq!(wrong.0, 404, "{wrong:?}");
+    let (status, to) = browser.post_form("/settings/confirm", &[("fingerprint", &fingerprint)]);
+    assert_eq!((status, to.as_str()), (303, "/settings?done=confirmed"));
+    let (_, page) = browser.get("/settings?done=confirmed");
+    assert!(!page.contains(&fingerprint), "no longer waiting: {page}");
+
+    // From now on new cases are wrapped to dora; the earlier ones stay as they were.
+    server.submit("after dora was confirmed");
+    let (_, list) = server.inv_get(&dora_session, "/cases");
+    assert_eq!(list["total"], 1, "{list}");
+    drop(desk);
+    server.stop();
+
+    let log = audit_log(&SledStore::open(deployment.data_dir()).unwrap());
+    let entry = |action: Action| {
+        log.iter()
+            .find(|s| s.entry.action == action && s.entry.detail.contains("dora"))
+            .unwrap_or_else(|| panic!("no {action:?} for dora"))
+            .entry
+            .clone()
+    };
+    let proposed = entry(Action::RecipientProposed);
+    assert_eq!(proposed.actor, "root");
+    assert_eq!(proposed.detail, format!("investigator dora: {fingerprint}"));
+    let confirmed = entry(Action::RecipientConfirmed);
+    assert_eq!(confirmed.actor, "boss");
+    assert_eq!(confirmed.detail, proposed.detail);
+}
+
+/// A recovery recipient proposed on the command line stays pending: new cases go on being
+/// wrapped to the one in force (and to no other) until a second admin confirms it; a
+/// fingerprint that does not match confirms nothing.
+#[test]
+fn a_recovery_recipient_change_is_pending_until_confirmed() {
+    let deployment = Deployment::new();
+    let (root_id, root_secret) = register(&deployment, "root", "admin");
+    let old = InvestigatorIdentity::generate();
+    set_recovery(&deployment, &old.recipient().to_string());
+    let new = InvestigatorIdentity::generate();
+    let new_print = propose_recovery(&deployment, &new.recipient().to_string());
+    let wrong = deployment.admin(&["confirm-recipient", "--fingerprint", "0123 4567 89ab cdef"]);
+    assert!(!wrong.status.success(), "{wrong:?}");
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("nothing was changed"));
+
+    let server = deployment.start(&[]);
+    let mut root = Account::enrol(&server, "root", root_id, &root_secret);
+    let session = root.login(&server);
+    let (_, shown) = server.inv_get(&session, "/recovery");
+    assert_eq!(shown["recipient"], old.recipient().to_string().as_str());
+    let (_, pending) = server.inv_get(&session, "/recipients/pending");
+    assert_eq!(pending[0]["kind"], "recovery", "{pending}");
+    assert_eq!(pending[0]["fingerprint"], new_print.as_str());
+    assert_eq!(pending[0]["proposed_by"], "admin-cli");
+    server.submit("while the new recovery key waits");
+    server.stop();
+    let first = {
+        let store = SledStore::open(deployment.data_dir()).unwrap();
+        let id = case_ids(&store)[0];
+        let wrap = store.wrap(id, &Holder::Recovery).unwrap().unwrap();
+        assert!(quietline::crypto::CaseKey::unwrap_with(&wrap, old.as_age()).is_ok());
+        assert!(quietline::crypto::CaseKey::unwrap_with(&wrap, new.as_age()).is_err());
+        id
+    };
+
+    // A second administrator confirms it from their desk's API.
+    let server = deployment.start(&[]);
+    let session = root.login(&server);
+    let (status, confirmed) = server.inv_post(
+        &session,
+        "/admin/recipients/confirm",
+        &json!({ "fingerprint": new_print.to_uppercase().replace(' ', "-") }),
+    );
+    assert_eq!(status, 200, "{confirmed}");
+    assert_eq!(confirmed[0]["kind"], "recovery");
+    let (_, shown) = server.inv_get(&session, "/recovery");
+    assert_eq!(shown["fingerprint"], new_print.as_str());
+    server.submit("once the new recovery key is confirmed");
+    server.stop();
+    let store = SledStore::open(deployment.data_dir()).unwrap();
+    let second = case_ids(&store)
+        .into_iter()
+        .find(|id| *id != first)
+        .unwrap();
+    let wrap = store.wrap(second, &Holder::Recovery).unwrap().unwrap();
+    assert!(quietline::crypto::CaseKey::unwrap_with(&wrap, new.as_age()).is_ok());
+    let confirmation = audit_log(&store)
+        .into_iter()
+        .rfind(|s| s.entry.action == Action::RecipientConfirmed)
+        .unwrap();
+    assert_eq!(confirmation.entry.actor, "root");
 }
 
 fn verify(deployment: &Deployment, expect: Option<&str>) -> std::process::Output {
@@ -157,7 +340,8 @@ fn audit_verify_expect_catches_a_log_cut_short() {
     assert!(out.status.success(), "{out:?}");
     let kept = head_of(&out);
 
-    // The log grows (two more entries): the kept head is still in it.
+    // The log grows (each registration is a proposal and its confirmation): the kept
+    // head is still in it.
     register(&deployment, "ines", "investigator");
     register(&deployment, "jon", "investigator");
     let out = verify(&deployment, Some(&kept));

@@ -272,3 +272,88 @@ fn the_data_directory_is_made_private_again_at_start() {
         }
     }
 }
+
+/// The store's scheduled rewrite (`serve --rewrite-every`) copies it into `store.new/`
+/// and swaps it in. Killed (SIGKILL) at each of its steps in turn (a debug build sleeps
+/// at each step when `QUIETLINE_TEST_REWRITE_PAUSE_MS` is set), with reports arriving
+/// meanwhile, the service starts again every time, with every case it acknowledged and
+/// no copy left beside the store.
+#[test]
+fn a_rewrite_killed_at_any_step_loses_no_acknowledged_case() {
+    const PAUSE_MS: u64 = 300;
+    let (deployment, mut tokens) = deployment_with_reports(4);
+    let data = deployment.data_dir().to_owned();
+    let pause = format!("QUIETLINE_TEST_REWRITE_PAUSE_MS={PAUSE_MS}");
+    let mut states = std::collections::BTreeSet::new();
+    for round in 0..6u64 {
+        let server = try_start(
+            &data,
+            deployment.logs.path(),
+            &["env", &pause],
+            &["--rewrite-every", "1s"],
+        )
+        .listening();
+        let url = server.url("/api/v1/reports");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut acknowledged = Vec::new();
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    n += 1;
+                    let body = serde_json::json!({
+                        "body": format!("written during a rewrite {round}.{n}"),
+                        "category": "other",
+                        "urgent": false,
+                    });
+                    match common::agent().post(&url).send_json(body) {
+                        Ok(reply) if reply.status() == 201 => {
+                            let reply: serde_json::Value = reply.into_json().unwrap();
+                            acknowledged.push(reply["token"].as_str().unwrap().to_owned());
+                        }
+                        _ => break,
+                    }
+                }
+                acknowledged
+            })
+        };
+        // Wait for a rewrite to begin, then kill the service a step further each round.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !data.join("store.new").exists() {
+            assert!(std::time::Instant::now() < deadline, "no rewrite began");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(
+            round * PAUSE_MS + PAUSE_MS / 2,
+        ));
+        server.kill();
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        tokens.extend(writer.join().unwrap());
+        let state: Vec<&str> = ["store", "store.new", "store.new.done", "store.old"]
+            .into_iter()
+            .filter(|name| data.join(name).exists())
+            .collect();
+        states.insert(state.join("+"));
+
+        let server = start(&deployment).listening();
+        for token in &tokens {
+            assert_eq!(
+                open_status(&server, token),
+                200,
+                "round {round}: an acknowledged case was lost (killed with {state:?})"
+            );
+        }
+        server.stop();
+        for leftover in ["store.new", "store.new.done", "store.old"] {
+            assert!(
+                !data.join(leftover).exists(),
+                "{leftover} left after a start"
+            );
+        }
+    }
+    eprintln!("killed with: {states:?}");
+    // The kills landed in different steps: before the copy was done, after, mid-swap.
+    assert!(states.len() >= 3, "{states:?}");
+    assert!(tokens.len() > 4);
+}

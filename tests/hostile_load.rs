@@ -494,6 +494,7 @@ fn case_with_an_old_token(deployment: &Deployment) -> String {
         where_when: None,
         people: None,
         attachments: Vec::new(),
+        removed_file: None,
     };
     let today = Day::today();
     store

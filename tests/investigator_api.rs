@@ -254,13 +254,14 @@ fn who_may_see_what() {
             .any(|h| h == "dora")
     );
 
-    // Plaintext is refused: the API takes age ciphertext only.
+    // Plaintext is refused: the API takes well-formed age ciphertext only (a malformed
+    // request, 400).
     let (status, _) = server.inv_post(
         &ana_session,
         &format!("/cases/{case_id}/notes"),
         &json!({"ciphertext": b64(b"plain words")}),
     );
-    assert_eq!(status, 422);
+    assert_eq!(status, 400);
 
     // Disabling dora ends her session at once and keeps her out.
     assert_eq!(
@@ -478,10 +479,11 @@ fn the_audit_log_verifies_and_names_a_tampered_entry() {
     let out = verify();
     assert!(out.status.success(), "{out:?}");
     let said = String::from_utf8_lossy(&out.stdout);
-    // ana added and enrolled, gus added, enrolled, logged in, opened the case.
-    assert!(said.contains("intact: 6 entries"), "{said}");
+    // ana added, her recipient proposed and confirmed, ana enrolled; the same four for
+    // gus, who then logged in and opened the case.
+    assert!(said.contains("intact: 10 entries"), "{said}");
 
-    // Change one byte of entry 3 (gus's enrolment) directly in the store.
+    // Change one byte of entry 3 (ana's enrolment) directly in the store.
     {
         let db = sled::open(deployment.data_dir().join("store")).unwrap();
         let audit = db.open_tree("audit").unwrap();

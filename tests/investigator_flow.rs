@@ -70,6 +70,7 @@ fn an_investigator_enrols_reads_in_the_desk_and_the_reporter_sees_the_answer() {
         .to_string();
     let out = deployment.admin(&["set-recovery-recipient", "--recipient", &recovery]);
     assert!(out.status.success(), "{out:?}");
+    common::confirm_on_host(deployment.data_dir(), &out);
     let printed = String::from_utf8(out.stdout).unwrap();
     let fingerprint = printed
         .lines()

@@ -29,6 +29,7 @@ fn nothing_identifying_reaches_the_disk_or_the_logs() {
         &recovery.recipient().to_string(),
     ]);
     assert!(out.status.success(), "{out:?}");
+    common::confirm_on_host(deployment.data_dir(), &out);
     let server = deployment.start(&[]);
 
     let send = |path: &str, body: serde_json::Value, bearer: Option<&str>| {
@@ -311,4 +312,103 @@ fn the_data_directory_holds_no_time_finer_than_a_day() {
         dated += 1;
     }
     assert_eq!(dated, 3, "three evidence files");
+}
+
+/// Seconds since the epoch of a file time.
+fn seconds(time: std::time::SystemTime) -> u64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// An evidence file's change time (ctime), in seconds.
+fn changed(metadata: &std::fs::Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    metadata.ctime().try_into().unwrap()
+}
+
+/// SECURITY.md: a file's change and birth times cannot be set, so the scheduled rewrite
+/// (`serve --rewrite-every`) copies the evidence files that arrived since the last one
+/// into new files and resets every file's times. After it, no evidence file's times fall
+/// in the second of any upload: all share one modification and access time (the start of
+/// the day), and their birth and change times are the rewrite's. The rewritten store
+/// holds no second of the run either.
+#[test]
+fn after_a_rewrite_evidence_files_no_longer_date_their_upload() {
+    let started = unix_now();
+    let deployment = Deployment::new();
+    let server = deployment.start(&[]);
+    let mut uploads = Vec::new();
+    for n in 0..3 {
+        let before = unix_now();
+        common::store::submit_with_photo(&server, &format!("report {n}"));
+        uploads.push(before..=unix_now());
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+    server.stop();
+    let uploaded = unix_now();
+    let blobs = deployment.data_dir().join("blobs");
+    // Before the rewrite, each file's birth time is its upload's (where the filesystem
+    // keeps one; the change time always is).
+    let keeps_birth = files_under(&blobs)
+        .iter()
+        .all(|file| std::fs::metadata(file).unwrap().created().is_ok());
+    for file in files_under(&blobs) {
+        let metadata = std::fs::metadata(&file).unwrap();
+        let at_upload = |t: u64| uploads.iter().any(|upload| upload.contains(&t));
+        assert!(at_upload(changed(&metadata)), "{}", file.display());
+        if keeps_birth {
+            assert!(at_upload(seconds(metadata.created().unwrap())));
+        }
+    }
+
+    let server = deployment.start(&["--rewrite-every", "2s"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !server.logs().contains("rewrote the store") {
+        assert!(std::time::Instant::now() < deadline, "{}", server.logs());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    server.stop();
+    let ended = unix_now();
+
+    let files = files_under(&blobs);
+    assert_eq!(files.len(), 3, "three evidence files");
+    let day_start = started / 86_400 * 86_400;
+    let mut modified = std::collections::BTreeSet::new();
+    for file in &files {
+        let metadata = std::fs::metadata(file).unwrap();
+        let (m, a) = (
+            seconds(metadata.modified().unwrap()),
+            seconds(metadata.accessed().unwrap()),
+        );
+        assert_eq!(m, a, "{}", file.display());
+        assert_eq!(m / 86_400 * 86_400, m, "{}", file.display());
+        assert!(m >= day_start, "{}", file.display());
+        modified.insert(m);
+        let ctime = changed(&metadata);
+        assert!(ctime >= uploaded, "{} changed at {ctime}", file.display());
+        if let Ok(born) = metadata.created() {
+            let born = seconds(born);
+            assert!(born >= uploaded, "{} born at {born}", file.display());
+        }
+        for upload in &uploads {
+            assert!(!upload.contains(&ctime), "{}", file.display());
+        }
+    }
+    assert_eq!(modified.len(), 1, "all share one modification time");
+    if !keeps_birth {
+        eprintln!("this filesystem keeps no birth time: only change times were checked");
+    }
+
+    let encodings = time_encodings(started - 2, ended + 2);
+    for file in files_under(&deployment.data_dir().join("store")) {
+        let bytes = std::fs::read(&file).unwrap();
+        for (t, pattern) in &encodings {
+            assert!(
+                !bytes.windows(pattern.len()).any(|w| w == &pattern[..]),
+                "{} holds the time {t} as {pattern:?}",
+                file.display()
+            );
+        }
+    }
 }

@@ -171,3 +171,117 @@ fn a_case_closed_longer_than_the_retention_period_is_deleted_with_everything_of_
     submit_with_photo(&server, "after the purge");
     server.kill();
 }
+
+/// Whether any file under `dir` holds `needle`.
+fn disk_holds(dir: &std::path::Path, needle: &[u8]) -> bool {
+    common::files_under(dir).iter().any(|file| {
+        std::fs::read(file)
+            .unwrap_or_default()
+            .windows(needle.len())
+            .any(|w| w == needle)
+    })
+}
+
+fn wait_for(server: &Server, what: &str, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.logs().matches(what).count() < count {
+        assert!(
+            Instant::now() < deadline,
+            "waited for {count} × {what:?}: {}",
+            server.logs()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The daily run, inside a service that keeps running: a case closed today is kept while
+/// its period runs; once the clock passes its last day (a debug build reads its clock's
+/// offset from `QUIETLINE_TEST_CLOCK_OFFSET_FILE` at every tick), the next run purges it
+/// without a restart, and the store is rewritten right after, so that the case's bytes
+/// leave the disk: neither its case id nor its lookup id (what the store keys it by, in
+/// clear) is in any file of the data directory any more, while they were before.
+#[test]
+fn a_running_service_purges_a_case_when_its_period_ends_and_rewrites_its_bytes_away() {
+    let deployment = Deployment::new();
+    let (identity, secret) = register(&deployment, "boss", "admin");
+    let server = deployment.start(&[]);
+    let mut boss = Account::enrol(&server, "boss", identity, &secret);
+    let session = boss.login(&server);
+    let doomed = submit_with_photo(&server, "closed today");
+    let kept = submit(&server, "still open", "infiltration");
+    let (_, list) = server.inv_get(&session, "/cases");
+    let doomed_id = list["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "coercion_or_threat")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, reply) = server.inv_post(
+        &session,
+        &format!("/cases/{doomed_id}/status"),
+        &json!({"status": "closed", "outcome": "referred"}),
+    );
+    assert_eq!(status, 200, "{reply}");
+    server.stop();
+
+    let data = deployment.data_dir();
+    let case_id = *quietline::store::CaseId::parse(&doomed_id)
+        .unwrap()
+        .as_bytes();
+    let lookup = {
+        let db = sled::open(data.join("store")).unwrap();
+        let kdf: quietline::crypto::KdfSettings =
+            postcard::from_bytes(&db.open_tree("meta").unwrap().get("kdf").unwrap().unwrap())
+                .unwrap();
+        let token = CaseToken::parse(&doomed).unwrap();
+        *kdf.derive_seed(&token).unwrap().lookup_id().as_bytes()
+    };
+    assert!(disk_holds(data, &case_id) && disk_holds(data, &lookup));
+
+    let clock = tempfile::tempdir().unwrap();
+    let offset = clock.path().join("offset-days");
+    std::fs::write(&offset, "0").unwrap();
+    let env = format!("QUIETLINE_TEST_CLOCK_OFFSET_FILE={}", offset.display());
+    let server = match common::store::try_start(
+        data,
+        deployment.logs.path(),
+        &["env", &env],
+        &["--retention-days", "30", "--rewrite-every", "2s"],
+    ) {
+        common::store::Start::Listening(server) => server,
+        common::store::Start::Refused { said, .. } => panic!("{said}"),
+    };
+    // Runs go by while the case is within its period: nothing is purged.
+    wait_for(&server, "rewrote the store", 2);
+    assert_eq!(open_status(&server, &doomed), 200);
+    assert!(!server.logs().contains("retention period"));
+
+    // Thirty-one days later, for the running service.
+    std::fs::write(&offset, "31").unwrap();
+    wait_for(&server, "retention period", 1);
+    let purged_at = server.logs().find("retention period").unwrap();
+    let rewrites_before = server.logs()[..purged_at]
+        .matches("rewrote the store")
+        .count();
+    wait_for(&server, "rewrote the store", rewrites_before + 1);
+    let never = CaseToken::generate().grouped().to_string();
+    assert_eq!(open_answer(&server, &doomed), open_answer(&server, &never));
+    assert_eq!(open_status(&server, &kept), 200);
+    server.stop();
+
+    assert!(
+        !disk_holds(data, &case_id),
+        "the purged case id is still on disk"
+    );
+    assert!(
+        !disk_holds(data, &lookup),
+        "the purged lookup id is still on disk"
+    );
+    assert!(entries(&data.join("blobs")).is_empty());
+    let server = deployment.start(&[]);
+    assert_eq!(open_status(&server, &kept), 200);
+    server.kill();
+}

@@ -109,9 +109,8 @@ impl Smtp {
             .ok_or("--alert-smtp needs --alert-from ADDRESS")?
             .parse::<Mailbox>()
             .map_err(|_| "--alert-from is not a mail address")?;
-        if to.is_empty() {
-            return Err("--alert-smtp needs at least one --alert-to ADDRESS".into());
-        }
+        // No --alert-to is allowed: then mail goes only to the investigators who set an
+        // address of their own on the desk.
         let to = to
             .iter()
             .map(|a| a.parse::<Mailbox>())
@@ -127,13 +126,28 @@ impl Smtp {
         })
     }
 
-    /// Sends one alert to every `--alert-to`, in one message. Blocks.
-    pub fn send(&self, alert: &Alert) -> Result<(), &'static str> {
+    /// Whether there is a duty address (`--alert-to`) to send to.
+    pub fn has_duty_addresses(&self) -> bool {
+        !self.to.is_empty()
+    }
+
+    /// Sends one alert: to every `--alert-to` in one message, or to one investigator's
+    /// own address in a message of its own, so that no investigator's address is shown
+    /// to anyone else. Blocks.
+    pub fn send(&self, alert: &Alert, to: &Addressee) -> Result<(), &'static str> {
         let mut message = Message::builder()
             .from(self.from.clone())
             .subject(alert.subject.clone());
-        for to in &self.to {
-            message = message.to(to.clone());
+        match to {
+            Addressee::Duty => {
+                for duty in &self.to {
+                    message = message.to(duty.clone());
+                }
+            }
+            Addressee::Investigator(address) => {
+                let mailbox = address.parse::<Mailbox>().map_err(|_| "stored address")?;
+                message = message.to(mailbox);
+            }
         }
         let message = message
             .header(ContentType::TEXT_PLAIN)
@@ -243,6 +257,25 @@ impl Webhook {
     }
 }
 
+/// Who one delivery of an alert is for.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Addressee {
+    /// The channel's own destination: the `--alert-to` duty addresses, or the webhook.
+    Duty,
+    /// One investigator's own mail address, as they set it on the desk. Never logged.
+    Investigator(String),
+}
+
+impl Addressee {
+    /// What logs may say about an addressee: its kind, never the address.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Addressee::Duty => "duty",
+            Addressee::Investigator(_) => "investigator",
+        }
+    }
+}
+
 /// One destination of alerts.
 pub enum Channel {
     Mail(Smtp),
@@ -258,10 +291,26 @@ impl Channel {
         }
     }
 
-    pub fn send(&self, alert: &Alert) -> Result<(), &'static str> {
+    /// Sends one delivery. A webhook has no per-investigator destination.
+    pub fn send(&self, alert: &Alert, to: &Addressee) -> Result<(), &'static str> {
+        match (self, to) {
+            (Channel::Mail(smtp), to) => smtp.send(alert, to),
+            (Channel::Webhook(hook), Addressee::Duty) => hook.send(alert),
+            (Channel::Webhook(_), Addressee::Investigator(_)) => Err("no such destination"),
+        }
+    }
+
+    /// The deliveries of one alert on this channel: the duty destination (if the channel
+    /// has one), and for mail each investigator address in `investigators`.
+    pub fn addressees(&self, investigators: &[String]) -> Vec<Addressee> {
         match self {
-            Channel::Mail(smtp) => smtp.send(alert),
-            Channel::Webhook(hook) => hook.send(alert),
+            Channel::Mail(smtp) => smtp
+                .has_duty_addresses()
+                .then_some(Addressee::Duty)
+                .into_iter()
+                .chain(investigators.iter().cloned().map(Addressee::Investigator))
+                .collect(),
+            Channel::Webhook(_) => vec![Addressee::Duty],
         }
     }
 }
@@ -308,7 +357,11 @@ mod tests {
         assert!(parse("smtp://alerts@mail.example", None).is_err());
         assert!(parse("http://mail.example", None).is_err());
         assert!(Smtp::parse("smtp://127.0.0.1", None, None, &to()).is_err());
-        assert!(Smtp::parse("smtp://127.0.0.1", None, Some("q@unit.example"), &[]).is_err());
+        let own_only = Smtp::parse("smtp://127.0.0.1", None, Some("q@unit.example"), &[]).unwrap();
+        assert!(
+            !own_only.has_duty_addresses(),
+            "investigators' own addresses only"
+        );
     }
 
     #[test]

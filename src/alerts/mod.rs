@@ -10,11 +10,18 @@
 //!
 //! What an alert says is in [`content`]: counts only. How it leaves is in [`channels`].
 //!
+//! Mail goes to the duty addresses (`--alert-to`) and, each in a message of its own, to
+//! the address every enabled, enrolled investigator whose recipient is confirmed set for
+//! themselves on the desk: urgent alerts to each of them, digests to those who asked for
+//! digests too. Addresses are read from the store when an alert goes out, so that a
+//! change on the desk counts from the next alert.
+//!
 //! Reporters never wait for an alert: [`Alerts::report_received`] and
 //! [`Alerts::reporter_wrote`] only add to counters. A scheduler task turns counts into
 //! alerts; each channel has a sender task of its own with a bounded queue, which retries
 //! a failed send with backoff and gives up after [`ATTEMPTS`]. Memory is bounded by
-//! construction: counters, and at most [`QUEUE`] alerts per channel.
+//! construction: counters, and at most [`QUEUE`] alerts per channel, each to at most
+//! [`ADDRESSEES`] addressees.
 
 pub mod channels;
 pub mod content;
@@ -28,13 +35,17 @@ use tokio::sync::{Notify, mpsc};
 use crate::case::Day;
 use crate::i18n::Lang;
 use crate::store::Store;
-pub use channels::Channel;
+pub use channels::{Addressee, Channel};
 pub use content::{Alert, Counts, Kind};
 
 /// Alerts waiting per channel; past that, the newest is dropped and the drop is logged.
 /// Alerts are counts, so a backlog this long means the channel is down, not that counts
 /// are lost: the next digest counts again.
 pub const QUEUE: usize = 32;
+/// Addressees one alert may have on one channel (the duty inbox and the investigators'
+/// own addresses): a unit has dozens of investigators. Deliveries past `QUEUE` times this
+/// are dropped and logged, like alerts past a full queue.
+pub const ADDRESSEES: usize = 100;
 /// Tries per alert and channel before it is given up.
 pub const ATTEMPTS: u32 = 10;
 /// First wait after a failed send; doubled after each failure, up to [`MAX_BACKOFF`].
@@ -83,12 +94,19 @@ struct Pending {
     urgent_arrived: Notify,
 }
 
-/// One channel's sender: its queue, and how many alerts it still holds (queued or being
-/// tried), for the log line at stop.
+/// One alert for one addressee on one channel: what a sender queues and retries.
+struct Delivery {
+    alert: Arc<Alert>,
+    to: Addressee,
+}
+
+/// One channel's sender: its queue, and how many deliveries it still holds (queued or
+/// being tried), for the log line at stop.
 struct Outlet {
-    queue: mpsc::Sender<Arc<Alert>>,
+    queue: mpsc::Sender<Delivery>,
     holding: Arc<AtomicUsize>,
     name: &'static str,
+    channel: Arc<Channel>,
 }
 
 /// The handle the reporter faces call. Cheap to clone; does nothing when no channel is
@@ -101,6 +119,8 @@ pub struct Alerts {
 struct Running {
     pending: Pending,
     outlets: Vec<Outlet>,
+    /// Where the investigators' own addresses are read from.
+    store: Arc<dyn Store>,
 }
 
 impl Alerts {
@@ -119,13 +139,13 @@ impl Alerts {
         let running = Arc::new(Running {
             pending: Pending::default(),
             outlets,
+            store,
         });
         tokio::spawn(schedule(
             running.clone(),
             settings.language,
             settings.digest_every,
             settings.deadline_hour,
-            store,
         ));
         Alerts {
             inner: Some(running),
@@ -188,14 +208,14 @@ impl Alerts {
 
 /// Starts one channel's sender task.
 fn start_outlet(channel: Channel) -> Outlet {
-    let (queue, mut received) = mpsc::channel::<Arc<Alert>>(QUEUE);
+    let (queue, mut received) = mpsc::channel::<Delivery>(QUEUE * ADDRESSEES);
     let holding = Arc::new(AtomicUsize::new(0));
     let name = channel.name();
     let channel = Arc::new(channel);
-    let held = holding.clone();
+    let (held, sender) = (holding.clone(), channel.clone());
     tokio::spawn(async move {
-        while let Some(alert) = received.recv().await {
-            deliver(&channel, &alert).await;
+        while let Some(delivery) = received.recv().await {
+            deliver(&sender, &delivery).await;
             held.fetch_sub(1, Ordering::SeqCst);
         }
     });
@@ -203,47 +223,78 @@ fn start_outlet(channel: Channel) -> Outlet {
         queue,
         holding,
         name,
+        channel,
     }
 }
 
-/// Tries one alert on one channel until it goes or [`ATTEMPTS`] have failed. Logs the
+/// Tries one delivery on one channel until it goes or [`ATTEMPTS`] have failed. Logs the
 /// channel and the kind of failure, never an address or a server's answer.
-async fn deliver(channel: &Arc<Channel>, alert: &Arc<Alert>) {
+async fn deliver(channel: &Arc<Channel>, delivery: &Delivery) {
+    let alert = &delivery.alert;
     let mut wait = FIRST_BACKOFF;
     for attempt in 1..=ATTEMPTS {
-        let (c, a) = (channel.clone(), alert.clone());
-        let outcome = tokio::task::spawn_blocking(move || c.send(&a))
+        let (c, a, to) = (channel.clone(), alert.clone(), delivery.to.clone());
+        let outcome = tokio::task::spawn_blocking(move || c.send(&a, &to))
             .await
             .unwrap_or(Err("sender panicked"));
         match outcome {
             Ok(()) => {
-                tracing::info!(channel = channel.name(), kind = ?alert.kind, "alert sent");
+                tracing::info!(channel = channel.name(), kind = ?alert.kind, to = delivery.to.kind(), "alert sent");
                 return;
             }
             Err(error) if attempt < ATTEMPTS => {
-                tracing::warn!(channel = channel.name(), alert = ?alert.kind, error, attempt, retry_in_seconds = wait.as_secs(), "alert not sent; will retry");
+                tracing::warn!(channel = channel.name(), alert = ?alert.kind, to = delivery.to.kind(), error, attempt, retry_in_seconds = wait.as_secs(), "alert not sent; will retry");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(MAX_BACKOFF);
             }
             Err(error) => {
-                tracing::error!(channel = channel.name(), alert = ?alert.kind, error, attempts = ATTEMPTS, "alert given up");
+                tracing::error!(channel = channel.name(), alert = ?alert.kind, to = delivery.to.kind(), error, attempts = ATTEMPTS, "alert given up");
             }
         }
     }
 }
 
 impl Running {
-    /// Queues an alert on every channel; a full queue drops it there, with a log line.
-    fn dispatch(&self, alert: Alert) {
+    /// Queues an alert on every channel, once per addressee; a full queue drops it there,
+    /// with a log line.
+    async fn dispatch(&self, alert: Alert) {
+        let store = self.store.clone();
+        let kind = alert.kind;
+        let own = tokio::task::spawn_blocking(move || own_addresses(&*store, kind))
+            .await
+            .unwrap_or(Ok(Vec::new()))
+            .unwrap_or_else(|_| {
+                tracing::error!("alerts: the investigators' own addresses could not be read");
+                Vec::new()
+            });
         let alert = Arc::new(alert);
         for outlet in &self.outlets {
-            outlet.holding.fetch_add(1, Ordering::SeqCst);
-            if outlet.queue.try_send(alert.clone()).is_err() {
-                outlet.holding.fetch_sub(1, Ordering::SeqCst);
-                tracing::error!(channel = outlet.name, alert = ?alert.kind, "alert queue full; alert dropped");
+            for to in outlet.channel.addressees(&own) {
+                outlet.holding.fetch_add(1, Ordering::SeqCst);
+                let delivery = Delivery {
+                    alert: alert.clone(),
+                    to,
+                };
+                if outlet.queue.try_send(delivery).is_err() {
+                    outlet.holding.fetch_sub(1, Ordering::SeqCst);
+                    tracing::error!(channel = outlet.name, alert = ?alert.kind, "alert queue full; alert dropped");
+                }
             }
         }
     }
+}
+
+/// The investigators' own addresses an alert of `kind` goes to: every enabled, enrolled
+/// investigator whose recipient is confirmed and who set an address; for digests, only
+/// those who asked for digests too. Blocks (reads the store).
+fn own_addresses(store: &dyn Store, kind: Kind) -> crate::store::StoreResult<Vec<String>> {
+    Ok(store
+        .investigators()?
+        .into_iter()
+        .filter(|i| i.can_log_in() && i.proposed_by.is_none())
+        .filter(|i| kind == Kind::Urgent || i.alert_digests)
+        .filter_map(|i| i.alert_address)
+        .collect())
 }
 
 fn unix_now() -> u64 {
@@ -263,13 +314,7 @@ fn until_next_multiple(now: u64, period: u64, offset: u64) -> Duration {
 }
 
 /// Turns counts into alerts: urgent ones at once, the rest at fixed times.
-async fn schedule(
-    running: Arc<Running>,
-    lang: Lang,
-    digest_every: Duration,
-    deadline_hour: u8,
-    store: Arc<dyn Store>,
-) {
+async fn schedule(running: Arc<Running>, lang: Lang, digest_every: Duration, deadline_hour: u8) {
     let period = digest_every.as_secs();
     let deadline_offset = u64::from(deadline_hour) * 3600;
     let mut next_digest = tokio::time::Instant::now() + until_next_multiple(unix_now(), period, 0);
@@ -284,7 +329,7 @@ async fn schedule(
                     ..Counts::default()
                 };
                 if let Some(alert) = content::compose(lang, Kind::Urgent, counts) {
-                    running.dispatch(alert);
+                    running.dispatch(alert).await;
                 }
             }
             () = tokio::time::sleep_until(next_digest) => {
@@ -294,17 +339,17 @@ async fn schedule(
                     ..Counts::default()
                 };
                 if let Some(alert) = content::compose(lang, Kind::Digest, counts) {
-                    running.dispatch(alert);
+                    running.dispatch(alert).await;
                 }
                 next_digest = tokio::time::Instant::now() + until_next_multiple(unix_now(), period, 0);
             }
             () = tokio::time::sleep_until(next_deadlines) => {
-                let store = store.clone();
+                let store = running.store.clone();
                 let counted = tokio::task::spawn_blocking(move || deadline_counts(&*store)).await;
                 match counted {
                     Ok(Ok(counts)) => {
                         if let Some(alert) = content::compose(lang, Kind::Deadlines, counts) {
-                            running.dispatch(alert);
+                            running.dispatch(alert).await;
                         }
                     }
                     _ => tracing::error!("alerts: the deadline digest could not read the cases"),
@@ -343,6 +388,60 @@ mod tests {
         assert!(parse_period("0s").is_err());
         assert!(parse_period("1d").is_err());
         assert!(parse_period("h").is_err());
+    }
+
+    /// Urgent alerts go to every enabled, enrolled, confirmed investigator with an
+    /// address; digests only to those of them who asked for digests too.
+    #[test]
+    fn own_addresses_follow_each_investigators_choice_and_standing() {
+        use crate::case::Role;
+        use crate::crypto::{InvestigatorIdentity, KdfParams, PasswordHash};
+        use crate::store::{Credentials, InvestigatorRecord, SledStore};
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let params = KdfParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let enrolled_credentials = Credentials {
+            password: Some(PasswordHash::new("a password of some length", params).unwrap()),
+            totp_confirmed: true,
+            ..Credentials::default()
+        };
+        let add = |name: &str, enabled: bool, enrolled: bool, waits: bool, digests: bool| {
+            let credentials = if enrolled {
+                enrolled_credentials.clone()
+            } else {
+                Credentials::default()
+            };
+            store
+                .add_investigator(InvestigatorRecord {
+                    name: name.into(),
+                    recipient: InvestigatorIdentity::generate().recipient(),
+                    role: Role::Investigator,
+                    enabled,
+                    demo: false,
+                    added: Day::today(),
+                    credentials,
+                    proposed_by: waits.then(|| "root".to_owned()),
+                    alert_address: Some(format!("{name}@unit.example")),
+                    alert_digests: digests,
+                })
+                .unwrap();
+        };
+        add("urgent-only", true, true, false, false);
+        add("both", true, true, false, true);
+        add("disabled", false, true, false, true);
+        add("never-enrolled", true, false, false, true);
+        add("waiting", true, true, true, true);
+        let mut urgent = own_addresses(&store, Kind::Urgent).unwrap();
+        urgent.sort();
+        assert_eq!(urgent, ["both@unit.example", "urgent-only@unit.example"]);
+        for kind in [Kind::Digest, Kind::Deadlines] {
+            assert_eq!(own_addresses(&store, kind).unwrap(), ["both@unit.example"]);
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod labels;
 mod record;
 
 pub use labels::{Label, case_reference};
+pub(crate) use record::added_later;
 pub use record::{CaseRecord, NextStep, Retention, TriageKey};
 
 use serde::{Deserialize, Serialize};

@@ -57,7 +57,7 @@ pub struct CaseRecord {
 /// appended at the end of the record use this, so the fields before them are read
 /// strictly; a damaged value in one of these fields costs that field only (labels, the
 /// days of the last activity), which the desk shows as absent.
-fn added_later<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(crate) fn added_later<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de> + Default,

@@ -56,6 +56,13 @@ pub fn keygen(out: &Path) -> anyhow::Result<()> {
         out.display()
     );
     println!("{}", identity.recipient());
+    // On standard error, like the words around it: standard output stays the recipient
+    // alone, for scripts.
+    eprintln!(
+        "Its fingerprint, to read out to the administrator who confirms it (by phone, not by \
+         the channel the recipient went by):\nfingerprint: {}",
+        identity.recipient().fingerprint()
+    );
     Ok(())
 }
 
@@ -76,12 +83,22 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
             };
             let secret = open_accounts(&data_dir.path)?
                 .add_investigator(ADMIN_CLI, &name, &recipient, role, false)?;
-            println!("registered {name}; new reports will be encrypted to them too");
+            let fingerprint = InvestigatorRecipient::parse(&recipient)?.fingerprint();
+            println!(
+                "registered {name}; their recipient waits for confirmation: new reports are \
+                 encrypted to them once it is confirmed and they have enrolled"
+            );
             println!("enrolment secret: {}", secret.as_str());
+            println!("fingerprint: {fingerprint}");
             eprintln!(
                 "Give {name} the enrolment secret over a separate channel; it works once, with\n\
                  `quietline enrol --server URL --name {name}`, where they set a password and a\n\
-                 second factor."
+                 second factor.\n\
+                 Then have the recipient confirmed: a second administrator confirms it from \
+                 their desk, which shows the fingerprint above; or, with a single \
+                 administrator, have {name} read out the fingerprint their `quietline keygen` \
+                 printed, over the phone, and run `quietline admin confirm-recipient \
+                 --fingerprint ...` with what they read."
             );
         }
         AdminCommand::SetRecoveryRecipient {
@@ -89,17 +106,53 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
             recipient,
         } => {
             let fingerprint =
-                open_accounts(&data_dir.path)?.set_recovery_recipient(ADMIN_CLI, &recipient)?;
+                open_accounts(&data_dir.path)?.propose_recovery_recipient(ADMIN_CLI, &recipient)?;
             println!(
-                "recovery recipient set; cases reported from now on are also wrapped to it \
-                 (earlier cases are not)"
+                "recovery recipient proposed; once it is confirmed, cases reported from then on \
+                 are also wrapped to it (earlier cases are not; until then, any recovery \
+                 recipient in force goes on receiving them)"
             );
             println!("fingerprint: {fingerprint}");
             eprintln!(
                 "Read this fingerprint out to a second administrator over another channel (a \
-                 phone call): their desk shows the recovery recipient's fingerprint in the same \
-                 form, and the change is in the audit log."
+                 phone call): their desk shows the waiting recipient's fingerprint in the same \
+                 form, and they confirm it there. With a single administrator, check it against \
+                 the one `quietline keygen` printed for the recovery identity and run \
+                 `quietline admin confirm-recipient --fingerprint ...`. Both steps are in the \
+                 audit log."
             );
+        }
+        AdminCommand::ConfirmRecipient {
+            data_dir,
+            fingerprint,
+        } => {
+            let accounts = open_accounts(&data_dir.path)?;
+            let confirmed =
+                match accounts.confirm_recipient(Confirmer::Host(ADMIN_CLI), &fingerprint) {
+                    Err(crate::service::Error::NoSuchProposal) => {
+                        let waiting = accounts.pending_recipients()?;
+                        bail!(
+                            "no recipient with fingerprint {fingerprint:?} waits for confirmation \
+                         ({} wait{}); nothing was changed. Check what was read out to you.",
+                            waiting.len(),
+                            if waiting.len() == 1 { "s" } else { "" }
+                        );
+                    }
+                    other => other?,
+                };
+            for p in confirmed {
+                match p.name {
+                    Some(name) => println!(
+                        "confirmed the recipient of {name} ({}); new reports are encrypted to \
+                         them once they have enrolled",
+                        p.fingerprint
+                    ),
+                    None => println!(
+                        "confirmed the recovery recipient ({}); new reports are wrapped to it",
+                        p.fingerprint
+                    ),
+                }
+            }
         }
         AdminCommand::AddBackupRecipient {
             data_dir,
@@ -115,8 +168,13 @@ pub fn admin(command: AdminCommand) -> anyhow::Result<()> {
                     "not enrolled"
                 };
                 let demo = if i.demo { " (demo)" } else { "" };
+                let waiting = if i.proposed_by.is_some() {
+                    ", awaiting confirmation"
+                } else {
+                    ""
+                };
                 println!(
-                    "{}\t{}\t{state}, {enrolled}{demo}\t{}\tsince {}",
+                    "{}\t{}\t{state}, {enrolled}{waiting}{demo}\t{}\tsince {}",
                     i.name,
                     i.role.as_str(),
                     i.recipient,

@@ -21,10 +21,12 @@ use crate::case::Role;
 use crate::cli::{AdminCommand, RoleArg};
 use crate::config::ServeConfig;
 use crate::crypto::identity_file::{self, ScryptWork};
-use crate::crypto::{DeploymentSalt, InvestigatorIdentity, KdfParams, KdfSettings};
+use crate::crypto::{
+    DeploymentSalt, InvestigatorIdentity, InvestigatorRecipient, KdfParams, KdfSettings,
+};
 use crate::http::{self, AppState, Services};
 use crate::service::{
-    Accounts, Backups, Cases, Clock, Health, Reporting, Retention, SessionLimits, clock,
+    Accounts, Backups, Cases, Clock, Confirmer, Health, Reporting, Retention, SessionLimits, clock,
 };
 use crate::store::{MAX_DAYS_AHEAD, OpenOptions, SledStore, Store, StoreError};
 

@@ -3,6 +3,7 @@
 
 use super::admin::write_protected_identity;
 use super::*;
+use crate::service::Rewrites;
 
 /// The deployment's token-check key, made at the first start that needs one. A store that
 /// already holds cases then may hold tokens issued without a check, and keeps reading
@@ -57,7 +58,11 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let alerts = Alerts::start(alert_settings(&config)?, store.clone());
 
     let health = Arc::new(Health::new(store.clone(), clock.clone()));
-    let (backups, retention) = upkeep_services(&config, &store, &clock)?;
+    let UpkeepServices {
+        backups,
+        retention,
+        rewrites,
+    } = upkeep_services(&config, &store, &clock)?;
     let services = Services {
         accounts: Accounts::new(
             store.clone(),
@@ -79,7 +84,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         alerts: alerts.clone(),
     };
     let state = Arc::new(AppState::new(services, &config));
-    spawn_upkeep(&config, state.clone(), backups, retention);
+    spawn_upkeep(&config, state.clone(), backups, retention, rewrites);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -302,6 +307,15 @@ fn check_investigators(store: &Arc<dyn Store>, config: &ServeConfig) -> anyhow::
              are wrapped to enrolled investigators only)"
         );
     }
+    if investigators.iter().any(|i| i.can_log_in())
+        && !investigators.iter().any(|i| i.receives_wraps())
+    {
+        tracing::warn!(
+            "no enrolled investigator's recipient is confirmed yet: reports are refused until \
+             a second administrator confirms one on their desk, or `quietline admin \
+             confirm-recipient --fingerprint ...` does on this host"
+        );
+    }
     if !investigators.iter().any(|i| i.enabled) {
         bail!(
             "no investigator is registered, so reports could not be encrypted.\n\
@@ -345,16 +359,20 @@ fn register_demo_investigator(store: Arc<dyn Store>, path: &Path) -> anyhow::Res
     Ok(())
 }
 
-/// How often retention runs after its run at start.
-const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+/// The backup, retention and rewrite services of `serve`. They share one lock, so that a
+/// purge never deletes an evidence file that a snapshot is copying, and a snapshot
+/// never reads a store being swapped.
+struct UpkeepServices {
+    backups: Arc<Backups>,
+    retention: Option<Arc<Retention>>,
+    rewrites: Arc<Rewrites>,
+}
 
-/// The backup and retention services of `serve`. They share one lock, so that a purge
-/// never deletes an evidence file that a snapshot is copying.
 fn upkeep_services(
     config: &ServeConfig,
     store: &Arc<dyn Store>,
     clock: &Arc<dyn Clock>,
-) -> anyhow::Result<(Arc<Backups>, Option<Arc<Retention>>)> {
+) -> anyhow::Result<UpkeepServices> {
     config.validate_upkeep().map_err(anyhow::Error::msg)?;
     let upkeep = Arc::new(std::sync::Mutex::new(()));
     let backups = Arc::new(Backups::new(
@@ -378,13 +396,20 @@ fn upkeep_services(
             crate::case::Retention {
                 days_after_closure: days,
             },
-            upkeep,
+            upkeep.clone(),
         ))
     });
-    Ok((backups, retention))
+    let rewrites = Arc::new(Rewrites::new(store.clone(), upkeep));
+    Ok(UpkeepServices {
+        backups,
+        retention,
+        rewrites,
+    })
 }
 
-/// Starts the scheduled jobs: retention at once and then daily, backups every
+/// Starts the scheduled jobs. Retention runs at once and then every `--rewrite-every`,
+/// each run followed by a rewrite of the store (at start only if it purged something:
+/// a service that restarts in a loop need not rewrite each time). Backups run every
 /// `--backup-every` from one period after start (not at start: a service that restarts
 /// in a loop must not rotate its good backups out). A failed run is logged and tried
 /// again at the next period; the service goes on serving.
@@ -393,26 +418,49 @@ fn spawn_upkeep(
     state: Arc<AppState>,
     backups: Arc<Backups>,
     retention: Option<Arc<Retention>>,
+    rewrites: Arc<Rewrites>,
 ) {
     use tokio::time::{Instant, MissedTickBehavior, interval_at};
-    if let Some(retention) = retention {
-        tokio::spawn(async move {
-            let mut every = interval_at(Instant::now(), RETENTION_EVERY);
-            every.set_missed_tick_behavior(MissedTickBehavior::Delay);
-            loop {
-                every.tick().await;
-                let job = retention.clone();
-                match tokio::task::spawn_blocking(move || job.run()).await {
-                    Ok(Ok(run)) => state.end_reporter_sessions(&run.cases),
-                    Ok(Err(e)) => tracing::error!(
-                        error = %e,
-                        "retention run failed; the cases due are kept until the next run"
-                    ),
-                    Err(e) => tracing::error!(error = %e, "retention run did not complete"),
-                }
+    let period = config.rewrite_every;
+    tokio::spawn(async move {
+        let mut every = interval_at(Instant::now(), period);
+        every.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        for run in 0u64.. {
+            every.tick().await;
+            let purged = match retention.clone() {
+                Some(job) => match tokio::task::spawn_blocking(move || job.run()).await {
+                    Ok(Ok(done)) => {
+                        state.end_reporter_sessions(&done.cases);
+                        done.purged.cases > 0
+                    }
+                    Ok(Err(e)) => {
+                        tracing::error!(
+                            error = %e,
+                            "retention run failed; the cases due are kept until the next run"
+                        );
+                        false
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "retention run did not complete");
+                        false
+                    }
+                },
+                None => false,
+            };
+            if run == 0 && !purged {
+                continue;
             }
-        });
-    }
+            let job = rewrites.clone();
+            match tokio::task::spawn_blocking(move || job.run()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(
+                    error = %e,
+                    "rewriting the store failed; it is kept as it was and rewritten at the next period"
+                ),
+                Err(e) => tracing::error!(error = %e, "rewriting the store did not complete"),
+            }
+        }
+    });
     if config.backup_dir.is_some() {
         let period = config.backup_every;
         tokio::spawn(async move {

@@ -13,10 +13,10 @@ use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use crate::api::{
-    AssignRequest, AuditHeadWire, CaseAccess, CaseDetail, CaseList, CaseListQuery, CaseSummary,
-    CaseThread, EnrolConfirm, EnrolRequest, EnrolResponse, GrantRequest, INVESTIGATOR_API,
-    InvestigatorWire, LabelsRequest, LoginRequest, LoginResponse, RecoveryRecipientWire,
-    SealedBody, Stats, StatusRequest, ThreadsRequest,
+    AlertSettings, AssignRequest, AuditHeadWire, CaseAccess, CaseDetail, CaseList, CaseListQuery,
+    CaseSummary, CaseThread, ConfirmRecipient, EnrolConfirm, EnrolRequest, EnrolResponse,
+    GrantRequest, INVESTIGATOR_API, InvestigatorWire, LabelsRequest, LoginRequest, LoginResponse,
+    PendingRecipientWire, RecoveryRecipientWire, SealedBody, Stats, StatusRequest, ThreadsRequest,
 };
 
 /// How long to wait for a TCP (or SOCKS) connection. Onion circuits can take many seconds
@@ -168,6 +168,7 @@ impl ApiClient {
         Ok(Session {
             bearer: Zeroizing::new(format!("Bearer {}", answer.session)),
             name: answer.name,
+            role: answer.role,
             api: self,
         })
     }
@@ -205,6 +206,8 @@ pub struct Session {
     api: ApiClient,
     bearer: Zeroizing<String>,
     pub name: String,
+    /// `investigator` or `admin`, as the server said at login.
+    pub role: String,
 }
 
 impl Session {
@@ -327,6 +330,34 @@ impl Session {
             request = request.query("known", known);
         }
         read_json(self.call(request)?)
+    }
+
+    /// Where this investigator's own alerts go.
+    pub fn alert_settings(&self) -> Result<AlertSettings, ClientError> {
+        read_json(self.call(self.api.get("/alerts"))?)
+    }
+
+    pub fn set_alert_settings(
+        &self,
+        settings: &AlertSettings,
+    ) -> Result<AlertSettings, ClientError> {
+        read_json(self.send(self.api.post("/alerts"), settings)?)
+    }
+
+    /// Recipients waiting for a second administrator's confirmation.
+    pub fn pending_recipients(&self) -> Result<Vec<PendingRecipientWire>, ClientError> {
+        read_json(self.call(self.api.get("/recipients/pending"))?)
+    }
+
+    /// Confirms the waiting recipient with this fingerprint (administrators only).
+    pub fn confirm_recipient(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Vec<PendingRecipientWire>, ClientError> {
+        let body = ConfirmRecipient {
+            fingerprint: fingerprint.to_owned(),
+        };
+        read_json(self.send(self.api.post("/admin/recipients/confirm"), &body)?)
     }
 
     pub fn stats(&self) -> Result<Stats, ClientError> {

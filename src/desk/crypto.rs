@@ -54,7 +54,22 @@ pub fn open_case(
 
 /// Decrypts a thread entry or a note into its content, if it is one.
 fn parse_content(plaintext: Option<Zeroizing<Vec<u8>>>) -> Option<MessageContent> {
-    serde_json::from_slice(&plaintext?).ok()
+    MessageContent::decode(&plaintext?).ok()
+}
+
+/// Refuses to seal what the reporter's side would not read back as a message: the desk
+/// checks its own framing with the same decoder before anything leaves this machine.
+fn check_framing(plaintext: &[u8]) -> Result<(), DeskError> {
+    match MessageContent::decode(plaintext) {
+        Ok(_) => Ok(()),
+        Err(_) => {
+            tracing::error!(
+                kind = "decode",
+                "the desk refused to seal a malformed entry"
+            );
+            Err(DeskError::Unframed)
+        }
+    }
 }
 
 /// The evidence file `blob` of a case, if one of the messages of its `thread` lists it. The desk
@@ -90,6 +105,7 @@ pub fn open_evidence<R: Read>(
 
 /// Seals a reply to the case key: the reporter reads it with their wrap.
 pub fn seal_reply(key: &CaseKey, plaintext: &[u8]) -> Result<Vec<u8>, DeskError> {
+    check_framing(plaintext)?;
     Ok(key.seal(plaintext)?)
 }
 
@@ -115,6 +131,7 @@ pub fn seal_note(
     author: &InvestigatorIdentity,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, DeskError> {
+    check_framing(plaintext)?;
     let mut recipients = note_recipients(holders, investigators);
     let me = author.recipient();
     if !recipients.iter().any(|r| r.to_string() == me.to_string()) {
@@ -186,7 +203,7 @@ mod tests {
         let key = CaseKey::generate();
         let thread = [
             entry(0, seal_reply(&key, br#"{"body":"the report"}"#).unwrap()),
-            entry(1, seal_reply(&key, b"not a message").unwrap()),
+            entry(1, key.seal(b"not a message").unwrap()),
         ];
         let investigators = [wire("ana", &ana, true), wire("bruno", &bruno, true)];
         let only_bruno = seal_note(&[], &[], &bruno, br#"{"body":"before ana"}"#).unwrap();
@@ -257,7 +274,35 @@ mod tests {
         let key = CaseKey::generate();
         let wrap = wrap_for(&key, &wire("bruno", &bruno, true)).unwrap();
         let opened = case_key(&wrap.0, &bruno).unwrap();
-        let sealed = seal_reply(&key, b"hello").unwrap();
-        assert_eq!(&opened.open(&sealed).unwrap()[..], b"hello");
+        let sealed = seal_reply(&key, br#"{"body":"hello"}"#).unwrap();
+        assert_eq!(&opened.open(&sealed).unwrap()[..], br#"{"body":"hello"}"#);
+    }
+
+    #[test]
+    fn the_desk_seals_only_what_the_reporter_side_reads_back_as_a_message() {
+        let key = CaseKey::generate();
+        let author = InvestigatorIdentity::generate();
+        let broken: [&[u8]; 4] = [
+            b"hello",
+            br#"{"text":"no body field"}"#,
+            br#"{"body":"cut short"#,
+            br#"{"body":"x","attachments":[{"blob":"0"}]}"#,
+        ];
+        for plaintext in broken {
+            assert!(matches!(
+                seal_reply(&key, plaintext),
+                Err(DeskError::Unframed)
+            ));
+            assert!(matches!(
+                seal_note(&[], &[], &author, plaintext),
+                Err(DeskError::Unframed)
+            ));
+        }
+        // What the desk's forms send: the message JSON, which the reporter's decoder reads.
+        let reply = serde_json::to_vec(&serde_json::json!({ "body": "a reply" })).unwrap();
+        let sealed = seal_reply(&key, &reply).unwrap();
+        let opened = MessageContent::decode(&key.open(&sealed).unwrap()).unwrap();
+        assert_eq!(opened.body, "a reply");
+        assert!(seal_note(&[], &[], &author, &reply).is_ok());
     }
 }

@@ -65,6 +65,10 @@ pub enum DeskError {
          case's; nothing was saved"
     )]
     BadFile,
+    /// A reply or note whose plaintext the reporter's side would not read back as a
+    /// message: the desk checks its own framing before sealing (logged, by kind only).
+    #[error("the desk made a message the reporter could not read; nothing was sent")]
+    Unframed,
     /// Sealing a reply or note, or wrapping the case key, failed (logged).
     #[error("the desk could not encrypt this; nothing was sent")]
     Crypto,
@@ -95,7 +99,7 @@ impl DeskError {
             DeskError::Client(ClientError::TooManyAttempts(_)) => StatusCode::TOO_MANY_REQUESTS,
             DeskError::Client(_) | DeskError::BadFile => StatusCode::BAD_GATEWAY,
             DeskError::WrongKey => StatusCode::FORBIDDEN,
-            DeskError::Crypto | DeskError::Render | DeskError::Internal => {
+            DeskError::Crypto | DeskError::Unframed | DeskError::Render | DeskError::Internal => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }
@@ -154,6 +158,7 @@ impl DeskError {
             DeskError::NoSuchFile => ("desk-error-no-such-file", None),
             DeskError::BadFile => ("desk-error-bad-file", None),
             DeskError::Crypto => ("desk-error-crypto", None),
+            DeskError::Unframed => ("desk-error-unframed", None),
             DeskError::Render => ("desk-error-render", None),
             DeskError::Internal => ("desk-error-internal", None),
         };

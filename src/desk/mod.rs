@@ -32,6 +32,8 @@ mod gate;
 mod handlers;
 mod prompt;
 pub mod search;
+mod settings;
+mod templates;
 mod ui;
 mod unlock;
 mod views;

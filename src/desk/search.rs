@@ -197,6 +197,7 @@ mod tests {
             where_when: Some("Poste frontière 4, mardi".into()),
             people: None,
             attachments: vec![],
+            removed_file: None,
         })
     }
 

@@ -22,6 +22,7 @@ use super::error::{self, DeskError};
 use super::gate::{self, Gate};
 use super::handlers;
 use super::search::TextIndex;
+use super::settings;
 use super::views::Pages;
 use crate::crypto::InvestigatorIdentity;
 use crate::i18n::Lang;
@@ -151,6 +152,9 @@ pub fn router(desk: Arc<Desk>) -> Router {
         .route("/cases/{id}/attachments/{blob}", get(handlers::attachment))
         .route("/stats", get(handlers::stats))
         .route("/stats.csv", get(handlers::stats_csv))
+        .route("/settings", get(settings::settings_page))
+        .route("/settings/alerts", post(settings::set_alerts))
+        .route("/settings/confirm", post(settings::confirm_recipient))
         .route("/logout", post(handlers::logout))
         .route("/static/desk.css", get(handlers::stylesheet))
         .fallback(|| async { DeskError::NoSuchPage })

@@ -32,38 +32,7 @@ use crate::message::{Attachment, MessageContent};
 use super::client::BlobRef;
 use super::crypto::OpenedCase;
 use super::handlers::ListParams;
-
-/// Every desk template, compiled in, so that the binary is the whole desk.
-const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "base.html",
-        include_str!("../../web/templates/desk/base.html"),
-    ),
-    (
-        "cases.html",
-        include_str!("../../web/templates/desk/cases.html"),
-    ),
-    (
-        "case.html",
-        include_str!("../../web/templates/desk/case.html"),
-    ),
-    (
-        "stats.html",
-        include_str!("../../web/templates/desk/stats.html"),
-    ),
-    (
-        "error.html",
-        include_str!("../../web/templates/desk/error.html"),
-    ),
-    (
-        "stopped.html",
-        include_str!("../../web/templates/desk/stopped.html"),
-    ),
-    (
-        "retry.html",
-        include_str!("../../web/templates/desk/retry.html"),
-    ),
-];
+use super::templates::TEMPLATES;
 
 /// The desk's stylesheet, its only static asset.
 pub const STYLESHEET: &str = include_str!("../../web/static/desk.css");
@@ -295,6 +264,8 @@ struct MessageView {
     where_when: Option<String>,
     people: Option<String>,
     attachments: Vec<AttachmentView>,
+    /// The name of the evidence file this entry says the reporter removed.
+    removed_file: Option<String>,
 }
 
 /// One evidence file as the case page lists it, from the decrypted message that carries
@@ -461,12 +432,17 @@ fn message_view(
         where_when: None,
         people: None,
         attachments: Vec::new(),
+        removed_file: None,
     };
     if let Some(mut content) = content {
         // Moved out field by field: the content zeroizes whatever remains when dropped.
         view.body = std::mem::take(&mut content.body);
         view.where_when = content.where_when.take();
         view.people = content.people.take();
+        view.removed_file = content
+            .removed_file
+            .as_mut()
+            .map(|r| std::mem::take(&mut r.name));
         view.attachments = content
             .attachments
             .iter_mut()
@@ -494,6 +470,8 @@ fn format_key(format: &str) -> &'static str {
         "jpeg" => "desk-format-jpeg",
         "png" => "desk-format-png",
         "pdf" => "desk-format-pdf",
+        "mp4" => "desk-format-mp4",
+        "mov" => "desk-format-mov",
         _ => "desk-format-other",
     }
 }

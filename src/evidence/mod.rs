@@ -13,23 +13,28 @@
 //! image: the picture data is copied byte for byte, so what investigators see is exactly
 //! what the camera recorded.
 //!
-//! Formats we do not clean (PDF, video, anything else) are copied unchanged and reported
-//! with `cleaned: false`, so that the reporter can be told that the file still carries
-//! whatever its device put in it.
+//! PDF files are the exception to streaming: they are loaded whole, up to
+//! [`MAX_PDF_BYTES`], and written anew (`pdf.rs`). MP4 and QuickTime videos are walked box
+//! by box and their metadata blanked in place (`mp4.rs`).
+//!
+//! Formats we do not clean (HEIC, other videos, anything else), and PDFs we cannot (too
+//! large, encrypted, unreadable), are copied unchanged and reported with `cleaned: false`,
+//! so that the reporter can be told that the file still carries whatever its device put
+//! in it, and can remove it.
 //!
 //! ```
 //! use std::io::{Cursor, Read};
 //! use quietline::evidence::{self, Format};
 //!
 //! # fn main() -> Result<(), evidence::EvidenceError> {
-//! let mut upload: &[u8] = b"%PDF-1.7\n..."; // any Read: a request body, a temporary file
+//! let mut upload: &[u8] = b"GIF89a..."; // any Read: a request body, a temporary file
 //! // Sniff the first bytes, then hand them back in front of the rest of the stream.
 //! let mut head = [0; evidence::SNIFF_LEN];
 //! let n = upload.read(&mut head)?;
 //! let format = evidence::sniff(&head[..n]);
 //! let mut cleaned = Vec::new(); // in the service: the age encryptor's writer
 //! let cleaning = evidence::clean(format, Cursor::new(&head[..n]).chain(upload), &mut cleaned)?;
-//! assert_eq!(cleaning.format, Format::Pdf);
+//! assert_eq!(cleaning.format, Format::Other);
 //! assert!(!cleaning.cleaned); // tell the reporter this file was stored as it is
 //! # Ok(())
 //! # }
@@ -38,10 +43,15 @@
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 
 mod jpeg;
+mod mp4;
+mod pdf;
 mod png;
 
-/// How many leading bytes [`sniff`] needs to recognise every format it knows.
-pub const SNIFF_LEN: usize = 8;
+pub use pdf::MAX_PDF_BYTES;
+
+/// How many leading bytes [`sniff`] needs to recognise every format it knows (an MP4's
+/// brand ends at the 12th).
+pub const SNIFF_LEN: usize = 12;
 
 /// Size of the read and write buffers: the whole memory cost of cleaning a file, whatever
 /// its size.
@@ -54,6 +64,10 @@ pub enum Format {
     Jpeg,
     Png,
     Pdf,
+    /// MP4 and its kin (M4V, 3GP): an ISO media file that is not a HEIF image.
+    Mp4,
+    /// QuickTime (MOV), as iPhones record.
+    QuickTime,
     /// Anything else: copied unchanged.
     Other,
 }
@@ -64,9 +78,12 @@ pub struct Cleaning {
     pub format: Format,
     /// The kinds of metadata found and removed, each named once, in the order met: "EXIF",
     /// "XMP", "IPTC", "ICC profile", "comment", "thumbnail", "PNG text", "modification
-    /// time", "other application data", "other ancillary data", "trailing data".
+    /// time", "other application data", "other ancillary data", "trailing data"; for PDF
+    /// "document information", "document ID", "application data"; for video "recording
+    /// time", "user data (place, device, software)", "metadata", "vendor data".
     pub removed: Vec<&'static str>,
-    /// False when the format is not one we clean: the output is then an exact copy.
+    /// False when the format is not one we clean, or a PDF we could not: the output is
+    /// then an exact copy.
     pub cleaned: bool,
 }
 
@@ -86,6 +103,8 @@ pub enum EvidenceError {
     MalformedJpeg(String),
     #[error("malformed PNG file: {0}")]
     MalformedPng(String),
+    #[error("malformed MP4 or QuickTime file: {0}")]
+    MalformedVideo(String),
 }
 
 /// Tells the format of a file from its first bytes ([`SNIFF_LEN`] are enough; fewer may give
@@ -98,15 +117,20 @@ pub fn sniff(first_bytes: &[u8]) -> Format {
     } else if first_bytes.starts_with(b"%PDF-") {
         Format::Pdf
     } else {
-        Format::Other
+        match mp4::sniff(first_bytes) {
+            Some(false) => Format::Mp4,
+            Some(true) => Format::QuickTime,
+            None => Format::Other,
+        }
     }
 }
 
 /// Streams `input` to `output`, removing identifying metadata when `format` is one we clean
-/// (JPEG, PNG), and copying it unchanged otherwise (PDF, Other).
+/// (JPEG, PNG, PDF, MP4, QuickTime), and copying it unchanged otherwise.
 ///
 /// `input` must be the whole file, including the bytes given to [`sniff`]. Memory use is a
-/// few fixed buffers whatever the file size. Input that does not match `format`, or is
+/// few fixed buffers whatever the file size, except for a PDF (up to [`MAX_PDF_BYTES`],
+/// held whole; a larger one is copied unchanged). Input that does not match `format`, or is
 /// truncated or malformed, gives an error; the output written so far must then be discarded.
 pub fn clean<R: Read, W: Write>(
     format: Format,
@@ -125,9 +149,12 @@ pub fn clean<R: Read, W: Write>(
             png::clean(&mut input, &mut output, &mut removed)?;
             true
         }
-        // No well-kept lightweight PDF cleaner exists here; a half-cleaned PDF would be worse
-        // than an honest "not cleaned".
-        Format::Pdf | Format::Other => {
+        Format::Pdf => pdf::clean(&mut input, &mut output, &mut removed)?,
+        Format::Mp4 | Format::QuickTime => {
+            mp4::clean(&mut input, &mut output, &mut removed)?;
+            true
+        }
+        Format::Other => {
             io::copy(&mut input, &mut output)?;
             false
         }
@@ -313,7 +340,9 @@ mod tests {
         assert_eq!(sniff(&fixture("photo.jpg")[..SNIFF_LEN]), Format::Jpeg);
         assert_eq!(sniff(&fixture("screenshot.png")[..SNIFF_LEN]), Format::Png);
         assert_eq!(sniff(b"%PDF-1.7\n%\xE2\xE3"), Format::Pdf);
-        assert_eq!(sniff(b"\x00\x00\x00\x18ftypmp42"), Format::Other);
+        assert_eq!(sniff(b"\x00\x00\x00\x18ftypmp42"), Format::Mp4);
+        assert_eq!(sniff(b"\x00\x00\x00\x14ftypqt  "), Format::QuickTime);
+        assert_eq!(sniff(b"\x00\x00\x00\x18ftypheic"), Format::Other);
         assert_eq!(sniff(b"GIF89a"), Format::Other);
         assert_eq!(sniff(b""), Format::Other);
         // A PNG signature cut short, or with its line-ending check damaged, is not a PNG.
@@ -323,7 +352,7 @@ mod tests {
     }
 
     #[test]
-    fn pdf_and_other_formats_are_copied_unchanged_and_reported_as_not_cleaned() {
+    fn other_formats_and_unreadable_pdfs_are_copied_unchanged_and_reported_as_not_cleaned() {
         for (format, file) in [
             (
                 Format::Pdf,
@@ -331,7 +360,7 @@ mod tests {
             ),
             (
                 Format::Other,
-                &b"\x00\x00\x00\x18ftypmp42 any video bytes"[..],
+                &b"\x00\x00\x00\x18ftypheic any HEIF image bytes"[..],
             ),
         ] {
             let mut out = Vec::new();

@@ -89,8 +89,8 @@ impl Error {
                 S::UnknownToken | S::LoginFailed | S::EnrolmentFailed | S::NoSession => {
                     StatusCode::UNAUTHORIZED
                 }
-                S::Forbidden => StatusCode::FORBIDDEN,
-                S::NoSuchCase => StatusCode::NOT_FOUND,
+                S::Forbidden | S::NotYourConfirmation(_) => StatusCode::FORBIDDEN,
+                S::NoSuchCase | S::NoSuchProposal | S::NoSuchFile => StatusCode::NOT_FOUND,
                 S::Transition(_) | S::AlreadyHolds(_) | S::BackupUnavailable(_) => {
                     StatusCode::CONFLICT
                 }
@@ -99,6 +99,8 @@ impl Error {
                     StatusCode::SERVICE_UNAVAILABLE
                 }
                 S::NoRoom => StatusCode::INSUFFICIENT_STORAGE,
+                // A body that is not age framing is a malformed request, whatever it says.
+                S::NotSealed => StatusCode::BAD_REQUEST,
                 S::EmptyMessage
                 | S::TooLong(_)
                 | S::BadName
@@ -108,10 +110,10 @@ impl Error {
                 | S::NoSuchInvestigator(_)
                 | S::NotEnabled(_)
                 | S::SealedTooLarge
-                | S::NotSealed
                 | S::BadFilter(_)
                 | S::UnknownLabel(_)
                 | S::TooManyIds(_)
+                | S::BadAddress
                 | S::BadStatusWord(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 S::Store(_) | S::Crypto(_) | S::Kdf(_) | S::UnreadableEntry => {
                     StatusCode::INTERNAL_SERVER_ERROR
@@ -147,9 +149,12 @@ impl Error {
                 S::UnknownToken | S::LoginFailed | S::EnrolmentFailed => "error-unknown-token",
                 S::NoSession => "error-no-session",
                 S::NoInvestigators => "error-not-accepting",
+                S::NoSuchFile => "error-no-such-file",
                 S::Throttled(_) | S::StoreStopped => "error-busy",
                 S::NoRoom | S::ClockWrong => "error-internal",
                 S::Forbidden
+                | S::NotYourConfirmation(_)
+                | S::NoSuchProposal
                 | S::NoSuchCase
                 | S::Transition(_)
                 | S::AlreadyHolds(_)
@@ -167,6 +172,7 @@ impl Error {
                 | S::BadFilter(_)
                 | S::UnknownLabel(_)
                 | S::TooManyIds(_)
+                | S::BadAddress
                 | S::BadStatusWord(_) => "error-invalid",
                 S::Store(_) | S::Crypto(_) | S::Kdf(_) | S::UnreadableEntry => "error-internal",
             },

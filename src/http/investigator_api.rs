@@ -17,13 +17,13 @@ use super::blocking;
 use super::error::Error;
 use super::{ApiJson, AppState};
 use crate::api::{
-    AssignRequest, BackupWire, CaseAccess, CaseDetail, CaseList, CaseListQuery, CaseSummary,
-    CaseThread, EnrolConfirm, EnrolRequest, EnrolResponse, EnrolmentSecret, GrantRequest,
-    InvestigatorWire, LabelsRequest, LoginRequest, LoginResponse, NewInvestigator, SealedBody,
-    Stats, StatusRequest, ThreadsRequest,
+    AlertSettings, AssignRequest, BackupWire, CaseAccess, CaseDetail, CaseList, CaseListQuery,
+    CaseSummary, CaseThread, ConfirmRecipient, EnrolConfirm, EnrolRequest, EnrolResponse,
+    EnrolmentSecret, GrantRequest, InvestigatorWire, LabelsRequest, LoginRequest, LoginResponse,
+    NewInvestigator, PendingRecipientWire, SealedBody, Stats, StatusRequest, ThreadsRequest,
 };
 use crate::case::Role;
-use crate::service::{CaseFilter, Investigator};
+use crate::service::{CaseFilter, Confirmer, Investigator};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -47,6 +47,15 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/investigator/stats", get(stats))
         .route("/api/v1/investigator/recovery", get(recovery))
         .route("/api/v1/investigator/audit/head", get(audit_head))
+        .route(
+            "/api/v1/investigator/alerts",
+            get(alert_settings).post(set_alert_settings),
+        )
+        .route("/api/v1/investigator/recipients/pending", get(pending))
+        .route(
+            "/api/v1/investigator/admin/recipients/confirm",
+            post(admin_confirm),
+        )
         .route("/api/v1/investigator/admin/investigators", post(admin_add))
         .route(
             "/api/v1/investigator/admin/investigators/{name}/disable",
@@ -388,6 +397,54 @@ async fn admin_add(
         Json(EnrolmentSecret {
             enrolment_secret: secret.as_str().to_owned(),
         }),
+    ))
+}
+
+async fn alert_settings(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+) -> Result<Json<AlertSettings>, Error> {
+    let accounts = state.accounts.clone();
+    Ok(Json(
+        blocking::run(move || accounts.alert_settings(&who)).await??,
+    ))
+}
+
+/// Each investigator sets their own address; nobody sets another's.
+async fn set_alert_settings(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+    ApiJson(request): ApiJson<AlertSettings>,
+) -> Result<Json<AlertSettings>, Error> {
+    let accounts = state.accounts.clone();
+    Ok(Json(
+        blocking::run(move || accounts.set_alert_settings(&who, request)).await??,
+    ))
+}
+
+/// Any investigator may see which recipients wait: who can read new cases is everyone's
+/// business in the unit.
+async fn pending(
+    State(state): State<Arc<AppState>>,
+    Session(_): Session,
+) -> Result<Json<Vec<PendingRecipientWire>>, Error> {
+    let accounts = state.accounts.clone();
+    Ok(Json(
+        blocking::run(move || accounts.pending_recipients()).await??,
+    ))
+}
+
+async fn admin_confirm(
+    State(state): State<Arc<AppState>>,
+    Session(who): Session,
+    ApiJson(request): ApiJson<ConfirmRecipient>,
+) -> Result<Json<Vec<PendingRecipientWire>>, Error> {
+    let accounts = state.accounts.clone();
+    Ok(Json(
+        blocking::run(move || {
+            accounts.confirm_recipient(Confirmer::Desk(&who), &request.fingerprint)
+        })
+        .await??,
     ))
 }
 

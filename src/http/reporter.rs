@@ -58,6 +58,7 @@ pub async fn submit_report(
         where_when: non_blank(report.where_when),
         people: non_blank(report.people),
         attachments: submission.attachments.clone(),
+        removed_file: None,
     })?;
     let report = NewReport {
         content,
@@ -100,6 +101,14 @@ pub async fn open_case(
         tokio::time::sleep(jittered(state.kdf_pool.typical_derivation())).await;
         return Ok(session);
     }
+    let case = open_token(state, token).await?;
+    Ok(state.sessions.create(case, fingerprint))
+}
+
+/// Opens a case with its token, without a session: a token that fails its keyed check is
+/// refused like any unknown token, in a derivation's time; the others are derived in
+/// their login lane.
+pub async fn open_token(state: &AppState, token: CaseToken) -> Result<OpenCase, Error> {
     let lane = match state.reporting.token_class(&token) {
         TokenClass::Checked => LoginLane::Checked,
         TokenClass::Unchecked => LoginLane::Unchecked,
@@ -109,11 +118,10 @@ pub async fn open_case(
         }
     };
     let reporting = state.reporting.clone();
-    let case = state
+    Ok(state
         .kdf_pool
         .run_login(lane, move |memory| reporting.open(&token, memory))
-        .await??;
-    Ok(state.sessions.create(case, fingerprint))
+        .await??)
 }
 
 /// `typical` give or take a tenth, at random: argon2's own times vary that much.
@@ -139,6 +147,7 @@ pub async fn add_follow_up(
         where_when: None,
         people: None,
         attachments: submission.attachments.clone(),
+        removed_file: None,
     })?;
     let reporting = state.reporting.clone();
     let blobs = submission.blobs.clone();

@@ -1,9 +1,9 @@
 //! The reporter's JSON API under `/api/v1`: submit a report, open a case with its token,
-//! read the thread, follow up. What it shares with the pages is in `super::reporter`.
+//! read the thread, follow up, remove one of their files. What it shares with the pages is in `super::reporter`.
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::routing::{get, post};
@@ -35,6 +35,10 @@ pub fn routes(upload_body_bytes: usize) -> Router<Arc<AppState>> {
             post(open_session).delete(end_session),
         )
         .route("/api/v1/case", get(read_case))
+        .route(
+            "/api/v1/case/attachments/{id}",
+            axum::routing::delete(remove_file),
+        )
         .layer(super::request_timeout())
         .merge(transfers)
 }
@@ -98,12 +102,15 @@ async fn json_within<T: serde::de::DeserializeOwned>(
 }
 
 /// What the reporter is told about each evidence file: enough to decide whether a file
-/// that could not be cleaned is safe to leave in the case.
-pub fn attachments_json(attachments: &[Attachment]) -> serde_json::Value {
+/// that could not be cleaned is safe to leave in the case, and its `id` to remove it
+/// with. `deleted`: the ids of the files the reporter has removed.
+pub fn attachments_json(attachments: &[Attachment], deleted: &[&str]) -> serde_json::Value {
     attachments
         .iter()
         .map(|a| {
             json!({
+                "id": a.blob,
+                "deleted": deleted.contains(&a.blob.as_str()),
                 "name": a.name,
                 "size": a.size,
                 "format": a.format,
@@ -153,7 +160,7 @@ async fn submit(
         StatusCode::CREATED,
         Json(json!({
             "token": token.grouped().as_str(),
-            "attachments": attachments_json(&submission.attachments),
+            "attachments": attachments_json(&submission.attachments, &[]),
         })),
     ))
 }
@@ -191,6 +198,9 @@ struct MessageJson {
     people: Option<String>,
     #[serde(skip_serializing_if = "serde_json::Value::is_null")]
     attachments: serde_json::Value,
+    /// On the entry that records a removal: the name of the file the reporter removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    removed_file: Option<String>,
 }
 
 async fn read_case(
@@ -199,6 +209,12 @@ async fn read_case(
 ) -> Result<Json<serde_json::Value>, Error> {
     let reporting = state.reporting.clone();
     let view = blocking::run(move || reporting.read(&session.case)).await??;
+    let deleted: Vec<&str> = view
+        .messages
+        .iter()
+        .filter_map(|m| m.content.as_ref()?.removed_file.as_ref())
+        .map(|r| r.blob.as_str())
+        .collect();
     let messages: Vec<MessageJson> = view
         .messages
         .iter()
@@ -215,8 +231,11 @@ async fn read_case(
                 attachments: if attachments.is_empty() {
                     serde_json::Value::Null
                 } else {
-                    attachments_json(attachments)
+                    attachments_json(attachments, &deleted)
                 },
+                removed_file: content
+                    .and_then(|c| c.removed_file.as_ref())
+                    .map(|r| r.name.clone()),
             }
         })
         .collect();
@@ -258,6 +277,23 @@ async fn follow_up(
     add_follow_up(&state, session.case, body, &submission).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "attachments": attachments_json(&submission.attachments) })),
+        Json(json!({ "attachments": attachments_json(&submission.attachments, &[]) })),
+    ))
+}
+
+/// `DELETE /api/v1/case/attachments/{id}`: deletes one of the reporter's own evidence
+/// files for good; the thread records that they removed it. 404 for a file none of their
+/// messages lists, or one already removed.
+async fn remove_file(
+    State(state): State<Arc<AppState>>,
+    session: ReporterSession,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, Error> {
+    let reporting = state.reporting.clone();
+    let today = state.clock.today();
+    let case = session.case;
+    let removed = blocking::run(move || reporting.remove_file(&case, &id, today)).await??;
+    Ok(Json(
+        json!({ "removed": { "id": removed.blob, "name": removed.name } }),
     ))
 }

@@ -24,6 +24,9 @@ use crate::crypto::{
 };
 use crate::store::{Credentials, InvestigatorRecord, Store};
 
+mod recipients;
+pub use recipients::Confirmer;
+
 /// How long investigator sessions live.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionLimits {
@@ -125,24 +128,6 @@ impl Accounts {
         record_audit(&*self.store, &*self.clock, actor, action, None, detail)
     }
 
-    /// Sets or replaces the recovery recipient, with an audit entry naming its
-    /// fingerprint (and the one it replaced); returns the new fingerprint.
-    pub fn set_recovery_recipient(&self, actor: &str, recipient: &str) -> Result<String> {
-        let recipient = InvestigatorRecipient::parse(recipient).map_err(Error::BadRecipient)?;
-        let previous = self
-            .store
-            .recovery_recipient()?
-            .and_then(|p| InvestigatorRecipient::parse(&p).ok());
-        self.store.set_recovery_recipient(&recipient.to_string())?;
-        let fingerprint = recipient.fingerprint();
-        let detail = match previous {
-            Some(p) => format!("{fingerprint} (replaces {})", p.fingerprint()),
-            None => fingerprint.clone(),
-        };
-        self.audit(actor, Action::RecoveryRecipientSet, &detail)?;
-        Ok(fingerprint)
-    }
-
     /// The recovery recipient and its fingerprint, for the desk to show.
     pub fn recovery_recipient(&self) -> Result<crate::api::RecoveryRecipientWire> {
         let recipient = self
@@ -181,6 +166,8 @@ impl Accounts {
     }
 
     /// Registers an investigator and returns the one-time enrolment secret to hand them.
+    /// Their recipient waits for a second administrator (see `recipients`) before new
+    /// cases are wrapped to it; a demo's throwaway account does not.
     pub fn add_investigator(
         &self,
         actor: &str,
@@ -195,6 +182,7 @@ impl Accounts {
         let recipient = InvestigatorRecipient::parse(recipient).map_err(Error::BadRecipient)?;
         self.store.check_writable(self.clock.today())?;
         let secret = CaseToken::generate().grouped();
+        let fingerprint = recipient.fingerprint();
         self.store.add_investigator(InvestigatorRecord {
             name: name.to_owned(),
             recipient,
@@ -206,8 +194,16 @@ impl Accounts {
                 enrolment_digest: Some(digest(&normalise_secret(&secret))),
                 ..Credentials::default()
             },
+            // A demo's throwaway account has nobody to confirm it, and reads no real case.
+            proposed_by: (!demo).then(|| actor.to_owned()),
+            alert_address: None,
+            alert_digests: false,
         })?;
         self.audit(actor, Action::InvestigatorAdded, name)?;
+        if !demo {
+            let detail = format!("investigator {name}: {fingerprint}");
+            self.audit(actor, Action::RecipientProposed, &detail)?;
+        }
         Ok(secret)
     }
 

@@ -108,13 +108,13 @@ impl CaseFilter {
     }
 }
 
-/// Refuses anything that is not an age file, so that nobody stores plaintext by mistake
-/// through the investigator API.
+/// Refuses anything that is not a well-formed age file, so that nobody stores plaintext
+/// by mistake, nor an entry nobody can read, through the investigator API.
 fn check_sealed(bytes: &[u8]) -> Result<()> {
     if bytes.len() > MAX_SEALED_BYTES {
         return Err(Error::SealedTooLarge);
     }
-    if !bytes.starts_with(b"age-encryption.org/v1\n") {
+    if !super::framing::well_formed(bytes) {
         return Err(Error::NotSealed);
     }
     Ok(())

@@ -37,11 +37,21 @@ pub fn system() -> Arc<dyn Clock> {
 /// read it: a stray variable must not move a production clock.
 pub const TEST_OFFSET_VARIABLE: &str = "QUIETLINE_TEST_CLOCK_OFFSET_DAYS";
 
+/// Like [`TEST_OFFSET_VARIABLE`], but names a file holding the offset in days, read at
+/// every tick, so that a test can move the clock of a running debug build (the daily
+/// retention run in `tests/retention.rs`). Release builds never read it.
+pub const TEST_OFFSET_FILE_VARIABLE: &str = "QUIETLINE_TEST_CLOCK_OFFSET_FILE";
+
 /// The clock `serve` uses: the machine's, except in a debug build run with
-/// [`TEST_OFFSET_VARIABLE`] set, which moves it (logged as a warning).
+/// [`TEST_OFFSET_VARIABLE`] or [`TEST_OFFSET_FILE_VARIABLE`] set, which move it (logged
+/// as a warning).
 pub fn for_serve() -> Arc<dyn Clock> {
     if !cfg!(debug_assertions) {
         return system();
+    }
+    if let Some(path) = std::env::var_os(TEST_OFFSET_FILE_VARIABLE) {
+        tracing::warn!("TEST ONLY: {TEST_OFFSET_FILE_VARIABLE} moves this debug build's clock");
+        return Arc::new(OffsetFileClock { path: path.into() });
     }
     let Some(days) = std::env::var(TEST_OFFSET_VARIABLE)
         .ok()
@@ -66,6 +76,23 @@ struct OffsetClock {
 impl Clock for OffsetClock {
     fn now(&self) -> u64 {
         SystemClock.now().saturating_add_signed(self.seconds)
+    }
+}
+
+/// The machine's clock moved by the days a file says (tests only, see [`for_serve`]).
+struct OffsetFileClock {
+    path: std::path::PathBuf,
+}
+
+impl Clock for OffsetFileClock {
+    fn now(&self) -> u64 {
+        let days = std::fs::read_to_string(&self.path)
+            .ok()
+            .and_then(|text| text.trim().parse::<i64>().ok())
+            .unwrap_or(0);
+        SystemClock
+            .now()
+            .saturating_add_signed(days.saturating_mul(86_400))
     }
 }
 

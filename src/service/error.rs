@@ -23,6 +23,10 @@ pub enum Error {
     UnknownToken,
     #[error("this service is not accepting reports yet: no investigator is registered")]
     NoInvestigators,
+    /// A file to remove that none of the reporter's own messages lists, or one already
+    /// removed.
+    #[error("none of your messages lists this file, or it was already removed")]
+    NoSuchFile,
 
     // --- what an investigator or administrator can get wrong -------------------------
     /// Deliberately the same for an unknown name, a wrong password and a wrong code.
@@ -69,6 +73,13 @@ pub enum Error {
     UnknownLabel(String),
     #[error("at most {0} case ids at once")]
     TooManyIds(usize),
+    /// A confirmation the second-administrator rule forbids (the reason, fixed words).
+    #[error("{0}")]
+    NotYourConfirmation(&'static str),
+    #[error("no recipient with this fingerprint waits for confirmation")]
+    NoSuchProposal,
+    #[error("not a mail address (name@domain, at most 254 characters)")]
+    BadAddress,
 
     // --- what the store cannot take now: said to clients, logged once by the store ---
     #[error("the service has no room to store this right now; nothing was stored")]

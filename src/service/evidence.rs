@@ -46,6 +46,8 @@ fn generic_name(format: Format, n: usize, original: &str) -> String {
         Format::Jpeg => return format!("photo-{n}.jpg"),
         Format::Png => return format!("image-{n}.png"),
         Format::Pdf => return format!("document-{n}.pdf"),
+        Format::Mp4 => return format!("video-{n}.mp4"),
+        Format::QuickTime => return format!("video-{n}.mov"),
         Format::Other => format!("file-{n}"),
     };
     let extension = original
@@ -97,6 +99,8 @@ fn format_name(format: Format) -> &'static str {
         Format::Jpeg => "jpeg",
         Format::Png => "png",
         Format::Pdf => "pdf",
+        Format::Mp4 => "mp4",
+        Format::QuickTime => "mov",
         Format::Other => "other",
     }
 }
@@ -218,6 +222,14 @@ mod tests {
             "photo-1.jpg"
         );
         assert_eq!(generic_name(Format::Pdf, 2, "scan.PDF"), "document-2.pdf");
+        assert_eq!(
+            generic_name(Format::Mp4, 8, "VID_20261126_134502.mp4"),
+            "video-8.mp4"
+        );
+        assert_eq!(
+            generic_name(Format::QuickTime, 9, "IMG_0042.MOV"),
+            "video-9.mov"
+        );
         assert_eq!(
             generic_name(Format::Png, 3, "Screenshot_2026.png"),
             "image-3.png"

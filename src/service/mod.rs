@@ -23,6 +23,8 @@ pub mod cases;
 pub mod clock;
 mod error;
 pub mod evidence;
+/// What can be checked of a sealed entry without its key (age header, payload length).
+mod framing;
 pub mod health;
 pub mod reporter;
 pub mod retention;
@@ -32,7 +34,7 @@ mod throttle;
 
 /// Evidence files are named by blob ids in requests that carry them.
 pub use crate::store::BlobId;
-pub use accounts::{Accounts, Investigator, SessionLimits};
+pub use accounts::{Accounts, Confirmer, Investigator, SessionLimits};
 pub use backups::{BackupTaken, Backups};
 pub use cases::{CaseFilter, CaseOrder, Cases};
 pub use clock::{Clock, SystemClock};
@@ -42,7 +44,7 @@ pub use health::Health;
 pub use reporter::{
     CaseView, CheckedMessage, MessageLimits, MessageView, NewReport, OpenCase, Reporting,
 };
-pub use retention::{Retention, RetentionRun};
+pub use retention::{Retention, RetentionRun, Rewrites};
 pub use sessions::ReporterSessions;
 
 use crate::audit::{self, Action};

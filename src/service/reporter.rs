@@ -18,8 +18,11 @@ use crate::crypto::{
     CaseKey, CaseRecipient, CaseToken, InvestigatorRecipient, KdfMemory, KdfSettings,
     TokenCheckKey, TokenClass,
 };
-use crate::message::MessageContent;
-use crate::store::{BlobId, CaseId, Holder, NewCase, PendingBlob, Store, StoreError, ThreadEntry};
+use crate::message::{Attachment, MessageContent, RemovedFile};
+use crate::store::{
+    BlobId, CaseId, Holder, InvestigatorRecord, NewCase, PendingBlob, Store, StoreError,
+    ThreadEntry,
+};
 
 /// Limits on what a reporter may write, so that a single request cannot fill the disk.
 #[derive(Debug, Clone, Copy)]
@@ -89,7 +92,7 @@ fn readable(case: &OpenCase, ciphertext: &[u8]) -> Option<MessageContent> {
         tracing::warn!(kind = "decrypt", "a thread entry could not be read");
         return None;
     };
-    match serde_json::from_slice::<MessageContent>(&plaintext) {
+    match MessageContent::decode(&plaintext) {
         Ok(content) => Some(content),
         Err(_) => {
             tracing::warn!(kind = "decode", "a thread entry could not be read");
@@ -181,10 +184,12 @@ impl Reporting {
             .store
             .investigators()?
             .into_iter()
-            // Enrolled investigators only (and a demo's throwaway one): an account an
-            // admin adds must not read new cases before its owner has set a password
-            // and a second factor (issue 12: a compromised admin adding a key of theirs).
-            .filter(|i| i.can_log_in() || (i.enabled && i.demo))
+            // Enrolled investigators only (and a demo's throwaway one), whose recipient a
+            // second administrator has confirmed: an account an admin adds must not read
+            // new cases before its owner has set a password and a second factor, nor
+            // before another admin has checked its key (issue 12: a compromised admin
+            // adding a key of theirs).
+            .filter(InvestigatorRecord::receives_wraps)
             .map(|i| (i.name, i.recipient))
             .collect();
         if investigators.is_empty() {
@@ -339,6 +344,60 @@ impl Reporting {
         };
         self.store.append_entry(case.id, entry, blobs)?;
         Ok(())
+    }
+
+    /// Deletes one of the reporter's own evidence files for good, at their request (a
+    /// file that could not be cleaned, most often), and adds an entry to the thread that
+    /// says so, so that investigators see where the file was. Only a file that one of the
+    /// reporter's own messages lists, and only once. Durable when it returns.
+    pub fn remove_file(&self, case: &OpenCase, blob: &str, today: Day) -> Result<Attachment> {
+        let id = BlobId::parse(blob).ok_or(Error::NoSuchFile)?;
+        let mut listed = None;
+        for entry in self.store.thread(case.id)? {
+            if entry.author != Author::Reporter {
+                continue;
+            }
+            let Some(content) = readable(case, &entry.ciphertext) else {
+                continue;
+            };
+            if content
+                .removed_file
+                .as_ref()
+                .is_some_and(|r| BlobId::parse(&r.blob) == Some(id))
+            {
+                return Err(Error::NoSuchFile);
+            }
+            if listed.is_none() {
+                listed = content
+                    .attachments
+                    .iter()
+                    .find(|a| BlobId::parse(&a.blob) == Some(id))
+                    .cloned();
+            }
+        }
+        let attachment = listed.ok_or(Error::NoSuchFile)?;
+        self.store.check_writable(today)?;
+        if !self.store.remove_blob(case.id, id)? {
+            return Err(Error::NoSuchFile);
+        }
+        let content = MessageContent {
+            body: String::new(),
+            where_when: None,
+            people: None,
+            attachments: Vec::new(),
+            removed_file: Some(RemovedFile {
+                blob: attachment.blob.clone(),
+                name: attachment.name.clone(),
+            }),
+        };
+        let plaintext = encode(&content)?;
+        let entry = ThreadEntry {
+            author: Author::Reporter,
+            day: today,
+            ciphertext: case.key.seal(&plaintext)?,
+        };
+        self.store.append_entry(case.id, entry, &[])?;
+        Ok(attachment)
     }
 
     fn record(&self, case: &OpenCase) -> Result<CaseRecord> {

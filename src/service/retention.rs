@@ -16,7 +16,7 @@ use super::error::Result;
 use super::record_audit;
 use crate::audit::Action;
 use crate::case::{Retention as Rule, Status};
-use crate::store::{CaseId, Purged, Store};
+use crate::store::{CaseId, Purged, Rewritten, Store};
 
 /// Audit actor of the retention job.
 pub const RETENTION_ACTOR: &str = "retention";
@@ -90,5 +90,37 @@ impl Retention {
             );
         }
         Ok(RetentionRun { purged, cases: due })
+    }
+}
+
+/// The store's scheduled rewrite (`Upkeep::rewrite`): deleted bytes leave the disk, and
+/// the files' order and times stop dating reports. It shares the upkeep lock with
+/// retention and backups: a snapshot never copies a store being swapped.
+pub struct Rewrites {
+    store: Arc<dyn Store>,
+    upkeep: Arc<Mutex<()>>,
+}
+
+impl Rewrites {
+    pub fn new(store: Arc<dyn Store>, upkeep: Arc<Mutex<()>>) -> Self {
+        Rewrites { store, upkeep }
+    }
+
+    /// Rewrites the store now. Blocks (copies and fsyncs): run it off the async workers.
+    pub fn run(&self) -> Result<Rewritten> {
+        let _one_at_a_time = self.upkeep.lock().unwrap_or_else(|p| p.into_inner());
+        let started = std::time::Instant::now();
+        let done = self.store.rewrite()?;
+        tracing::info!(
+            records = done.records,
+            bytes_before = done.bytes_before,
+            bytes_after = done.bytes_after,
+            evidence_files = done.evidence_files,
+            evidence_copied = done.evidence_copied,
+            millis = started.elapsed().as_millis() as u64,
+            writes_paused_millis = done.writes_paused.as_millis() as u64,
+            "rewrote the store into fresh files"
+        );
+        Ok(done)
     }
 }

@@ -12,7 +12,7 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use rand::RngCore;
@@ -62,6 +62,9 @@ pub struct Blobs {
     dir: PathBuf,
     /// Checked while a file is written, so that a large upload stops at the reserve.
     reserve: Arc<Reserve>,
+    /// Held for reading while a file is completed or discarded, and for writing while
+    /// [`Blobs::refresh`] runs, so that every file it does not see is newer than it.
+    settling: Arc<RwLock<()>>,
 }
 
 /// A blob being written. Dropped without [`PendingBlob::complete`], its partial file is
@@ -74,6 +77,7 @@ pub struct PendingBlob {
     reserve: Arc<Reserve>,
     /// Bytes written since the reserve was last checked.
     unchecked: u64,
+    settling: Arc<RwLock<()>>,
 }
 
 impl PendingBlob {
@@ -89,10 +93,12 @@ impl PendingBlob {
 
     /// Makes the file durable and gives it its final name.
     pub fn complete(mut self) -> io::Result<BlobId> {
+        let _settled = self.settling.read().unwrap_or_else(|p| p.into_inner());
         if let Some(file) = self.file.take() {
             // A reporter's upload is dated to the day, like everything else they do: its
             // access and modification times are set to the start of the day (UTC). Its
-            // change and birth times cannot be set (SECURITY.md says so).
+            // change and birth times cannot be set: the next rewrite copies the file
+            // and resets its times (`Blobs::refresh`, SECURITY.md).
             file.set_times(start_of_today())?;
             file.sync_all()?;
         }
@@ -113,6 +119,23 @@ fn start_of_today() -> std::fs::FileTimes {
     std::fs::FileTimes::new()
         .set_accessed(day)
         .set_modified(day)
+}
+
+/// When `metadata`'s inode last changed (its ctime).
+fn changed(metadata: &std::fs::Metadata) -> SystemTime {
+    use std::os::unix::fs::MetadataExt;
+    let (secs, nanos) = (metadata.ctime(), metadata.ctime_nsec());
+    let secs = std::time::Duration::from_secs(secs.max(0).unsigned_abs());
+    std::time::UNIX_EPOCH + secs + std::time::Duration::from_nanos(nanos.max(0).unsigned_abs())
+}
+
+/// What [`Blobs::refresh`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Refreshed {
+    /// Complete evidence files whose times were reset.
+    pub files: u64,
+    /// Those copied into a new file, to give them a new birth time.
+    pub copied: u64,
 }
 
 /// The ciphertext is written through the blob itself, which stops with an error of kind
@@ -153,7 +176,11 @@ impl Blobs {
     pub fn open(data_dir: &Path, reserve: Arc<Reserve>) -> io::Result<Self> {
         let dir = data_dir.join("blobs");
         super::disk::create_private_dir(&dir)?;
-        Ok(Blobs { dir, reserve })
+        Ok(Blobs {
+            dir,
+            reserve,
+            settling: Arc::new(RwLock::new(())),
+        })
     }
 
     /// Starts a new blob file (readable by the service user only).
@@ -176,6 +203,7 @@ impl Blobs {
             file: Some(file),
             reserve: self.reserve.clone(),
             unchecked: 0,
+            settling: self.settling.clone(),
         })
     }
 
@@ -197,7 +225,90 @@ impl Blobs {
 
     /// Deletes a completed blob whose message could not be committed.
     pub fn discard(&self, id: BlobId) {
+        let _settled = self.settling.read().unwrap_or_else(|p| p.into_inner());
         let _ = std::fs::remove_file(self.path(id));
+    }
+
+    /// Stops evidence files from dating their upload beyond the day (the store's
+    /// rewrite calls it). The access and modification times of every complete file are
+    /// set to the start of today (UTC), which also moves its change time (ctime) to now;
+    /// and each file that changed since `since` (completed since the last rewrite) is
+    /// first copied into a new file renamed over it, so that its birth time is now
+    /// rather than its upload's. Files are taken in random order, so that neither
+    /// time orders them by upload.
+    ///
+    /// `since` is the birth time of the store directory the last rewrite made: `then`
+    /// runs before completions resume and must create the next one, so that every file
+    /// completed afterwards has a later change time. Without it, or on a filesystem
+    /// that keeps no birth time, every file is copied, or none (there is no birth time
+    /// to hide). Completions and discards wait meanwhile; downloads do not (a file open
+    /// for reading keeps its old content, which is the same).
+    pub fn refresh(
+        &self,
+        since: Option<SystemTime>,
+        then: impl FnOnce() -> io::Result<()>,
+    ) -> io::Result<Refreshed> {
+        use rand::seq::SliceRandom;
+        let _settling = self.settling.write().unwrap_or_else(|p| p.into_inner());
+        let mut ids = Vec::new();
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            if let Some(id) = entry.file_name().to_str().and_then(BlobId::parse)
+                && entry.file_type()?.is_file()
+            {
+                ids.push(id);
+            }
+        }
+        let times = start_of_today();
+        let mut done = Refreshed::default();
+        ids.shuffle(&mut rand::rngs::OsRng);
+        for id in &ids {
+            let metadata = match std::fs::metadata(self.path(*id)) {
+                Ok(metadata) => metadata,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let fresh = since.is_none_or(|since| changed(&metadata) >= since);
+            if fresh && metadata.created().is_ok() {
+                self.copy_anew(*id, times)?;
+                done.copied += 1;
+            }
+        }
+        ids.shuffle(&mut rand::rngs::OsRng);
+        for id in &ids {
+            match std::fs::OpenOptions::new().write(true).open(self.path(*id)) {
+                Ok(file) => file.set_times(times)?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            }
+            done.files += 1;
+        }
+        File::open(&self.dir)?.sync_all()?;
+        then()?;
+        Ok(done)
+    }
+
+    /// Copies a complete file into a new one under the same name, durably; the old one
+    /// stays whole until the rename, so a crash leaves one or the other (and a `.part`
+    /// that the start-up sweep removes).
+    fn copy_anew(&self, id: BlobId, times: std::fs::FileTimes) -> io::Result<()> {
+        let path = self.path(id);
+        let part = self.dir.join(format!("{id}.part"));
+        let result = (|| {
+            let mut from = File::open(&path)?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut to = options.open(&part)?;
+            io::copy(&mut from, &mut to)?;
+            to.set_times(times)?;
+            to.sync_all()?;
+            std::fs::rename(&part, &path)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&part);
+        }
+        result
     }
 
     /// Deletes the `.part` files and quarantines the complete files that `is_committed`

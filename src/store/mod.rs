@@ -17,12 +17,13 @@ mod retention;
 mod sled_store;
 mod snapshot;
 
+pub use blobs::Refreshed;
 pub use blobs::{BlobId, Blobs, PendingBlob, Sweep};
 pub use disk::create_private_dir;
 pub use guard::{MAX_DAYS_AHEAD, STALL_LIMIT};
 pub use mark::Counts;
 pub use retention::Purged;
-pub use sled_store::{Durability, OpenOptions, SledStore};
+pub use sled_store::{Durability, OpenOptions, Rewritten, SledStore};
 pub use snapshot::{SnapshotError, SnapshotSummary, restore as restore_snapshot};
 
 use std::path::PathBuf;
@@ -30,7 +31,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::audit;
-use crate::case::{Author, CaseRecord, Day, Role, TransitionError};
+use crate::case::{Author, CaseRecord, Day, Role, TransitionError, added_later};
 use crate::crypto::{
     InvestigatorRecipient, KdfSettings, LookupId, PasswordHash, TokenCheckKey, Wrap,
 };
@@ -124,6 +125,21 @@ pub struct InvestigatorRecord {
     pub demo: bool,
     pub added: Day,
     pub credentials: Credentials,
+    /// While their recipient waits for a second administrator's confirmation (issue 12):
+    /// who proposed it (an investigator's name, or `admin-cli`). New cases are not
+    /// wrapped to a recipient that waits. `None` once confirmed, and in records written
+    /// before confirmation existed.
+    #[serde(default, deserialize_with = "added_later")]
+    pub proposed_by: Option<String>,
+    /// The mail address their own alerts go to, set by them from the desk. Personal data
+    /// that ties a person to the unit: held in clear because the server sends the mail,
+    /// and nothing else (SECURITY.md).
+    #[serde(default, deserialize_with = "added_later")]
+    pub alert_address: Option<String>,
+    /// Whether the activity and deadline digests go to `alert_address` too; urgent alerts
+    /// always do.
+    #[serde(default, deserialize_with = "added_later")]
+    pub alert_digests: bool,
 }
 
 /// An investigator recipient in the store: its `age1...` text, so that records written
@@ -164,6 +180,22 @@ impl InvestigatorRecord {
     pub fn can_log_in(&self) -> bool {
         self.enabled && self.credentials.totp_confirmed && self.credentials.password.is_some()
     }
+
+    /// Whether new case keys are wrapped to them: enabled, enrolled (or a demo's
+    /// throwaway account), and their recipient confirmed by a second administrator.
+    pub fn receives_wraps(&self) -> bool {
+        (self.can_log_in() || (self.enabled && self.demo)) && self.proposed_by.is_none()
+    }
+}
+
+/// A recipient proposed by one administrator, waiting for another to confirm it: today
+/// the recovery recipient (an investigator's waits in their record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// `age1...`
+    pub recipient: String,
+    /// An investigator's name, or `admin-cli`.
+    pub proposed_by: String,
 }
 
 /// An internal note: investigators only, encrypted to their recipients.
@@ -276,6 +308,12 @@ pub trait Store: Upkeep + Send + Sync + 'static {
 
     fn set_recovery_recipient(&self, recipient: &str) -> StoreResult<()>;
 
+    /// A recovery recipient proposed and not yet confirmed by a second administrator.
+    fn proposed_recovery(&self) -> StoreResult<Option<Proposal>>;
+
+    /// Records (or, with `None`, withdraws) the proposed recovery recipient.
+    fn set_proposed_recovery(&self, proposal: Option<&Proposal>) -> StoreResult<()>;
+
     /// Writes a case, its lookup index, its wraps and its first thread entry atomically.
     fn create_case(&self, case: NewCase) -> StoreResult<()>;
 
@@ -342,6 +380,12 @@ pub trait Store: Upkeep + Send + Sync + 'static {
     /// Deletes a completed evidence file whose message was not committed.
     fn discard_blob(&self, blob: BlobId);
 
+    /// Deletes an evidence file of `case` for good, at its reporter's request: the file
+    /// and its listing, durably. False if `blob` is listed for another case. Removing a
+    /// file already removed does nothing and returns true, so that a retry after a crash
+    /// completes.
+    fn remove_blob(&self, case: CaseId, blob: BlobId) -> StoreResult<bool>;
+
     /// Where an evidence file of `case` is, if `blob` is one of that case's files.
     fn blob_path(&self, case: CaseId, blob: BlobId) -> StoreResult<Option<std::path::PathBuf>>;
 
@@ -393,4 +437,52 @@ pub trait Upkeep {
     /// Deletes these cases for good, with everything that belongs to them (see
     /// `retention.rs`), and lowers the high-water mark to match. Unknown ids are skipped.
     fn purge_cases(&self, cases: &[CaseId]) -> StoreResult<Purged>;
+
+    /// Rewrites what the store keeps into fresh files, so that deleted bytes leave the
+    /// disk and the files' order and times stop dating the writes (for sled, see
+    /// `sled_store/rewrite.rs`). Writes wait meanwhile; none fails for it. The caller
+    /// keeps snapshots and purges out until it returns.
+    fn rewrite(&self) -> StoreResult<Rewritten>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An investigator record written before the fields appended for confirmation and
+    /// alerts reads with them empty: its recipient counts as confirmed, as it was.
+    #[test]
+    fn an_investigator_record_of_the_first_format_still_reads() {
+        let record = InvestigatorRecord {
+            name: "ana".into(),
+            recipient: crate::crypto::InvestigatorIdentity::generate().recipient(),
+            role: Role::Admin,
+            enabled: true,
+            demo: false,
+            added: Day::today(),
+            credentials: Credentials::default(),
+            proposed_by: Some("root".into()),
+            alert_address: Some("ana@unit.example".into()),
+            alert_digests: true,
+        };
+        let bytes = postcard::to_stdvec(&record).unwrap();
+        let read: InvestigatorRecord = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(read.proposed_by.as_deref(), Some("root"));
+        assert_eq!(read.alert_address.as_deref(), Some("ana@unit.example"));
+        assert!(read.alert_digests);
+        // The first format ends after the credentials: the three appended fields are
+        // one byte each when empty (`None`, `None`, `false`).
+        let empty = InvestigatorRecord {
+            proposed_by: None,
+            alert_address: None,
+            alert_digests: false,
+            ..record
+        };
+        let bytes = postcard::to_stdvec(&empty).unwrap();
+        let first_format = &bytes[..bytes.len() - 3];
+        let read: InvestigatorRecord = postcard::from_bytes(first_format).unwrap();
+        assert_eq!(read.name, "ana");
+        assert!(read.proposed_by.is_none() && read.alert_address.is_none());
+        assert!(!read.alert_digests);
+    }
 }

@@ -102,9 +102,24 @@ impl Authenticator {
     }
 }
 
-/// Registers an investigator with the command line (server stopped or not yet started)
-/// and returns the enrolment secret it prints.
+/// Registers an investigator with the command line (server stopped or not yet started),
+/// confirms their recipient on the host as a single administrator would, and returns the
+/// enrolment secret it printed.
 pub fn register(deployment: &Deployment, name: &str, role: &str) -> (InvestigatorIdentity, String) {
+    let (identity, secret, fingerprint) = propose(deployment, name, role);
+    let out = deployment.admin(&["confirm-recipient", "--fingerprint", &fingerprint]);
+    assert!(out.status.success(), "{out:?}");
+    (identity, secret)
+}
+
+/// Registers an investigator with the command line and leaves their recipient waiting
+/// for confirmation; returns the identity, the enrolment secret and the fingerprint the
+/// command printed.
+pub fn propose(
+    deployment: &Deployment,
+    name: &str,
+    role: &str,
+) -> (InvestigatorIdentity, String, String) {
     let identity = InvestigatorIdentity::generate();
     let recipient = identity.recipient().to_string();
     let out = deployment.admin(&[
@@ -117,13 +132,13 @@ pub fn register(deployment: &Deployment, name: &str, role: &str) -> (Investigato
         role,
     ]);
     assert!(out.status.success(), "{out:?}");
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
     let secret = stdout
         .lines()
         .find_map(|l| l.strip_prefix("enrolment secret: "))
         .unwrap_or_else(|| panic!("no enrolment secret in {stdout:?}"))
         .to_owned();
-    (identity, secret)
+    (identity, secret, super::printed_fingerprint(&out))
 }
 
 impl Account {

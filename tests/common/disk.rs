@@ -65,6 +65,7 @@ impl SmallDisk {
             .output()
             .unwrap();
         assert!(out.status.success(), "add-investigator failed: {out:?}");
+        super::confirm_on_host(&data, &out);
         super::enrol_on_own_start(&data, self.logs.path(), "ana", &super::printed_secret(&out));
         data
     }

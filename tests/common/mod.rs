@@ -67,6 +67,7 @@ impl Deployment {
         ]);
         assert!(out.status.success(), "add-investigator failed: {out:?}");
         deployment.ana_secret = printed_secret(&out);
+        confirm_on_host(deployment.data_dir(), &out);
         deployment
     }
 
@@ -99,6 +100,29 @@ pub fn printed_secret(out: &std::process::Output) -> String {
         .find_map(|l| l.strip_prefix("enrolment secret: "))
         .expect("add-investigator prints the enrolment secret")
         .to_owned()
+}
+
+/// The recipient fingerprint `admin add-investigator` or `set-recovery-recipient`
+/// printed.
+pub fn printed_fingerprint(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("fingerprint: "))
+        .expect("the admin command prints the recipient's fingerprint")
+        .to_owned()
+}
+
+/// Confirms on the host the recipient an admin command just proposed, as a deployment
+/// with a single administrator does (`admin confirm-recipient --fingerprint`): new cases
+/// are wrapped to a recipient only once it is confirmed.
+pub fn confirm_on_host(data: &Path, proposed: &std::process::Output) {
+    let out = Command::new(BIN)
+        .args(["admin", "confirm-recipient", "--data-dir"])
+        .arg(data)
+        .args(["--fingerprint", &printed_fingerprint(proposed)])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "confirm-recipient failed: {out:?}");
 }
 
 /// Enrols a registered investigator on a server started for that alone: new cases are

@@ -112,6 +112,7 @@ impl TextForm {
             where_when: None,
             people: None,
             attachments: Vec::new(),
+            removed_file: None,
         };
         serde_json::to_vec(&content)
             .map(Zeroizing::new)

@@ -42,7 +42,7 @@ const MAX_PER_PAGE: u32 = 200;
 const DEFAULT_PER_PAGE: u32 = 50;
 
 /// Runs `work` (API calls, decryption, rendering) off the async workers.
-async fn blocking<T, F>(desk: &Arc<Desk>, work: F) -> Result<T, DeskError>
+pub(super) async fn blocking<T, F>(desk: &Arc<Desk>, work: F) -> Result<T, DeskError>
 where
     T: Send + 'static,
     F: FnOnce(&Desk) -> Result<T, DeskError> + Send + 'static,

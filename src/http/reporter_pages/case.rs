@@ -53,7 +53,9 @@ pub(super) async fn login(
         return form_used(&state, lang);
     }
     match open_case(&state, &form.token).await {
-        Ok((session, case)) => render_case(&state, lang, &session, case, None, &form.draft).await,
+        Ok((session, case)) => {
+            render_case(&state, lang, &session, case, None, &form.draft, false).await
+        }
         Err(
             e @ (Error::Service(crate::service::Error::UnknownToken) | Error::MalformedToken(_)),
         ) => render_login(&state, lang, e.status(), Some(e.message_key()), &form.draft),
@@ -120,7 +122,7 @@ pub(super) async fn view(
         return replayed_case_form(&state, lang, &form.session);
     }
     match session_of(&state, Some(&form.session)) {
-        Some((id, case)) => render_case(&state, lang, &id, case, None, "").await,
+        Some((id, case)) => render_case(&state, lang, &id, case, None, "", false).await,
         None => session_ended(&state, lang, &form),
     }
 }
@@ -152,6 +154,8 @@ pub(super) async fn follow_up(
         session: submission.text("session"),
         body: submission.text("body"),
     };
+    // Kept ticked when the form comes back with a problem, as the report form does.
+    let keep_names = submission.field(uploads::KEEP_NAMES_FIELD).is_some();
     if replayed(&state, fresh, &read, &submission) {
         return replayed_case_form(&state, lang, &form.session);
     }
@@ -167,16 +171,44 @@ pub(super) async fn follow_up(
         };
     };
     if let Err(e) = read {
-        let mut page =
-            render_case(&state, lang, &id, case, Some(e.message_key()), &form.body).await;
+        let mut page = render_case(
+            &state,
+            lang,
+            &id,
+            case,
+            Some(e.message_key()),
+            &form.body,
+            keep_names,
+        )
+        .await;
         e.decorate(&mut page);
         return page;
     }
     match add_follow_up(&state, case.clone(), form.body.clone(), &submission).await {
-        Ok(()) => render_case(&state, lang, &id, case, Some("case-message-sent"), "").await,
+        Ok(()) => {
+            render_case(
+                &state,
+                lang,
+                &id,
+                case,
+                Some("case-message-sent"),
+                "",
+                false,
+            )
+            .await
+        }
         // The message is shown again in the form, so nothing typed is lost.
         Err(e) if e.is_fixable_input() => {
-            render_case(&state, lang, &id, case, Some(e.message_key()), &form.body).await
+            render_case(
+                &state,
+                lang,
+                &id,
+                case,
+                Some(e.message_key()),
+                &form.body,
+                keep_names,
+            )
+            .await
         }
         Err(e) => state.pages.error(lang, e, context! {}),
     }
@@ -205,6 +237,7 @@ pub(super) async fn render_case(
     case: Arc<OpenCase>,
     notice: Option<&str>,
     draft: &str,
+    keep_names: bool,
 ) -> Response {
     let reporting = state.reporting.clone();
     let view = match blocking::run(move || reporting.read(&case)).await {
@@ -214,9 +247,10 @@ pub(super) async fn render_case(
     };
     let today = state.clock.today();
     let (earlier, latest) = view.messages.split_at(latest_exchange(&view));
+    let deleted = deleted_files(&view);
     let messages = |list: &[MessageView]| -> Vec<Value> {
         list.iter()
-            .map(|m| message_value(lang, m, view.new_from))
+            .map(|m| message_value(lang, m, view.new_from, &deleted))
             .collect()
     };
     state.pages.render(
@@ -235,10 +269,14 @@ pub(super) async fn render_case(
             acknowledged => view.acknowledged.map(|day| lang.date(day)),
             earlier => messages(earlier),
             latest => messages(latest),
+            uncleaned_files => uncleaned_files(lang, &view, &deleted),
             notice => notice,
             // A follow-up that comes back with a problem lost its chosen files.
-            files_again => notice.is_some_and(|n| n != "case-message-sent"),
+            files_again => notice.is_some_and(|n| {
+                !["case-message-sent", "evidence-file-removed", "error-no-such-file"].contains(&n)
+            }),
             draft => draft,
+            keep_names => keep_names,
             once => state.form_nonces.issue(),
         },
     )
@@ -248,7 +286,8 @@ pub(super) fn is_new_reply(m: &MessageView, new_from: u64) -> bool {
     m.from == Author::Investigator && m.seq >= new_from
 }
 
-pub(super) fn message_value(lang: Lang, m: &MessageView, new_from: u64) -> Value {
+pub(super) fn message_value(lang: Lang, m: &MessageView, new_from: u64, deleted: &[&str]) -> Value {
+    let own = m.from == Author::Reporter;
     context! {
         seq => m.seq,
         from => m.from.as_str(),
@@ -261,8 +300,13 @@ pub(super) fn message_value(lang: Lang, m: &MessageView, new_from: u64) -> Value
         attachments => m
             .content
             .as_ref()
-            .map(|c| attachment_values(lang, &c.attachments))
+            .map(|c| attachment_values(lang, &c.attachments, own, deleted))
             .unwrap_or_default(),
+        removed_file => m
+            .content
+            .as_ref()
+            .and_then(|c| c.removed_file.as_ref())
+            .map(|r| r.name.as_str()),
     }
 }
 

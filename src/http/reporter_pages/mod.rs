@@ -3,12 +3,15 @@
 //! a hidden form field, so nothing of the case stays in the browser once the tab is closed.
 //!
 //! `report.rs`: making a report (the form, the token page and its confirmation);
-//! `case.rs`: "My case" (log-in, the case page, follow-ups, leaving).
+//! `case.rs`: "My case" (log-in, the case page, follow-ups, leaving);
+//! `remove.rs`: removing a file that could not be cleaned, from either page.
 
 mod case;
+mod remove;
 mod report;
 
 use case::*;
+use remove::*;
 use report::*;
 
 use std::borrow::Cow;
@@ -55,6 +58,8 @@ pub fn routes(upload_body_bytes: usize) -> Router<Arc<AppState>> {
             get(report_form.layer(quick())).post(report_submit.layer(upload())),
         )
         .route("/report/confirm", post(confirm_token.layer(quick())))
+        .route("/report/remove", post(remove_after_sending.layer(quick())))
+        .route("/case/remove", post(remove_from_case.layer(quick())))
         .route(
             "/case",
             get(login_form.layer(quick())).post(login.layer(quick())),
@@ -144,17 +149,36 @@ fn replayed(
     }
 }
 
-/// Evidence files as the pages show them, sizes in the page's language.
-fn attachment_values(lang: Lang, attachments: &[Attachment]) -> Vec<Value> {
+/// Evidence files as the pages show them, sizes in the page's language. `own`: the
+/// reporter's own files, which they may remove (those that could not be cleaned get the
+/// button); `deleted`: the blob ids of the files already removed.
+fn attachment_values(
+    lang: Lang,
+    attachments: &[Attachment],
+    own: bool,
+    deleted: &[&str],
+) -> Vec<Value> {
     attachments
         .iter()
         .map(|a| {
+            let deleted = deleted.contains(&a.blob.as_str());
             context! {
+                id => &a.blob,
                 name => &a.name,
                 size => lang.size(a.size),
                 cleaned => a.cleaned,
                 removed => a.removed.join(", "),
+                deleted => deleted,
+                removable => own && !a.cleaned && !deleted,
             }
         })
         .collect()
+}
+
+/// How many of these files could not be cleaned (and are still there).
+fn uncleaned(attachments: &[Value]) -> usize {
+    attachments
+        .iter()
+        .filter(|a| a.get_attr("removable").is_ok_and(|r| r.is_true()))
+        .count()
 }

@@ -106,7 +106,8 @@ pub(super) async fn report_submit(
             lang,
             StatusCode::CREATED,
             &token,
-            attachment_values(lang, &submission.attachments),
+            attachment_values(lang, &submission.attachments, true, &[]),
+            None,
             false,
         ),
         Err(Error::UnknownCategory) => {
@@ -131,6 +132,7 @@ pub(super) fn render_token_page(
     status: StatusCode,
     token: &CaseToken,
     attachments: Vec<Value>,
+    notice: Option<&str>,
     problem: bool,
 ) -> Response {
     let grouped = token.grouped();
@@ -143,7 +145,9 @@ pub(super) fn render_token_page(
             path => "/report",
             token => grouped.as_str(),
             token_groups => groups,
+            uncleaned => uncleaned(&attachments),
             attachments => attachments,
+            notice => notice,
             problem => problem,
             once => state.form_nonces.issue(),
         },
@@ -199,6 +203,7 @@ pub(super) async fn confirm_token(
             StatusCode::UNPROCESSABLE_ENTITY,
             &token,
             Vec::new(),
+            None,
             true,
         );
     }

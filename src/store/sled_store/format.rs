@@ -55,7 +55,8 @@ pub(super) fn copy_dir(data_dir: &Path, found: u32) -> PathBuf {
 impl SledStore {
     /// The format version recorded in `meta`; `None` for a store never written to.
     pub(super) fn format(&self) -> StoreResult<Option<u32>> {
-        let Some(bytes) = self.meta.get("schema")? else {
+        let t = self.trees();
+        let Some(bytes) = t.meta.get("schema")? else {
             return Ok(None);
         };
         std::str::from_utf8(&bytes)
@@ -96,14 +97,15 @@ impl SledStore {
             formats.steps[(version - formats.first) as usize](self)?;
             self.set_format(version + 1)?;
         }
-        if self.meta.get("schema")?.is_none() {
+        if self.trees().meta.get("schema")?.is_none() {
             self.set_format(current)?;
         }
         Ok(())
     }
 
     pub(super) fn set_format(&self, version: u32) -> StoreResult<()> {
-        self.meta.insert("schema", version.to_string().as_bytes())?;
+        let t = self.trees();
+        t.meta.insert("schema", version.to_string().as_bytes())?;
         self.commit()
     }
 
@@ -121,7 +123,7 @@ impl SledStore {
         }
         // What sled holds in memory is on disk, so that its files are what a restart
         // would read. Nothing was written since the store was opened.
-        self.db.flush()?;
+        self.trees().db.flush()?;
         let part = self.data_dir.join(format!(".before-format-{found}.part"));
         let context = |e: io::Error| {
             StoreError::Io(io::Error::new(

@@ -30,7 +30,7 @@ use sled::transaction::{
     TransactionalTree,
 };
 
-use super::disk::{self, SledFiles};
+use super::disk;
 use super::guard::{Reserve, Room, WriteGuard};
 use super::mark::{Counts, MarkFile};
 use super::snapshot::{self, SnapshotSummary};
@@ -78,11 +78,19 @@ impl Default for OpenOptions {
 }
 
 pub struct SledStore {
-    db: sled::Db,
+    /// An exclusive lock on `store.lock` in the data directory, held while open.
+    _lock: std::fs::File,
+    /// sled's database and its trees. Readers clone the `Arc` and let go of the lock at
+    /// once; a rewrite (`rewrite.rs`) replaces it whole, holding the lock only while it
+    /// swaps the directories, so reads wait for the swap and never see a closed store.
+    trees: RwLock<Arc<Trees>>,
+    /// Held for reading by every write, from before it picks the trees it writes to until
+    /// it is durable, and for writing by a rewrite while it copies the trees: a write
+    /// during a rewrite waits for it, and never lands in the copy being replaced. Never
+    /// taken twice by one thread (a write that calls another works on the `Trees` it has).
+    gate: RwLock<()>,
     data_dir: PathBuf,
     durability: Durability,
-    /// sled's own files, fsynced after each flush.
-    sled_files: SledFiles,
     /// The high-water mark beside the store.
     mark: MarkFile,
     /// The free-space reserve, the failed state and the clock check every write passes.
@@ -96,18 +104,7 @@ pub struct SledStore {
     opened_at: SystemTime,
     /// The next audit sequence number, for the high-water mark.
     audit_next: AtomicU64,
-    meta: sled::Tree,
-    lookup: sled::Tree,
-    cases: sled::Tree,
-    wraps: sled::Tree,
-    thread: sled::Tree,
-    notes: sled::Tree,
-    /// blob id → case id, for evidence files of committed messages.
-    blobs: sled::Tree,
     files: Blobs,
-    investigators: sled::Tree,
-    seen: sled::Tree,
-    audit: sled::Tree,
     /// Serialises audit appends: each needs the previous entry's hash.
     audit_lock: Mutex<()>,
     /// Every case record in memory, in triage order, so that listing 100,000 cases does
@@ -234,21 +231,19 @@ impl SledStore {
         let opened_at = SystemTime::now();
         disk::create_private_dir(dir)?;
         disk::make_private(dir)?;
-        let db = sled::Config::new()
-            .path(dir.join("store"))
-            // The store fsyncs after each write itself; sled's timer-driven fsync would
-            // only hide a write path that forgot to.
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| match &e {
-                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                    StoreError::Locked(dir.display().to_string())
-                }
-                sled::Error::Io(io) if io.to_string().contains("lock") => {
-                    StoreError::Locked(dir.display().to_string())
-                }
-                _ => damaged(dir, e.into()),
-            })?;
+        // One process at a time: sled locks its own log too, but a rewrite moves it, and
+        // `finish_interrupted` must not touch a directory another process is using.
+        let lock = lock_data_dir(dir)?;
+        rewrite::finish_interrupted(dir)?;
+        let db = open_sled(&dir.join("store")).map_err(|e| match &e {
+            sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                StoreError::Locked(dir.display().to_string())
+            }
+            sled::Error::Io(io) if io.to_string().contains("lock") => {
+                StoreError::Locked(dir.display().to_string())
+            }
+            _ => damaged(dir, e.into()),
+        })?;
         // Investigator sessions once lived here, with second-precise times beside the
         // reporters' writes; they live in memory now, and old records are dropped.
         if db
@@ -262,22 +257,14 @@ impl SledStore {
         let reserve = Arc::new(Reserve::new(dir.to_owned(), options.min_free_bytes));
         let guard = WriteGuard::new(reserve.clone(), mark.current().map(|m| m.day));
         let mut store = SledStore {
-            meta: db.open_tree("meta")?,
-            lookup: db.open_tree("lookup")?,
-            cases: db.open_tree("cases")?,
-            wraps: db.open_tree("wraps")?,
-            thread: db.open_tree("thread")?,
-            notes: db.open_tree("notes")?,
-            blobs: db.open_tree("blobs")?,
+            _lock: lock,
+            trees: RwLock::new(Arc::new(Trees::of(db, &dir.join("store"))?)),
+            gate: RwLock::new(()),
             files: Blobs::open(dir, reserve)?,
-            investigators: db.open_tree("investigators")?,
-            seen: db.open_tree("seen")?,
-            audit: db.open_tree("audit")?,
             audit_lock: Mutex::new(()),
             index: RwLock::new(CaseIndex::default()),
             case_writes: Mutex::new(()),
             upkeep: RwLock::new(()),
-            sled_files: SledFiles::open(&dir.join("store"))?,
             data_dir: dir.to_owned(),
             durability: options.durability,
             mark,
@@ -286,7 +273,6 @@ impl SledStore {
             accepted_loss: None,
             opened_at,
             audit_next: AtomicU64::new(0),
-            db,
         };
         let format = store.format()?;
         if format.is_none() {
@@ -301,6 +287,7 @@ impl SledStore {
             store.no_sweep = Some("the store holds no cases");
         }
         store.commit()?;
+        rewrite::remove_old_copy(dir);
         tracing::info!(
             cases = counts.cases,
             entries = counts.entries,
@@ -364,8 +351,9 @@ impl SledStore {
     }
 
     fn load_index(&self) -> StoreResult<()> {
+        let t = self.trees();
         let mut index = CaseIndex::default();
-        for item in self.cases.iter() {
+        for item in t.cases.iter() {
             let (key, value) = item?;
             let id: [u8; 16] = key
                 .as_ref()
@@ -374,7 +362,7 @@ impl SledStore {
             index.put(CaseId(id), decode(&value)?);
         }
         *self.index.write().unwrap_or_else(|p| p.into_inner()) = index;
-        let next = match self.audit.last()? {
+        let next = match t.audit.last()? {
             Some((_, bytes)) => decode::<audit::Sealed>(&bytes)?.entry.seq + 1,
             None => 0,
         };
@@ -391,6 +379,29 @@ impl SledStore {
             notes: index.notes,
             audit: self.audit_next.load(Ordering::SeqCst),
         }
+    }
+
+    /// The trees as they are now, for a read. Take them once per call: a rewrite waits
+    /// for every copy to be dropped before it swaps the directories.
+    fn trees(&self) -> Arc<Trees> {
+        self.trees.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Lets a write through the gate (waiting for a rewrite in progress) and gives it the
+    /// trees to write to.
+    fn passing(&self) -> Passing<'_> {
+        let gate = self.gate.read().unwrap_or_else(|p| p.into_inner());
+        Passing {
+            _gate: gate,
+            trees: self.trees(),
+        }
+    }
+
+    /// Runs a write through the gate and the write guard (see `guard.rs`). Waiting at
+    /// the gate does not count as a stalled write.
+    fn gated<T>(&self, room: Room, body: impl FnOnce(&Trees) -> StoreResult<T>) -> StoreResult<T> {
+        let passing = self.passing();
+        self.guard.write(room, || body(&passing))
     }
 
     fn write_lock(&self) -> std::sync::MutexGuard<'_, ()> {
@@ -412,11 +423,12 @@ impl SledStore {
     /// disk holds.
     fn commit(&self) -> StoreResult<()> {
         let _upkeep = self.upkeep.read().unwrap_or_else(|p| p.into_inner());
+        let t = self.trees();
         let counts = self.counts();
-        self.db.flush()?;
+        t.db.flush()?;
         let sync = self.durability == Durability::Fsync;
         if sync {
-            self.sled_files.sync()?;
+            t.sled_files.sync()?;
         }
         self.mark.raise(counts, self.guard.newest(), sync)?;
         Ok(())
@@ -456,9 +468,10 @@ impl SledStore {
             return Ok(Sweep::default());
         }
         let quarantine = self.data_dir.join("quarantine");
+        let t = self.trees();
         let sweep = self.files.sweep(
             |id| {
-                self.blobs
+                t.blobs
                     .contains_key(id.as_bytes())
                     .map_err(|e| std::io::Error::other(e.to_string()))
             },
@@ -521,7 +534,13 @@ impl CaseIndex {
 
 mod format;
 mod records;
+mod rewrite;
+mod trees;
 mod upkeep;
+
+use trees::{Passing, Trees, lock_data_dir, open_sled};
+
+pub use rewrite::Rewritten;
 
 use format::Formats;
 #[cfg(test)]

@@ -2,12 +2,13 @@
 //! commit (`SledStore::commit`), inside the write guard that keeps the free-space reserve.
 
 use super::*;
+use crate::store::Proposal;
 
 impl Store for SledStore {
     fn init_kdf(&self, proposed: KdfSettings) -> StoreResult<KdfSettings> {
-        self.guard.write(Room::Bookkeeping, || {
+        self.gated(Room::Bookkeeping, |t| {
             let bytes = encode(&proposed)?;
-            match self
+            match t
                 .meta
                 .compare_and_swap("kdf", None as Option<&[u8]>, Some(bytes))?
             {
@@ -26,10 +27,10 @@ impl Store for SledStore {
     }
 
     fn init_token_key(&self, proposed: TokenCheckKey) -> StoreResult<TokenCheckKey> {
-        self.guard.write(Room::Bookkeeping, || {
+        self.gated(Room::Bookkeeping, |t| {
             let bytes = proposed.to_bytes();
             let stored: &[u8] = bytes.as_slice();
-            match self
+            match t
                 .meta
                 .compare_and_swap(TOKEN_KEY, None as Option<&[u8]>, Some(stored))?
             {
@@ -46,7 +47,8 @@ impl Store for SledStore {
     }
 
     fn recovery_recipient(&self) -> StoreResult<Option<String>> {
-        self.meta
+        let t = self.trees();
+        t.meta
             .get("recovery")?
             .map(|bytes| {
                 String::from_utf8(bytes.to_vec()).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -55,14 +57,32 @@ impl Store for SledStore {
     }
 
     fn set_recovery_recipient(&self, recipient: &str) -> StoreResult<()> {
-        self.guard.write(Room::Needed, || {
-            self.meta.insert("recovery", recipient.as_bytes())?;
+        self.gated(Room::Needed, |t| {
+            t.meta.insert("recovery", recipient.as_bytes())?;
+            self.commit()
+        })
+    }
+
+    fn proposed_recovery(&self) -> StoreResult<Option<Proposal>> {
+        let t = self.trees();
+        t.meta
+            .get("recovery-proposed")?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    fn set_proposed_recovery(&self, proposal: Option<&Proposal>) -> StoreResult<()> {
+        self.gated(Room::Needed, |t| {
+            match proposal {
+                Some(p) => t.meta.insert("recovery-proposed", encode(p)?)?,
+                None => t.meta.remove("recovery-proposed")?,
+            };
             self.commit()
         })
     }
 
     fn create_case(&self, case: NewCase) -> StoreResult<()> {
-        self.guard.write(Room::Needed, || {
+        self.gated(Room::Needed, |t| {
             let record = encode(&case.record)?;
             let report = encode(&case.report)?;
             let wraps: Vec<(Vec<u8>, Vec<u8>)> = case
@@ -71,13 +91,7 @@ impl Store for SledStore {
                 .map(|(holder, wrap)| (wrap_key(case.id, holder), wrap.0.clone()))
                 .collect();
             let writing = self.write_lock();
-            (
-                &self.lookup,
-                &self.cases,
-                &self.wraps,
-                &self.thread,
-                &self.blobs,
-            )
+            (&t.lookup, &t.cases, &t.wraps, &t.thread, &t.blobs)
                 .transaction(|(lookup, cases, wraps_tree, thread, blobs)| {
                     if lookup.get(case.lookup.as_bytes())?.is_some() {
                         return Err(ConflictableTransactionError::Abort(StoreError::LookupTaken));
@@ -104,7 +118,8 @@ impl Store for SledStore {
     }
 
     fn case_by_lookup(&self, lookup: &LookupId) -> StoreResult<Option<(CaseId, CaseRecord)>> {
-        let Some(id) = self.lookup.get(lookup.as_bytes())? else {
+        let t = self.trees();
+        let Some(id) = t.lookup.get(lookup.as_bytes())? else {
             return Ok(None);
         };
         let id: [u8; 16] = id
@@ -112,7 +127,7 @@ impl Store for SledStore {
             .try_into()
             .map_err(|_| StoreError::Corrupt("bad case id in lookup".into()))?;
         let id = CaseId(id);
-        let record = self
+        let record = t
             .cases
             .get(id.as_bytes())?
             .ok_or_else(|| StoreError::Corrupt("lookup points at a missing case".into()))?;
@@ -120,14 +135,16 @@ impl Store for SledStore {
     }
 
     fn case(&self, case: CaseId) -> StoreResult<Option<CaseRecord>> {
-        self.cases
+        let t = self.trees();
+        t.cases
             .get(case.as_bytes())?
             .map(|bytes| decode(&bytes))
             .transpose()
     }
 
     fn case_count(&self) -> StoreResult<usize> {
-        Ok(self.cases.len())
+        let t = self.trees();
+        Ok(t.cases.len())
     }
 
     fn check_writable(&self, today: Day) -> StoreResult<()> {
@@ -142,7 +159,8 @@ impl Store for SledStore {
         if let Some(why) = self.guard.failure() {
             return Err(StoreError::Failed(why.to_owned()));
         }
-        if let Err(e) = self.meta.get("schema") {
+        // A temporary: no copy of the trees may be held while waiting at the gate below.
+        if let Err(e) = self.trees().meta.get("schema") {
             return Err(match StoreError::from(e) {
                 StoreError::Io(e) => self.guard.fail(e.to_string()),
                 other => other,
@@ -153,8 +171,8 @@ impl Store for SledStore {
         }
         // Records today only if the clock is plausible; the probe writes either way.
         let _ = self.guard.check_day(today);
-        self.guard.write(Room::Bookkeeping, || {
-            self.meta.insert("probe", &today.julian().to_be_bytes())?;
+        self.gated(Room::Bookkeeping, |t| {
+            t.meta.insert("probe", &today.julian().to_be_bytes())?;
             self.commit()
         })
     }
@@ -170,26 +188,27 @@ impl Store for SledStore {
     }
 
     fn wrap(&self, case: CaseId, holder: &Holder) -> StoreResult<Option<Wrap>> {
-        Ok(self
-            .wraps
+        let t = self.trees();
+        Ok(t.wraps
             .get(wrap_key(case, holder))?
             .map(|w| Wrap(w.to_vec())))
     }
 
     fn thread(&self, case: CaseId) -> StoreResult<Vec<ThreadEntry>> {
-        self.thread
+        let t = self.trees();
+        t.thread
             .scan_prefix(case.as_bytes())
             .map(|item| decode(&item?.1))
             .collect()
     }
 
     fn append_entry(&self, case: CaseId, entry: ThreadEntry, blobs: &[BlobId]) -> StoreResult<u64> {
-        self.guard.write(Room::Needed, || {
+        self.gated(Room::Needed, |t| {
             let author = entry.author;
             let day = entry.day;
             let entry = encode(&entry)?;
             let writing = self.write_lock();
-            let seq = (&self.cases, &self.thread, &self.blobs)
+            let seq = (&t.cases, &t.thread, &t.blobs)
                 .transaction(|(cases, thread, blobs_tree)| {
                     let (seq, record) = change_record(cases, case, |record| {
                         let seq = record.entries;
@@ -225,8 +244,36 @@ impl Store for SledStore {
         self.files.discard(blob);
     }
 
+    fn remove_blob(&self, case: CaseId, blob: BlobId) -> StoreResult<bool> {
+        // Through the gate, so that a rewrite copying evidence files never meets one
+        // half removed.
+        self.gated(Room::Bookkeeping, |t| {
+            if t.blobs
+                .get(blob.as_bytes())?
+                .is_some_and(|owner| owner.as_ref() != case.as_bytes())
+            {
+                return Ok(false);
+            }
+            // The file first, then its listing: a crash in between leaves a listed file
+            // that is gone (the download says so), never an unlisted one that the start-up
+            // sweep would keep in quarantine.
+            let path = self.files.path(blob);
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
+            if let Some(dir) = path.parent() {
+                std::fs::File::open(dir)?.sync_all()?;
+            }
+            t.blobs.remove(blob.as_bytes())?;
+            self.commit()?;
+            Ok(true)
+        })
+    }
+
     fn blob_path(&self, case: CaseId, blob: BlobId) -> StoreResult<Option<std::path::PathBuf>> {
-        let owner = self.blobs.get(blob.as_bytes())?;
+        let t = self.trees();
+        let owner = t.blobs.get(blob.as_bytes())?;
         Ok(owner
             .filter(|owner| owner.as_ref() == case.as_bytes())
             .map(|_| self.files.path(blob)))
@@ -249,30 +296,14 @@ impl Store for SledStore {
         case: CaseId,
         change: &mut dyn FnMut(&mut CaseRecord) -> Result<(), TransitionError>,
     ) -> StoreResult<CaseRecord> {
-        self.guard.write(Room::Needed, || {
-            // sled's transaction closure is `Fn` (it may be retried); `change` is `FnMut`.
-            let change = std::cell::RefCell::new(change);
-            let writing = self.write_lock();
-            let ((), record) = self
-                .cases
-                .transaction(|cases| {
-                    change_record(cases, case, |record| {
-                        (change.borrow_mut())(record).map_err(StoreError::Refused)
-                    })
-                })
-                .map_err(from_tx)?;
-            self.indexed(case, record.clone());
-            drop(writing);
-            self.commit()?;
-            Ok(record)
-        })
+        self.gated(Room::Needed, |t| self.update_case_in(t, case, change))
     }
 
     fn add_wrap(&self, case: CaseId, investigator: &str, wrap: Wrap) -> StoreResult<()> {
-        self.guard.write(Room::Needed, || {
+        self.gated(Room::Needed, |t| {
             let key = wrap_key(case, &Holder::Investigator(investigator.to_owned()));
             let writing = self.write_lock();
-            let record = (&self.cases, &self.wraps)
+            let record = (&t.cases, &t.wraps)
                 .transaction(|(cases, wraps)| {
                     if wraps.get(&key)?.is_some() {
                         return Err(ConflictableTransactionError::Abort(StoreError::WrapExists(
@@ -296,10 +327,10 @@ impl Store for SledStore {
     }
 
     fn append_note(&self, case: CaseId, note: NoteEntry) -> StoreResult<u64> {
-        self.guard.write(Room::Needed, || {
+        self.gated(Room::Needed, |t| {
             let note = encode(&note)?;
             let writing = self.write_lock();
-            let seq = (&self.cases, &self.notes)
+            let seq = (&t.cases, &t.notes)
                 .transaction(|(cases, notes)| {
                     let (seq, record) = change_record(cases, case, |record| {
                         let seq = record.notes;
@@ -318,33 +349,34 @@ impl Store for SledStore {
     }
 
     fn notes(&self, case: CaseId) -> StoreResult<Vec<NoteEntry>> {
-        self.notes
+        let t = self.trees();
+        t.notes
             .scan_prefix(case.as_bytes())
             .map(|item| decode(&item?.1))
             .collect()
     }
 
     fn seen(&self, investigator: &str, case: CaseId) -> StoreResult<u64> {
-        Ok(self
-            .seen
+        let t = self.trees();
+        Ok(t.seen
             .get(seen_key(investigator, case))?
             .map_or(0, |v| seq_of(&v)))
     }
 
     fn mark_seen(&self, investigator: &str, case: CaseId, entries: u64) -> StoreResult<()> {
-        self.guard.write(Room::Bookkeeping, || {
+        self.gated(Room::Bookkeeping, |t| {
             // Not flushed: losing an "unread" mark in a crash costs nothing.
-            self.seen
+            t.seen
                 .insert(seen_key(investigator, case), &entries.to_be_bytes())?;
             Ok(())
         })
     }
 
     fn add_investigator(&self, investigator: InvestigatorRecord) -> StoreResult<()> {
-        self.guard.write(Room::Needed, || {
+        self.gated(Room::Needed, |t| {
             let name = investigator.name.clone();
             let bytes = encode(&investigator)?;
-            match self.investigators.compare_and_swap(
+            match t.investigators.compare_and_swap(
                 name.as_bytes(),
                 None as Option<&[u8]>,
                 Some(bytes),
@@ -356,14 +388,16 @@ impl Store for SledStore {
     }
 
     fn investigators(&self) -> StoreResult<Vec<InvestigatorRecord>> {
-        self.investigators
+        let t = self.trees();
+        t.investigators
             .iter()
             .map(|item| decode(&item?.1))
             .collect()
     }
 
     fn investigator(&self, name: &str) -> StoreResult<Option<InvestigatorRecord>> {
-        self.investigators
+        let t = self.trees();
+        t.investigators
             .get(name.as_bytes())?
             .map(|bytes| decode(&bytes))
             .transpose()
@@ -374,16 +408,15 @@ impl Store for SledStore {
         name: &str,
         change: &mut dyn FnMut(&mut InvestigatorRecord),
     ) -> StoreResult<InvestigatorRecord> {
-        self.guard.write(Room::Bookkeeping, || {
+        self.gated(Room::Bookkeeping, |t| {
             loop {
-                let Some(current) = self.investigators.get(name.as_bytes())? else {
+                let Some(current) = t.investigators.get(name.as_bytes())? else {
                     return Err(StoreError::NoSuchInvestigator(name.to_owned()));
                 };
                 let mut record: InvestigatorRecord = decode(&current)?;
                 change(&mut record);
                 let updated = encode(&record)?;
-                if self
-                    .investigators
+                if t.investigators
                     .compare_and_swap(name.as_bytes(), Some(current), Some(updated))?
                     .is_ok()
                 {
@@ -395,16 +428,16 @@ impl Store for SledStore {
     }
 
     fn remove_investigator(&self, name: &str) -> StoreResult<bool> {
-        self.guard.write(Room::Bookkeeping, || {
+        self.gated(Room::Bookkeeping, |t| {
             let suffix = Holder::Investigator(name.to_owned()).key_part();
             let mut batch = sled::Batch::default();
-            for item in self.wraps.iter() {
+            for item in t.wraps.iter() {
                 let (key, _) = item?;
                 if key.len() == 16 + suffix.len() && key[16..] == suffix[..] {
                     batch.remove(key);
                 }
             }
-            self.wraps.apply_batch(batch)?;
+            t.wraps.apply_batch(batch)?;
             let mut affected = Vec::new();
             self.visit_cases(&mut |id, record| {
                 if record.holders.iter().any(|h| h == name)
@@ -415,41 +448,72 @@ impl Store for SledStore {
                 true
             })?;
             for id in affected {
-                self.update_case(id, &mut |r| {
+                // Already through the gate: the inner write, not `update_case`.
+                self.update_case_in(t, id, &mut |r| {
                     r.holders.retain(|h| h != name);
                     r.assignees.retain(|a| a != name);
                     Ok(())
                 })?;
             }
-            let existed = self.investigators.remove(name.as_bytes())?.is_some();
+            let existed = t.investigators.remove(name.as_bytes())?.is_some();
             self.commit()?;
             Ok(existed)
         })
     }
 
     fn append_audit(&self, entry: audit::Entry) -> StoreResult<audit::Sealed> {
-        self.guard.write(Room::Bookkeeping, || {
+        self.gated(Room::Bookkeeping, |t| {
             let _one_at_a_time = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
-            let previous: Option<audit::Sealed> = self
+            let previous: Option<audit::Sealed> = t
                 .audit
                 .last()?
                 .map(|(_, bytes)| decode(&bytes))
                 .transpose()?;
             let sealed = entry.seal(previous.as_ref());
-            self.audit
+            t.audit
                 .insert(sealed.entry.seq.to_be_bytes(), encode(&sealed)?)?;
+            // Counted before the commit, so that the high-water mark covers it.
+            self.audit_next
+                .fetch_max(sealed.entry.seq + 1, Ordering::SeqCst);
             self.commit()?;
             Ok(sealed)
         })
     }
 
     fn audit_entries(&self) -> StoreResult<Vec<(u64, Vec<u8>)>> {
-        self.audit
+        let t = self.trees();
+        t.audit
             .iter()
             .map(|item| {
                 let (key, value) = item?;
                 Ok((seq_of(&key), value.to_vec()))
             })
             .collect()
+    }
+}
+
+impl SledStore {
+    /// [`Store::update_case`] inside a write that is already through the gate.
+    fn update_case_in(
+        &self,
+        t: &Trees,
+        case: CaseId,
+        change: &mut dyn FnMut(&mut CaseRecord) -> Result<(), TransitionError>,
+    ) -> StoreResult<CaseRecord> {
+        // sled's transaction closure is `Fn` (it may be retried); `change` is `FnMut`.
+        let change = std::cell::RefCell::new(change);
+        let writing = self.write_lock();
+        let ((), record) = t
+            .cases
+            .transaction(|cases| {
+                change_record(cases, case, |record| {
+                    (change.borrow_mut())(record).map_err(StoreError::Refused)
+                })
+            })
+            .map_err(from_tx)?;
+        self.indexed(case, record.clone());
+        drop(writing);
+        self.commit()?;
+        Ok(record)
     }
 }

@@ -103,6 +103,9 @@ fn removing_an_investigator_deletes_their_wraps_only() {
             demo: false,
             added: Day::today(),
             credentials: Default::default(),
+            proposed_by: None,
+            alert_address: None,
+            alert_digests: false,
         })
         .unwrap();
     assert!(store.remove_investigator("ana").unwrap());
@@ -208,7 +211,7 @@ fn store_of_format_zero(dir: &Path) {
 
 /// A migration from format 0 to 1, for the tests: leaves a trace in `meta`.
 fn fake_step(store: &SledStore) -> StoreResult<()> {
-    store.meta.insert("fake-step", b"ran".as_slice())?;
+    store.trees().meta.insert("fake-step", b"ran".as_slice())?;
     Ok(())
 }
 
@@ -258,7 +261,13 @@ fn an_older_store_is_copied_whole_before_it_is_migrated() {
     let store = open_fake(dir.path()).unwrap();
     assert_eq!(store.format().unwrap(), Some(1));
     assert_eq!(
-        store.meta.get("fake-step").unwrap().unwrap().as_ref(),
+        store
+            .trees()
+            .meta
+            .get("fake-step")
+            .unwrap()
+            .unwrap()
+            .as_ref(),
         b"ran"
     );
     assert_eq!(store.counts().cases, 1);
@@ -426,5 +435,100 @@ fn investigator_records_written_with_a_text_recipient_read_typed() {
     .unwrap();
     let now: InvestigatorRecord = decode(&before).unwrap();
     assert_eq!(now.recipient.to_string(), recipient.to_string());
-    assert_eq!(encode(&now).unwrap(), before);
+    // The same bytes, then the fields appended since (confirmation, alert address).
+    assert_eq!(encode(&now).unwrap()[..before.len()], before[..]);
+}
+
+#[test]
+fn a_rewrite_keeps_everything_and_writes_during_it_wait_instead_of_failing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(SledStore::open(dir.path()).unwrap());
+    for n in 0..40 {
+        store.create_case(new_case(lookup(n))).unwrap();
+    }
+    let before = store.counts();
+    let writer = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            (40..80)
+                .map(|n| store.create_case(new_case(lookup(n))))
+                .collect::<Vec<_>>()
+        })
+    };
+    for _ in 0..3 {
+        let done = store.rewrite_all().unwrap();
+        assert!(done.records >= 40 * 4, "{done:?}");
+    }
+    assert!(writer.join().unwrap().iter().all(|r| r.is_ok()));
+    assert_eq!(store.case_count().unwrap(), 80);
+    for n in [0, 39, 40, 79] {
+        let (id, _) = store.case_by_lookup(&lookup(n)).unwrap().unwrap();
+        assert_eq!(store.thread(id).unwrap().len(), 1);
+    }
+    assert!(store.counts().cases > before.cases);
+    for leftover in ["store.new", "store.new.done", "store.old"] {
+        assert!(!dir.path().join(leftover).exists(), "{leftover}");
+    }
+    drop(store);
+    let store = unlocked(|| SledStore::open(dir.path())).unwrap();
+    assert_eq!(store.case_count().unwrap(), 80);
+}
+
+/// Copies a directory tree (files and directories only).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn an_interrupted_rewrite_is_undone_before_its_copy_is_done_and_finished_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    {
+        let store = SledStore::open(data).unwrap();
+        store.create_case(new_case(lookup(1))).unwrap();
+    }
+    // A copy without `store.new.done`: unfinished, deleted; the store opens as it was.
+    copy_dir(&data.join("store"), &data.join("store.new"));
+    let store = unlocked(|| SledStore::open(data)).unwrap();
+    assert_eq!(store.case_count().unwrap(), 1);
+    assert!(!data.join("store.new").exists());
+    drop(store);
+
+    // Killed between the two renames: the finished copy becomes the store.
+    copy_dir(&data.join("store"), &data.join("store.new"));
+    std::fs::write(data.join("store.new.done"), b"").unwrap();
+    std::fs::rename(data.join("store"), data.join("store.old")).unwrap();
+    let store = unlocked(|| SledStore::open(data)).unwrap();
+    assert!(store.case_by_lookup(&lookup(1)).unwrap().is_some());
+    for leftover in ["store.new", "store.new.done", "store.old"] {
+        assert!(!data.join(leftover).exists(), "{leftover}");
+    }
+}
+
+#[test]
+fn audit_entries_appended_while_open_raise_the_high_water_mark() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    for _ in 0..3 {
+        store
+            .append_audit(audit::Entry {
+                seq: 0,
+                at: 0,
+                actor: "ana".into(),
+                action: audit::Action::CasePurged,
+                case: None,
+                detail: String::new(),
+                prev: [0; 32],
+            })
+            .unwrap();
+    }
+    assert_eq!(store.mark.current().unwrap().counts.audit, 3);
 }

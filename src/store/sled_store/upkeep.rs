@@ -6,14 +6,16 @@ use crate::store::Upkeep;
 
 impl Upkeep for SledStore {
     fn backup_recipients(&self) -> StoreResult<Vec<String>> {
-        self.meta
+        let t = self.trees();
+        t.meta
             .get(BACKUP_RECIPIENTS)?
             .map_or(Ok(Vec::new()), |bytes| decode(&bytes))
     }
 
     fn add_backup_recipient(&self, recipient: &str) -> StoreResult<bool> {
+        let t = self.passing();
         loop {
-            let current = self.meta.get(BACKUP_RECIPIENTS)?;
+            let current = t.meta.get(BACKUP_RECIPIENTS)?;
             let mut list: Vec<String> = current
                 .as_ref()
                 .map_or(Ok(Vec::new()), |bytes| decode(bytes))?;
@@ -22,8 +24,7 @@ impl Upkeep for SledStore {
             }
             list.push(recipient.to_owned());
             let updated = encode(&list)?;
-            if self
-                .meta
+            if t.meta
                 .compare_and_swap(BACKUP_RECIPIENTS, current, Some(updated))?
                 .is_ok()
             {
@@ -35,14 +36,16 @@ impl Upkeep for SledStore {
 
     fn write_snapshot(&self, out: &mut dyn std::io::Write) -> StoreResult<SnapshotSummary> {
         let (records, evidence, counts) = {
+            // Held for this block only: a rewrite waits for every copy of the trees.
+            let t = self.trees();
             // Case writes and audit appends wait here, so that the records, the counts of
             // the index and the audit chain are read as of one moment. Other writes
             // (investigator records, seen-marks) are single entries, each read whole.
             let _cases = self.write_lock();
             let _audit = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
-            let (records, evidence) = snapshot::write_trees(&self.db, out)?;
+            let (records, evidence) = snapshot::write_trees(&t.db, out)?;
             let mut counts = self.counts();
-            counts.audit = match self.audit.last()? {
+            counts.audit = match t.audit.last()? {
                 Some((_, bytes)) => decode::<audit::Sealed>(&bytes)?.entry.seq + 1,
                 None => 0,
             };
@@ -60,15 +63,16 @@ impl Upkeep for SledStore {
     }
 
     fn closed_on(&self, case: CaseId) -> StoreResult<Option<Day>> {
-        self.db
-            .open_tree(CLOSED)?
+        let t = self.trees();
+        t.db.open_tree(CLOSED)?
             .get(case.as_bytes())?
             .map(|bytes| decode(&bytes))
             .transpose()
     }
 
     fn set_closed_on(&self, case: CaseId, day: Option<Day>) -> StoreResult<()> {
-        let closed = self.db.open_tree(CLOSED)?;
+        let t = self.passing();
+        let closed = t.db.open_tree(CLOSED)?;
         match day {
             Some(day) => closed.insert(case.as_bytes(), encode(&day)?)?,
             None => closed.remove(case.as_bytes())?,
@@ -76,9 +80,14 @@ impl Upkeep for SledStore {
         self.commit()
     }
 
+    fn rewrite(&self) -> StoreResult<Rewritten> {
+        self.rewrite_all()
+    }
+
     fn purge_cases(&self, cases: &[CaseId]) -> StoreResult<Purged> {
         // No commit may raise the mark from counts taken before the purge, and no case
-        // write may run meanwhile (see `retention.rs`).
+        // write may run meanwhile (see `retention.rs`), nor a rewrite.
+        let t = self.passing();
         let _upkeep = self.upkeep.write().unwrap_or_else(|p| p.into_inner());
         let writing = self.write_lock();
         let doomed: HashMap<CaseId, CaseRecord> = {
@@ -112,7 +121,7 @@ impl Upkeep for SledStore {
                 .filter(|id| doomed.contains_key(id))
         };
         let mut keyed_elsewhere: HashMap<CaseId, [Vec<sled::IVec>; 3]> = HashMap::new();
-        for (slot, tree) in [&self.lookup, &self.blobs].into_iter().enumerate() {
+        for (slot, tree) in [&t.lookup, &t.blobs].into_iter().enumerate() {
             for item in tree.iter() {
                 let (key, value) = item?;
                 if let Some(id) = owner(&value) {
@@ -120,7 +129,7 @@ impl Upkeep for SledStore {
                 }
             }
         }
-        for item in self.seen.iter().keys() {
+        for item in t.seen.iter().keys() {
             let key = item?;
             if let Some(id) = owner(&key[key.len().saturating_sub(16)..]) {
                 keyed_elsewhere.entry(id).or_default()[2].push(key);
@@ -141,7 +150,7 @@ impl Upkeep for SledStore {
             std::fs::File::open(self.data_dir.join("blobs"))?.sync_all()?;
         }
 
-        let closed = self.db.open_tree(CLOSED)?;
+        let closed = t.db.open_tree(CLOSED)?;
         let no_keys: [Vec<sled::IVec>; 3] = Default::default();
         for id in doomed.keys() {
             let [lookups, blobs, seen] = keyed_elsewhere.get(id).unwrap_or(&no_keys);
@@ -151,20 +160,9 @@ impl Upkeep for SledStore {
                     .keys()
                     .collect::<Result<_, _>>()?)
             };
-            let (wraps, thread, notes) = (
-                under(&self.wraps)?,
-                under(&self.thread)?,
-                under(&self.notes)?,
-            );
+            let (wraps, thread, notes) = (under(&t.wraps)?, under(&t.thread)?, under(&t.notes)?);
             (
-                &self.lookup,
-                &self.cases,
-                &self.wraps,
-                &self.thread,
-                &self.notes,
-                &self.blobs,
-                &self.seen,
-                &closed,
+                &t.lookup, &t.cases, &t.wraps, &t.thread, &t.notes, &t.blobs, &t.seen, &closed,
             )
                 .transaction(
                     |(lookup_t, cases_t, wraps_t, thread_t, notes_t, blobs_t, seen_t, closed_t)| {
@@ -196,9 +194,9 @@ impl Upkeep for SledStore {
         drop(writing);
         // `commit` would wait for the `upkeep` lock held here: flush and sync directly.
         // The mark was lowered above and the counts only fell since.
-        self.db.flush()?;
+        t.db.flush()?;
         if self.durability == Durability::Fsync {
-            self.sled_files.sync()?;
+            t.sled_files.sync()?;
         }
         Ok(purged)
     }

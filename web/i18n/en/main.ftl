@@ -158,11 +158,21 @@ error-internal = The service could not complete this. Nothing was sent; please t
 ## Evidence files
 
 report-evidence-label = Photos, screenshots, documents, recordings
-report-evidence-hint = Optional. Location and camera data are removed from JPEG and PNG pictures before they are stored; other files (PDF, video, audio) are stored as they are, so check what they reveal about you.
+report-evidence-hint = Optional. Location, device, author and time data are removed from JPEG and PNG pictures, PDF documents and MP4 or MOV videos before they are stored. Other files (HEIC photos, other videos, audio, office documents) are stored as they are and may reveal your phone, your name or where you were; after sending you can remove any file that could not be cleaned.
 submitted-evidence-title = Your files
 evidence-cleaned = identifying data removed
 evidence-clean-already = no identifying data found
-evidence-not-cleaned = stored as it was: this kind of file could not be cleaned and may still carry data from your device
+evidence-not-cleaned = stored as it was: this file could not be cleaned and may still carry data from your device, such as where it was made, your name or the time
+evidence-deleted = removed by you: deleted for good
+evidence-remove-button = Remove this file ({ $name })
+evidence-file-removed = The file was removed: it is deleted for good, and the unit sees that you removed it.
+error-no-such-file = This file is not in your case, or it was already removed.
+case-file-removed = You removed the file { $name }.
+case-uncleaned-title = Files that could not be cleaned
+submitted-uncleaned = { $count ->
+    [one] One file could not be cleaned and may reveal your device, your name or where you were. If in doubt, remove it below.
+   *[other] { $count } files could not be cleaned and may reveal your device, your name or where you were. If in doubt, remove them below.
+}
 case-evidence = Files
 error-file-too-large = A file is larger than the service accepts. Nothing was sent. Send smaller files, or fewer at a time.
 
@@ -268,6 +278,8 @@ desk-deadline-feedback-left = { $days ->
 desk-format-jpeg = JPEG image
 desk-format-png = PNG image
 desk-format-pdf = PDF document
+desk-format-mp4 = MP4 video
+desk-format-mov = QuickTime video
 desk-format-other = not recognised
 desk-notice-reply = Your reply was encrypted and sent to the reporter.
 desk-notice-status = The case status was changed.
@@ -353,6 +365,7 @@ desk-evidence-heading = Evidence files
 desk-evidence-detected = detected:
 desk-evidence-declared = declared:
 desk-evidence-not-cleaned = Not cleaned: may still carry device data (location, camera, owner).
+desk-file-removed = The reporter removed the file { $name }: it is deleted from the server.
 desk-evidence-removed = Metadata removed: { $kinds }.
 desk-evidence-clean = Cleaned: no metadata found.
 desk-evidence-hint = A download is decrypted on this machine and saved by your browser unencrypted: keep it only where your unit's rules allow, and open it with care, since the reporter chose its content.
@@ -433,6 +446,7 @@ desk-error-no-such-page = no such page
 desk-error-no-such-file = this case lists no such evidence file
 desk-error-bad-file = this evidence file does not decrypt with the case key: it is damaged, or not this case's; nothing was saved
 desk-error-crypto = the desk could not encrypt this; nothing was sent
+desk-error-unframed = the desk made a message the reporter could not read; nothing was sent
 desk-error-render = the desk failed to show this page
 desk-error-internal = the desk failed; see its terminal
 desk-error-unknown-status = unknown status; use acknowledged, investigating or closed
@@ -466,3 +480,28 @@ desk-audit-alarm-broken = The audit log does not verify: { $reason }
 desk-audit-alarm-unchecked = The audit log could not be checked against this desk's record: { $reason }
 desk-audit-alarm-seen-head = Head this desk saw:
 desk-audit-alarm-advice = Do not trust the server's record of who did what until this is explained. Tell another administrator, run quietline audit verify --expect with a head kept off the server, and keep this desk's record file as it is.
+
+## Desk: settings (alert address, recipients waiting for a second administrator)
+desk-nav-settings = Settings
+desk-settings-title = Settings
+desk-settings-alerts = Your alerts
+desk-settings-alerts-intro = Alerts say only how many reports arrived, never what they say. Urgent reports are sent at once to every investigator who set an address here.
+desk-settings-address = Mail address for your alerts
+desk-settings-digests = Also send me the regular digests (new reports, reporters' messages, deadlines)
+desk-settings-save = Save
+desk-settings-clear = Stop sending alerts to me
+desk-settings-address-privacy = The server keeps this address in clear to send the mail, and your mail provider sees when alerts arrive. Use an address that does not reveal more than you want it to.
+desk-settings-alerts-saved = Your alert settings are saved.
+desk-settings-pending = Recipients waiting for confirmation
+desk-settings-pending-intro = New cases are not encrypted to these keys until a second administrator confirms them. Before you confirm, have the key's owner read out its fingerprint over another channel (a phone call), and compare it with the one here.
+desk-settings-pending-who = Whose key
+desk-settings-fingerprint = Fingerprint
+desk-settings-proposed-by = Proposed by
+desk-settings-recovery = The organisation's recovery key
+desk-settings-no-fingerprint = This is not a valid key: do not confirm it.
+desk-settings-confirm = Confirm this key
+desk-settings-not-yours-role = An administrator confirms it.
+desk-settings-not-yours-proposer = You proposed it: another administrator confirms it.
+desk-settings-not-yours-own = This is your key: another administrator confirms it.
+desk-settings-none-pending = No key is waiting for confirmation.
+desk-settings-confirmed = The key is confirmed: new cases are encrypted to it from now on.

@@ -158,11 +158,21 @@ error-internal = El servicio no pudo completar esta operación. No se ha enviado
 ## Archivos de prueba
 
 report-evidence-label = Fotos, capturas de pantalla, documentos, grabaciones
-report-evidence-hint = Opcional. Los datos de ubicación y de cámara se eliminan de las imágenes JPEG y PNG antes de guardarlas; los demás archivos (PDF, vídeo, audio) se guardan tal como están: compruebe lo que revelan sobre usted.
+report-evidence-hint = Opcional. Los datos de ubicación, dispositivo, autor y fecha se eliminan de las imágenes JPEG y PNG, los documentos PDF y los vídeos MP4 o MOV antes de guardarlos. Los demás archivos (fotos HEIC, otros vídeos, audio, documentos de oficina) se guardan tal como están y pueden revelar su teléfono, su nombre o dónde estaba; después del envío podrá retirar cualquier archivo que no se haya podido limpiar.
 submitted-evidence-title = Sus archivos
 evidence-cleaned = datos identificativos eliminados
 evidence-clean-already = no se encontraron datos identificativos
-evidence-not-cleaned = guardado tal como estaba: este tipo de archivo no se puede limpiar y puede contener aún datos de su dispositivo
+evidence-not-cleaned = guardado tal como estaba: este archivo no se pudo limpiar y puede contener aún datos de su dispositivo, como dónde se creó, su nombre o la hora
+evidence-deleted = retirado por usted: eliminado para siempre
+evidence-remove-button = Retirar este archivo ({ $name })
+evidence-file-removed = El archivo se ha retirado: está eliminado para siempre, y la unidad ve que usted lo retiró.
+error-no-such-file = Este archivo no está en su caso, o ya se retiró.
+case-file-removed = Usted retiró el archivo { $name }.
+case-uncleaned-title = Archivos que no se pudieron limpiar
+submitted-uncleaned = { $count ->
+    [one] Un archivo no se pudo limpiar y puede revelar su dispositivo, su nombre o dónde estaba. Si tiene dudas, retírelo abajo.
+   *[other] { $count } archivos no se pudieron limpiar y pueden revelar su dispositivo, su nombre o dónde estaba. Si tiene dudas, retírelos abajo.
+}
 case-evidence = Archivos
 error-file-too-large = Un archivo supera el tamaño que acepta el servicio. No se ha enviado nada. Envíe archivos más pequeños o menos a la vez.
 
@@ -267,6 +277,8 @@ desk-deadline-feedback-left = { $days ->
 desk-format-jpeg = imagen JPEG
 desk-format-png = imagen PNG
 desk-format-pdf = documento PDF
+desk-format-mp4 = vídeo MP4
+desk-format-mov = vídeo QuickTime
 desk-format-other = no reconocido
 desk-notice-reply = Su respuesta se cifró y se envió a la persona denunciante.
 desk-notice-status = Se cambió el estado del caso.
@@ -352,6 +364,7 @@ desk-evidence-heading = Archivos de prueba
 desk-evidence-detected = detectado:
 desk-evidence-declared = declarado:
 desk-evidence-not-cleaned = Sin limpiar: puede contener aún datos del dispositivo (ubicación, cámara, propietario).
+desk-file-removed = La persona denunciante retiró el archivo { $name }: está eliminado del servidor.
 desk-evidence-removed = Metadatos eliminados: { $kinds }.
 desk-evidence-clean = Limpio: no se encontraron metadatos.
 desk-evidence-hint = Una descarga se descifra en esta máquina y su navegador la guarda sin cifrar: consérvela solo donde lo permitan las normas de su unidad y ábrala con cuidado, ya que la persona denunciante eligió su contenido.
@@ -432,6 +445,7 @@ desk-error-no-such-page = página no encontrada
 desk-error-no-such-file = este caso no contiene ese archivo de prueba
 desk-error-bad-file = este archivo de prueba no se descifra con la clave del caso: está dañado o es de otro caso; no se guardó nada
 desk-error-crypto = el puesto no pudo cifrar esto; no se envió nada
+desk-error-unframed = el puesto produjo un mensaje que la persona denunciante no podría leer; no se envió nada
 desk-error-render = el puesto no pudo mostrar esta página
 desk-error-internal = el puesto falló; vea su terminal
 desk-error-unknown-status = estado desconocido; use acknowledged, investigating o closed
@@ -465,3 +479,28 @@ desk-audit-alarm-broken = El registro de auditoría no se verifica: { $reason }
 desk-audit-alarm-unchecked = No se pudo comparar el registro de auditoría con el registro de este puesto: { $reason }
 desk-audit-alarm-seen-head = Cabeza que vio este puesto:
 desk-audit-alarm-advice = No confíe en el registro del servidor sobre quién hizo qué hasta que se explique. Avise a otro administrador, ejecute quietline audit verify --expect con una cabeza guardada fuera del servidor y deje el archivo de registro de este puesto como está.
+
+## Desk: ajustes (dirección de alertas, destinatarios a la espera de un segundo administrador)
+desk-nav-settings = Ajustes
+desk-settings-title = Ajustes
+desk-settings-alerts = Sus alertas
+desk-settings-alerts-intro = Las alertas solo dicen cuántas denuncias han llegado, nunca lo que dicen. Las denuncias urgentes se envían en el acto a cada investigador que haya indicado aquí una dirección.
+desk-settings-address = Dirección de correo para sus alertas
+desk-settings-digests = Enviarme también los resúmenes periódicos (denuncias nuevas, mensajes de los denunciantes, plazos)
+desk-settings-save = Guardar
+desk-settings-clear = Dejar de enviarme alertas
+desk-settings-address-privacy = El servidor guarda esta dirección en claro para enviar el correo, y su proveedor de correo ve cuándo llegan las alertas. Use una dirección que no revele más de lo que usted quiera.
+desk-settings-alerts-saved = Sus ajustes de alertas están guardados.
+desk-settings-pending = Destinatarios a la espera de confirmación
+desk-settings-pending-intro = Los casos nuevos no se cifran para estas claves hasta que un segundo administrador las confirme. Antes de confirmar, pida al titular de la clave que le lea su huella por otro canal (una llamada) y compárela con la de aquí.
+desk-settings-pending-who = Clave de
+desk-settings-fingerprint = Huella
+desk-settings-proposed-by = Propuesta por
+desk-settings-recovery = La clave de recuperación de la organización
+desk-settings-no-fingerprint = No es una clave válida: no la confirme.
+desk-settings-confirm = Confirmar esta clave
+desk-settings-not-yours-role = La confirma un administrador.
+desk-settings-not-yours-proposer = Usted la propuso: la confirma otro administrador.
+desk-settings-not-yours-own = Es su clave: la confirma otro administrador.
+desk-settings-none-pending = Ninguna clave espera confirmación.
+desk-settings-confirmed = La clave está confirmada: los casos nuevos se cifran para ella a partir de ahora.

@@ -164,11 +164,21 @@ error-internal = Le service n'a pas pu terminer cette opération. Rien n'a été
 ## Fichiers de preuve
 
 report-evidence-label = Photos, captures d'écran, documents, enregistrements
-report-evidence-hint = Facultatif. Les données de lieu et d'appareil sont retirées des images JPEG et PNG avant leur stockage ; les autres fichiers (PDF, vidéo, audio) sont conservés tels quels : vérifiez ce qu'ils révèlent sur vous.
+report-evidence-hint = Facultatif. Les données de lieu, d'appareil, d'auteur et de date sont retirées des images JPEG et PNG, des documents PDF et des vidéos MP4 ou MOV avant leur stockage. Les autres fichiers (photos HEIC, autres vidéos, audio, documents bureautiques) sont conservés tels quels et peuvent révéler votre téléphone, votre nom ou l'endroit où vous étiez ; après l'envoi, vous pourrez retirer tout fichier qui n'a pas pu être nettoyé.
 submitted-evidence-title = Vos fichiers
 evidence-cleaned = données identifiantes retirées
 evidence-clean-already = aucune donnée identifiante trouvée
-evidence-not-cleaned = conservé tel quel : ce type de fichier ne peut pas être nettoyé et peut encore contenir des données de votre appareil
+evidence-not-cleaned = conservé tel quel : ce fichier n'a pas pu être nettoyé et peut encore contenir des données de votre appareil, comme le lieu où il a été créé, votre nom ou l'heure
+evidence-deleted = retiré par vous : supprimé définitivement
+evidence-remove-button = Retirer ce fichier ({ $name })
+evidence-file-removed = Le fichier a été retiré : il est supprimé définitivement, et l'unité voit que vous l'avez retiré.
+error-no-such-file = Ce fichier n'est pas dans votre dossier, ou il a déjà été retiré.
+case-file-removed = Vous avez retiré le fichier { $name }.
+case-uncleaned-title = Fichiers qui n'ont pas pu être nettoyés
+submitted-uncleaned = { $count ->
+    [one] Un fichier n'a pas pu être nettoyé et peut révéler votre appareil, votre nom ou l'endroit où vous étiez. En cas de doute, retirez-le ci-dessous.
+   *[other] { $count } fichiers n'ont pas pu être nettoyés et peuvent révéler votre appareil, votre nom ou l'endroit où vous étiez. En cas de doute, retirez-les ci-dessous.
+}
 case-evidence = Fichiers
 error-file-too-large = Un fichier dépasse la taille acceptée par le service. Rien n'a été envoyé. Envoyez des fichiers plus petits, ou moins à la fois.
 
@@ -273,6 +283,8 @@ desk-deadline-feedback-left = { $days ->
 desk-format-jpeg = image JPEG
 desk-format-png = image PNG
 desk-format-pdf = document PDF
+desk-format-mp4 = vidéo MP4
+desk-format-mov = vidéo QuickTime
 desk-format-other = non reconnu
 desk-notice-reply = Votre réponse a été chiffrée et envoyée à la personne qui signale.
 desk-notice-status = Le statut du dossier a été modifié.
@@ -358,6 +370,7 @@ desk-evidence-heading = Pièces jointes
 desk-evidence-detected = détecté :
 desk-evidence-declared = déclaré :
 desk-evidence-not-cleaned = Non nettoyé : peut encore contenir des données de l'appareil (lieu, appareil photo, propriétaire).
+desk-file-removed = La personne qui signale a retiré le fichier { $name } : il est supprimé du serveur.
 desk-evidence-removed = Métadonnées retirées : { $kinds }.
 desk-evidence-clean = Nettoyé : aucune métadonnée trouvée.
 desk-evidence-hint = Un téléchargement est déchiffré sur cette machine et enregistré en clair par votre navigateur : ne le gardez que là où les règles de votre service le permettent, et ouvrez-le avec prudence, car la personne qui signale en a choisi le contenu.
@@ -438,6 +451,7 @@ desk-error-no-such-page = page introuvable
 desk-error-no-such-file = ce dossier ne contient pas cette pièce jointe
 desk-error-bad-file = cette pièce jointe ne se déchiffre pas avec la clé du dossier : elle est endommagée, ou d'un autre dossier ; rien n'a été enregistré
 desk-error-crypto = le poste n'a pas pu chiffrer ceci ; rien n'a été envoyé
+desk-error-unframed = le poste a produit un message que la personne qui signale ne pourrait pas lire ; rien n'a été envoyé
 desk-error-render = le poste n'a pas pu afficher cette page
 desk-error-internal = le poste a échoué ; voir son terminal
 desk-error-unknown-status = statut inconnu ; utilisez acknowledged, investigating ou closed
@@ -471,3 +485,28 @@ desk-audit-alarm-broken = Le journal d’audit ne se vérifie pas : { $reason }
 desk-audit-alarm-unchecked = Le journal d’audit n’a pas pu être comparé à l’enregistrement de ce poste : { $reason }
 desk-audit-alarm-seen-head = Tête vue par ce poste :
 desk-audit-alarm-advice = Ne vous fiez pas au registre du serveur sur qui a fait quoi tant que ce n’est pas expliqué. Prévenez un autre administrateur, lancez quietline audit verify --expect avec une tête gardée hors du serveur, et laissez le fichier d’enregistrement de ce poste tel quel.
+
+## Desk : réglages (adresse d'alerte, destinataires en attente d'un second administrateur)
+desk-nav-settings = Réglages
+desk-settings-title = Réglages
+desk-settings-alerts = Vos alertes
+desk-settings-alerts-intro = Les alertes disent seulement combien de signalements sont arrivés, jamais ce qu'ils disent. Les signalements urgents sont envoyés aussitôt à chaque enquêteur qui a indiqué une adresse ici.
+desk-settings-address = Adresse électronique pour vos alertes
+desk-settings-digests = M'envoyer aussi les résumés réguliers (nouveaux signalements, messages des lanceurs d'alerte, échéances)
+desk-settings-save = Enregistrer
+desk-settings-clear = Ne plus m'envoyer d'alertes
+desk-settings-address-privacy = Le serveur garde cette adresse en clair pour envoyer le courrier, et votre fournisseur de messagerie voit quand les alertes arrivent. Choisissez une adresse qui n'en révèle pas plus que vous ne le souhaitez.
+desk-settings-alerts-saved = Vos réglages d'alerte sont enregistrés.
+desk-settings-pending = Destinataires en attente de confirmation
+desk-settings-pending-intro = Les nouveaux dossiers ne sont pas chiffrés pour ces clés tant qu'un second administrateur ne les a pas confirmées. Avant de confirmer, faites lire l'empreinte par le détenteur de la clé sur un autre canal (un appel téléphonique) et comparez-la avec celle-ci.
+desk-settings-pending-who = Clé de
+desk-settings-fingerprint = Empreinte
+desk-settings-proposed-by = Proposée par
+desk-settings-recovery = La clé de secours de l'organisation
+desk-settings-no-fingerprint = Ce n'est pas une clé valide : ne la confirmez pas.
+desk-settings-confirm = Confirmer cette clé
+desk-settings-not-yours-role = Un administrateur la confirme.
+desk-settings-not-yours-proposer = Vous l'avez proposée : un autre administrateur la confirme.
+desk-settings-not-yours-own = C'est votre clé : un autre administrateur la confirme.
+desk-settings-none-pending = Aucune clé n'attend de confirmation.
+desk-settings-confirmed = La clé est confirmée : les nouveaux dossiers sont chiffrés pour elle désormais.
