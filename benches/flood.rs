@@ -4,11 +4,12 @@
 //!
 //! - p50/p99 of a real report submission and a real token login, quiet and then while each
 //!   [`Flood`] runs: guessed-token logins, stalled uploads, slow headers (slowloris), and
-//!   one token logging in over and over; a submission with a small evidence file, quiet
-//!   and under stalled uploads (they take the upload slots);
+//!   one token logging in over and over, and one upload trickling 4 KiB/s per upload slot;
+//!   a submission with a small evidence file, quiet and under stalled or trickling uploads
+//!   (they take the upload slots);
 //! - investigator logins during the login flood (their own argon2 workers: never 503);
 //! - the service's peak RSS (VmHWM) after each flood, and with 1, 8 and 64 concurrent
-//!   clients logging in on a fresh service;
+//!   clients submitting reports on a fresh service;
 //! - every response that is none of 2xx, 401, 413, 429 or 503 with Retry-After.
 //!
 //! Counts and durations are bounded; it takes about four minutes. Each flood runs in a
@@ -25,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use quietline::crypto::{CaseToken, InvestigatorIdentity};
+use quietline::crypto::CaseToken;
 use serde_json::json;
 
 /// Sequential requests measured for each figure...
@@ -50,6 +51,10 @@ const STALLED_CONTENT_LENGTH: usize = 10_000_000;
 const STALLED_FILE_BYTES: usize = 100;
 /// A slow-headers connection sends one byte of its headers this often.
 const SLOW_HEADER_INTERVAL: Duration = Duration::from_secs(3);
+/// A trickling upload sends this many bytes of its file this often: 4 KiB/s, twice the
+/// service's minimum rate.
+const TRICKLE_BYTES: usize = 1024;
+const TRICKLE_INTERVAL: Duration = Duration::from_millis(250);
 /// How often a raw connection looks at the stop flag while it waits.
 const RAW_POLL: Duration = Duration::from_millis(500);
 /// The evidence file of a measured submission with a file.
@@ -74,14 +79,18 @@ enum Flood {
     /// One real token (submitted by the flood itself) logging in again and again from a
     /// few clients: each login ends the token's previous session.
     SessionLoop,
+    /// One upload with a file per upload slot, each trickling [`TRICKLE_BYTES`] every
+    /// [`TRICKLE_INTERVAL`] (above the service's minimum rate), re-opened when cut.
+    Trickles,
 }
 
 impl Flood {
-    const ALL: [Flood; 4] = [
+    const ALL: [Flood; 5] = [
         Flood::Logins,
         Flood::StalledUploads,
         Flood::SlowHeaders,
         Flood::SessionLoop,
+        Flood::Trickles,
     ];
 
     /// The mode argument of the `flood-client` process.
@@ -91,6 +100,7 @@ impl Flood {
             Flood::StalledUploads => "stalled-uploads",
             Flood::SlowHeaders => "slow-headers",
             Flood::SessionLoop => "session-loop",
+            Flood::Trickles => "trickles",
         }
     }
 
@@ -104,13 +114,15 @@ impl Flood {
             Flood::Logins => 100,
             Flood::StalledUploads | Flood::SlowHeaders => 300,
             Flood::SessionLoop => 8,
+            // `--max-uploads`' default: every slot.
+            Flood::Trickles => 16,
         }
     }
 
     fn describe(self) -> String {
         let n = self.clients();
         match self {
-            Flood::Logins => format!("{n} clients sending guessed tokens"),
+            Flood::Logins => format!("{n} clients sending guessed tokens (shaped like real ones)"),
             Flood::StalledUploads => {
                 format!("{n} connections, each an upload stalled after {STALLED_FILE_BYTES} bytes")
             }
@@ -119,6 +131,10 @@ impl Flood {
                 SLOW_HEADER_INTERVAL.as_secs()
             ),
             Flood::SessionLoop => format!("{n} clients logging in with one real token"),
+            Flood::Trickles => format!(
+                "{n} uploads (every slot), each trickling {} KiB/s",
+                TRICKLE_BYTES as f64 / 1024.0 / TRICKLE_INTERVAL.as_secs_f64()
+            ),
         }
     }
 }
@@ -137,24 +153,24 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        // New cases are wrapped only to enrolled investigators; a demo's throwaway one
+        // takes reports without an enrolment. Its identity file is written beside the
+        // data directory, so both live in one temporary directory.
         let data = tempfile::tempdir().unwrap();
-        let recipient = InvestigatorIdentity::generate().recipient().to_string();
-        let added = Command::new(binary())
-            .args(["admin", "add-investigator", "--name", "ana"])
-            .args(["--recipient", &recipient, "--data-dir"])
-            .arg(data.path())
-            .output()
-            .unwrap();
-        assert!(added.status.success(), "add-investigator failed: {added:?}");
         let mut child = Command::new(binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data.path())
+            .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data.path().join("data"))
             .env("QUIETLINE_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let base = listening_address(&mut child);
+        // The demo writes its identity file under an age passphrase (scrypt, hundreds of
+        // MiB) at start: reset the peak (Linux's clear_refs "5") so that VmHWM measures
+        // the service under load, not that.
+        let reset = std::fs::write(format!("/proc/{}/clear_refs", child.id()), "5");
+        assert!(reset.is_ok(), "could not reset the peak RSS: {reset:?}");
         Server {
             child,
             base,
@@ -438,14 +454,34 @@ fn flood(
     stop: &Arc<AtomicBool>,
     until: Instant,
 ) -> Vec<thread::JoinHandle<()>> {
+    // Guesses take the shape of the tokens the service issues (24 symbols with the token
+    // check, 20 before it), as an attacker's would: one report shows it.
+    let mut tokens = Vec::new();
+    while tokens.is_empty() && Instant::now() < until {
+        submit(base, tally, &agent(), &mut tokens);
+    }
+    let symbols = tokens
+        .pop()
+        .map_or(20, |token| token.chars().filter(|c| *c != '-').count());
     let url = format!("{base}/api/v1/case/session");
     spawn_clients(clients, stop, until, || {
         let (url, tally, agent) = (url.clone(), tally.clone(), agent());
         move || {
-            let guess = CaseToken::generate().grouped().to_string();
+            let guess = guessed_token(symbols);
             tally.read(agent.post(&url).send_json(json!({ "token": guess })));
         }
     })
+}
+
+/// A random token of `symbols` symbols (20 or more), grouped by four.
+fn guessed_token(symbols: usize) -> String {
+    let mut guess = CaseToken::generate().grouped().to_string();
+    if symbols > 20 {
+        let more = CaseToken::generate().grouped();
+        guess.push('-');
+        guess.push_str(&more[..symbols - 20]);
+    }
+    guess
 }
 
 /// `clients` threads logging in with one real token, never ending the sessions.
@@ -471,8 +507,17 @@ fn session_loop(
     })
 }
 
-/// `connections` raw connections, each sending `opening` and then one byte of `drip` per
-/// [`SLOW_HEADER_INTERVAL`] (if any), and re-opened as soon as the service closes it.
+/// How a raw connection goes on after its opening: `bytes` bytes of `cycle` (in turn)
+/// every `every`; nothing if `cycle` is empty.
+#[derive(Clone, Copy)]
+struct Drip {
+    cycle: &'static [u8],
+    bytes: usize,
+    every: Duration,
+}
+
+/// `connections` raw connections, each sending `opening` and then `drip`, and re-opened as
+/// soon as the service closes it.
 fn raw_flood(
     address: &str,
     tally: &Arc<Tally>,
@@ -480,7 +525,7 @@ fn raw_flood(
     stop: &Arc<AtomicBool>,
     until: Instant,
     opening: Vec<u8>,
-    drip: &'static [u8],
+    drip: Drip,
 ) -> Vec<thread::JoinHandle<()>> {
     let address: std::net::SocketAddr = address.parse().expect("an IP address and port");
     spawn_clients(connections, stop, until, || {
@@ -504,8 +549,10 @@ fn raw_flood(
 
 /// Keeps a raw connection open, dripping `drip`, until the service answers or closes it
 /// (counted), or the flood stops.
-fn hold(mut stream: TcpStream, tally: &Tally, stop: &AtomicBool, until: Instant, drip: &[u8]) {
-    stream.set_read_timeout(Some(RAW_POLL)).unwrap();
+fn hold(mut stream: TcpStream, tally: &Tally, stop: &AtomicBool, until: Instant, drip: Drip) {
+    stream
+        .set_read_timeout(Some(RAW_POLL.min(drip.every)))
+        .unwrap();
     let mut answer = Vec::new();
     let mut buf = [0u8; 2048];
     let mut dripped = 0;
@@ -523,13 +570,15 @@ fn hold(mut stream: TcpStream, tally: &Tally, stop: &AtomicBool, until: Instant,
                 }
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                if drip.is_empty() || last_drip.elapsed() < SLOW_HEADER_INTERVAL {
+                if drip.cycle.is_empty() || last_drip.elapsed() < drip.every {
                     continue;
                 }
-                let byte = drip[dripped % drip.len()];
-                dripped += 1;
+                let bytes: Vec<u8> = (dripped..dripped + drip.bytes)
+                    .map(|n| drip.cycle[n % drip.cycle.len()])
+                    .collect();
+                dripped += drip.bytes;
                 last_drip = Instant::now();
-                if stream.write_all(&[byte]).is_err() {
+                if stream.write_all(&bytes).is_err() {
                     break;
                 }
             }
@@ -654,7 +703,21 @@ fn flood_client(mode: Flood, base: &str, clients: usize) {
         Flood::SessionLoop => session_loop(base, &tally, clients, &stop, until),
         Flood::StalledUploads => {
             let opening = stalled_upload(address);
-            raw_flood(address, &tally, clients, &stop, until, opening, b"")
+            let drip = Drip {
+                cycle: b"",
+                bytes: 0,
+                every: RAW_POLL,
+            };
+            raw_flood(address, &tally, clients, &stop, until, opening, drip)
+        }
+        Flood::Trickles => {
+            let opening = stalled_upload(address);
+            let drip = Drip {
+                cycle: b"t",
+                bytes: TRICKLE_BYTES,
+                every: TRICKLE_INTERVAL,
+            };
+            raw_flood(address, &tally, clients, &stop, until, opening, drip)
         }
         Flood::SlowHeaders => {
             let opening = format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\n").into_bytes();
@@ -665,7 +728,11 @@ fn flood_client(mode: Flood, base: &str, clients: usize) {
                 &stop,
                 until,
                 opening,
-                b"X-Pad: a\r\n",
+                Drip {
+                    cycle: b"X-Pad: a\r\n",
+                    bytes: 1,
+                    every: SLOW_HEADER_INTERVAL,
+                },
             )
         }
     };
@@ -769,7 +836,8 @@ fn latency() -> Latency {
         let flooding = FloodProcess::start(&base, mode);
         thread::sleep(FLOOD_WARM_UP);
         let (mut submit, mut login) = (Sample::new(), Sample::new());
-        let mut submit_with_file = (mode == Flood::StalledUploads).then(Sample::new);
+        let uploads = matches!(mode, Flood::StalledUploads | Flood::Trickles);
+        let mut submit_with_file = uploads.then(Sample::new);
         let mut investigator = (mode == Flood::Logins).then(Sample::new);
         let (figures_began, mut scratch) = (Instant::now(), Vec::new());
         for i in 1..=SAMPLES {
@@ -826,19 +894,21 @@ struct Peak {
     unexpected: usize,
 }
 
-/// Peak memory with `clients` clients logging in, on a fresh service.
+/// Peak memory with `clients` clients submitting reports, on a fresh service: each
+/// submission is an argon2 derivation (guessed tokens no longer reach argon2 since tokens
+/// carry a check), and an fsync.
 fn peak_memory(clients: usize) -> Peak {
     let server = Server::start();
     let tally = Arc::new(Tally::default());
     let stop = Arc::new(AtomicBool::new(false));
     let at_start = server.peak_rss_mib();
-    for client in flood(
-        &server.base,
-        &tally,
-        clients,
-        &stop,
-        Instant::now() + MEMORY_RUN,
-    ) {
+    let submitting = spawn_clients(clients, &stop, Instant::now() + MEMORY_RUN, || {
+        let (base, tally, agent) = (server.base.clone(), tally.clone(), agent());
+        move || {
+            submit(&base, &tally, &agent, &mut Vec::new());
+        }
+    });
+    for client in submitting {
         client.join().unwrap();
     }
     let answered = tally.by_status.lock().unwrap().values().sum();

@@ -95,6 +95,7 @@ fn main() {
     let reporting = Reporting::new(
         store,
         kdf,
+        quietline::crypto::TokenCheckKey::generate(false),
         DeadlinePolicy::default(),
         MessageLimits {
             body_bytes: 100_000,

@@ -49,7 +49,7 @@ fn reporter_journey_without_javascript() {
     let token = browser.find("#case-token").text();
     assert!(
         looks_like_token(&token),
-        "case token {token:?} is not XXXX-XXXX-XXXX-XXXX-XXXX"
+        "case token {token:?} is not XXXX-XXXX-XXXX-XXXX-XXXX-XXXX"
     );
 
     // Log in with the token as someone might type it.
@@ -127,10 +127,11 @@ fn assert_javascript_is_disabled(browser: &Browser) {
     );
 }
 
-/// Five groups of four symbols of the token alphabet, joined by hyphens.
+/// Six groups of four symbols of the token alphabet (the last is its check), joined by
+/// hyphens.
 fn looks_like_token(token: &str) -> bool {
     let groups: Vec<&str> = token.split('-').collect();
-    groups.len() == 5
+    groups.len() == 6
         && groups.iter().all(|g| {
             g.len() == 4
                 && g.bytes()

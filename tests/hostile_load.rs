@@ -332,3 +332,370 @@ fn a_stalled_upload_gives_its_slot_back_within_seconds() {
         std::thread::sleep(Duration::from_millis(500));
     }
 }
+
+/// A guess in the shape of `like`: as many random symbols as a real token has.
+fn guess_like(like: &str) -> String {
+    let random = quietline::crypto::CaseToken::generate()
+        .grouped()
+        .to_string();
+    let symbols = like.chars().filter(|c| *c != '-').count();
+    if symbols <= 20 {
+        random
+    } else {
+        let more = quietline::crypto::CaseToken::generate().grouped();
+        format!("{random}-{}", &more[..symbols - 20])
+    }
+}
+
+/// Clients logging in with `token_for` in a loop, until `stop`; they count what they got.
+fn login_flood(
+    base: &str,
+    clients: usize,
+    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    token_for: impl Fn(usize) -> String + Send + Sync + Clone + 'static,
+) -> Vec<std::thread::JoinHandle<std::collections::BTreeMap<u16, usize>>> {
+    (0..clients)
+        .map(|n| {
+            let (base, stop, token_for) = (base.to_owned(), stop.clone(), token_for.clone());
+            std::thread::spawn(move || {
+                let mut seen = std::collections::BTreeMap::new();
+                let deadline = Instant::now() + Duration::from_secs(60);
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline
+                {
+                    let (status, _) = read(
+                        agent()
+                            .post(&format!("{base}/api/v1/case/session"))
+                            .send_json(json!({ "token": token_for(n) })),
+                    );
+                    *seen.entry(status).or_insert(0) += 1;
+                }
+                seen
+            })
+        })
+        .collect()
+}
+
+fn end_flood(
+    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    clients: Vec<std::thread::JoinHandle<std::collections::BTreeMap<u16, usize>>>,
+) -> std::collections::BTreeMap<u16, usize> {
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut all = std::collections::BTreeMap::new();
+    for client in clients {
+        for (status, n) in client.join().unwrap() {
+            *all.entry(status).or_insert(0) += n;
+        }
+    }
+    all
+}
+
+/// A real reporter logs in `n` times; returns the statuses other than 200.
+fn real_logins(server: &common::Server, token: &str, n: usize) -> Vec<(u16, String)> {
+    (0..n)
+        .filter_map(|_| {
+            let (status, reply) =
+                server.post_json("/api/v1/case/session", &json!({ "token": token }));
+            (status != 200).then(|| (status, reply.to_string()))
+        })
+        .collect()
+}
+
+/// One argon2 worker and one waiting place: a login flood fills what logins may use at
+/// once, so that a real token's login got 503 whenever a guess held it.
+const ONE_LOGIN_PLACE: &[&str] = &["--kdf-workers", "1", "--kdf-queue", "1"];
+
+#[test]
+fn a_flood_of_guessed_tokens_does_not_refuse_a_real_token() {
+    let deployment = Deployment::new();
+    let server = deployment.start(ONE_LOGIN_PLACE);
+    let token = server.submit("a real reporter's report");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Half the guesses look like the tokens the service issues, half like old tokens.
+    let shape = token.clone();
+    let flood = login_flood(&server.base, 12, &stop, move |n| {
+        if n % 2 == 0 {
+            guess_like(&shape)
+        } else {
+            quietline::crypto::CaseToken::generate()
+                .grouped()
+                .to_string()
+        }
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let refused = real_logins(&server, &token, 40);
+    let guesses = end_flood(&stop, flood);
+    assert!(
+        refused.is_empty(),
+        "a real token was refused during the flood: {refused:?} (guesses got {guesses:?})"
+    );
+    assert_eq!(
+        guesses.keys().copied().collect::<Vec<_>>(),
+        vec![401],
+        "every guess is an unknown token: {guesses:?}"
+    );
+}
+
+/// The deployment's token-check key, read from its store while no server runs.
+fn token_check_key(deployment: &Deployment) -> quietline::crypto::TokenCheckKey {
+    use quietline::store::Store;
+    let store = quietline::store::SledStore::open(deployment.data_dir()).unwrap();
+    store
+        .init_token_key(quietline::crypto::TokenCheckKey::generate(false))
+        .unwrap()
+}
+
+#[test]
+fn a_guess_refused_by_the_check_gets_the_answer_of_any_unknown_token() {
+    let deployment = Deployment::new();
+    // A token that passes the check but opens no case: refused after argon2.
+    let checked = token_check_key(&deployment).issue().grouped().to_string();
+    let server = deployment.start(&[]);
+    let real = server.submit("a report");
+    let unknown =
+        |token: &str| server.post_json("/api/v1/case/session", &json!({ "token": token }));
+    let after_argon2 = unknown(&checked);
+    let by_check = unknown(&guess_like(&real));
+    assert_eq!(after_argon2.0, 401);
+    assert_eq!(by_check, after_argon2, "the same status and words");
+    let page = |token: &str| {
+        read(
+            agent()
+                .post(&server.url("/case"))
+                .send_form(&[("token", token), ("once", &server.form_nonce("/case"))]),
+        )
+    };
+    let (status, text) = page(&checked);
+    let (check_status, check_text) = page(&guess_like(&real));
+    assert_eq!((check_status, check_text.len()), (status, text.len()));
+}
+
+/// A case made the way cases were before tokens carried a check: its token has 20
+/// symbols. Written straight into the store, as a deployment upgraded to this version
+/// holds them, before the service's first start.
+fn case_with_an_old_token(deployment: &Deployment) -> String {
+    use quietline::case::{Author, CaseRecord, Category, Day, DeadlinePolicy};
+    use quietline::crypto::{CaseKey, CaseToken, DeploymentSalt, KdfParams, KdfSettings};
+    use quietline::store::{CaseId, Holder, NewCase, Store, ThreadEntry};
+    let store = quietline::store::SledStore::open(deployment.data_dir()).unwrap();
+    let kdf = store
+        .init_kdf(KdfSettings {
+            salt: DeploymentSalt::generate(),
+            params: KdfParams {
+                memory_kib: 256,
+                iterations: 1,
+                parallelism: 1,
+            },
+        })
+        .unwrap();
+    let token = CaseToken::generate();
+    let seed = kdf.derive_seed(&token).unwrap();
+    let key = CaseKey::generate();
+    let message = quietline::message::MessageContent {
+        body: "reported before tokens had a check".into(),
+        where_when: None,
+        people: None,
+        attachments: Vec::new(),
+        removed_file: None,
+    };
+    let today = Day::today();
+    store
+        .create_case(NewCase {
+            id: CaseId::generate(),
+            lookup: seed.lookup_id(),
+            record: CaseRecord::new_report(
+                Category::Other,
+                false,
+                today,
+                DeadlinePolicy::default(),
+                vec!["ana".into()],
+            ),
+            wraps: vec![
+                (
+                    Holder::Reporter,
+                    key.wrap_to(&seed.reporter_identity().recipient()).unwrap(),
+                ),
+                (
+                    Holder::Investigator("ana".into()),
+                    key.wrap_to(deployment.investigator.recipient().as_age())
+                        .unwrap(),
+                ),
+            ],
+            report: ThreadEntry {
+                author: Author::Reporter,
+                day: today,
+                ciphertext: key.seal(&serde_json::to_vec(&message).unwrap()).unwrap(),
+            },
+            blobs: Vec::new(),
+        })
+        .unwrap();
+    token.grouped().to_string()
+}
+
+#[test]
+fn a_token_issued_before_the_check_still_opens_its_case() {
+    let deployment = Deployment::unenrolled();
+    let old = case_with_an_old_token(&deployment);
+    let server = deployment.start(&[]);
+    let session = server.session(&old);
+    let (status, case) = server.case(&session);
+    assert_eq!(status, 200);
+    assert_eq!(
+        case["messages"][0]["body"], "reported before tokens had a check",
+        "{case}"
+    );
+}
+
+#[test]
+fn one_token_logging_in_over_and_over_does_not_refuse_another_reporter() {
+    let deployment = Deployment::new();
+    let server = deployment.start(ONE_LOGIN_PLACE);
+    let attacker = server.submit("the attacker's own report");
+    let real = server.submit("a real reporter's report");
+    server.session(&attacker);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let looped = attacker.clone();
+    let flood = login_flood(&server.base, 8, &stop, move |_| looped.clone());
+    std::thread::sleep(Duration::from_millis(500));
+    let refused = real_logins(&server, &real, 40);
+    let loop_statuses = end_flood(&stop, flood);
+    assert!(
+        refused.is_empty(),
+        "the real reporter was refused: {refused:?} (the loop got {loop_statuses:?})"
+    );
+    // The loop's own logins succeed, and each ends the session before it.
+    let first = server.session(&attacker);
+    let second = server.session(&attacker);
+    assert_eq!(server.case(&first).0, 401);
+    assert_eq!(server.case(&second).0, 200);
+}
+
+/// Starts an upload with a file that then trickles `bytes_per_second`, above the minimum
+/// rate and far below the preemption floor, until the server stops it or `lasting` has
+/// passed. Returns a thread that gives the status the server answered, if any.
+fn trickling_upload(
+    base: &str,
+    bytes_per_second: usize,
+    lasting: Duration,
+) -> std::thread::JoinHandle<Option<u16>> {
+    let mut stream = connect(base);
+    let mut reader = stream.try_clone().unwrap();
+    let answer = std::thread::spawn(move || {
+        let mut answer = Vec::new();
+        let _ = reader.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer)
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+    });
+    std::thread::spawn(move || {
+        let boundary = "trickletrickletrickle";
+        let head = format!(
+            "POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+             Content-Type: multipart/form-data; boundary={boundary}\r\n\
+             Content-Length: 10000000\r\n\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"a.txt\"\r\n\
+             Content-Type: text/plain\r\n\r\n"
+        );
+        let _ = stream.write_all(head.as_bytes());
+        let chunk = vec![b'x'; bytes_per_second / 5];
+        let deadline = Instant::now() + lasting;
+        while Instant::now() < deadline && stream.write_all(&chunk).is_ok() {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        drop(stream);
+        answer.join().unwrap()
+    })
+}
+
+#[test]
+fn a_trickling_upload_gives_its_slot_to_a_real_reporter() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&["--max-uploads", "1"]);
+    let started = Instant::now();
+    let trickle = trickling_upload(&server.base, 5 * 1024, Duration::from_secs(40));
+    std::thread::sleep(Duration::from_millis(300));
+    let form = common::multipart(
+        &[("body", "a real report with a file"), ("category", "other")],
+        &[common::Evidence {
+            name: "note.txt",
+            content_type: "text/plain",
+            bytes: b"the note",
+        }],
+    );
+    loop {
+        let (status, text) = read(
+            agent()
+                .post(&server.url("/api/v1/reports"))
+                .set("Content-Type", &common::multipart_type())
+                .send_bytes(&form),
+        );
+        if status == 201 {
+            break;
+        }
+        assert_eq!(status, 503, "{text}");
+        assert!(
+            started.elapsed() < Duration::from_secs(25),
+            "a trickle at 5 KiB/s kept the only slot for {:?}",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let answered = trickle.join().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(35),
+        "the trickle went on after losing its slot"
+    );
+    assert!(
+        matches!(answered, None | Some(503)),
+        "the trickle was told {answered:?}"
+    );
+}
+
+#[test]
+fn a_trickle_cannot_take_the_slot_of_another() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&["--max-uploads", "1"]);
+    let holder = trickling_upload(&server.base, 5 * 1024, Duration::from_secs(8));
+    std::thread::sleep(Duration::from_secs(3));
+    let started = Instant::now();
+    let newcomer = trickling_upload(&server.base, 5 * 1024, Duration::from_secs(8));
+    assert_eq!(
+        newcomer.join().unwrap(),
+        Some(503),
+        "a newcomer as slow as the holder is refused"
+    );
+    assert!(started.elapsed() < Duration::from_secs(6));
+    // The holder was not cut: it ends when it stops sending, 8 s after it began.
+    assert_ne!(
+        holder.join().unwrap(),
+        Some(503),
+        "the holder lost its slot"
+    );
+}
+
+#[test]
+fn stalled_newcomers_do_not_keep_a_real_upload_from_a_slot() {
+    let deployment = Deployment::new();
+    let server = deployment.start(&["--max-uploads", "2"]);
+    let _holders: Vec<TcpStream> = (0..2).map(|_| stalled_upload(&server.base)).collect();
+    // The holders pass their grace; then newcomers that send nothing more arrive, as an
+    // attacker's re-opened uploads do, and wait on probation.
+    std::thread::sleep(Duration::from_millis(2500));
+    let _newcomers: Vec<TcpStream> = (0..40).map(|_| stalled_upload(&server.base)).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let form = common::multipart(
+        &[("body", "a real report with a file"), ("category", "other")],
+        &[common::Evidence {
+            name: "note.txt",
+            content_type: "text/plain",
+            bytes: b"the note",
+        }],
+    );
+    let (status, text) = read(
+        agent()
+            .post(&server.url("/api/v1/reports"))
+            .set("Content-Type", &common::multipart_type())
+            .send_bytes(&form),
+    );
+    assert_eq!(status, 201, "{text}");
+}

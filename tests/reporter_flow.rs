@@ -24,8 +24,8 @@ fn a_reporter_submits_comes_back_and_follows_up() {
     );
     assert_eq!(status, 201, "{reply}");
     let token = reply["token"].as_str().unwrap();
-    assert_eq!(token.len(), 24, "five groups of four: {token}");
-    assert_eq!(token.matches('-').count(), 4);
+    assert_eq!(token.len(), 29, "six groups of four: {token}");
+    assert_eq!(token.matches('-').count(), 5);
 
     let session = server.session(token);
     let (status, case) = server.case(&session);
@@ -215,7 +215,7 @@ fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
             "application/json",
             br#"{"token":"7KQX-M2RT"}"#.to_vec(),
             400,
-            "20 letters",
+            "24 letters",
         ),
         (
             "/api/v1/case/session",

@@ -5,6 +5,24 @@ use super::admin::write_protected_identity;
 use super::*;
 use crate::service::Rewrites;
 
+/// The deployment's token-check key, made at the first start that needs one. A store that
+/// already holds cases then may hold tokens issued without a check, and keeps reading
+/// them; a store without cases never will.
+fn token_check_key(store: &Arc<dyn Store>) -> anyhow::Result<crate::crypto::TokenCheckKey> {
+    let mut has_cases = false;
+    store.visit_cases(&mut |_, _| {
+        has_cases = true;
+        false
+    })?;
+    let key = store.init_token_key(crate::crypto::TokenCheckKey::generate(has_cases))?;
+    if key.legacy_tokens() {
+        tracing::info!(
+            "case tokens issued before the token check still open their cases, in a lane of their own"
+        );
+    }
+    Ok(key)
+}
+
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
     let clock = clock::for_serve();
@@ -23,6 +41,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 "this deployment's KDF parameters were fixed at its first start and differ from the configured ones; using the stored ones"
             );
         }
+        let token_key = token_check_key(&store)?;
         check_investigators(&store, &config)?;
         let alerts = Alerts::start(alert_settings(&config)?, store.clone());
 
@@ -40,7 +59,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 clock.clone(),
             )?,
             cases: Cases::new(store.clone(), clock.clone()),
-            reporting: Reporting::new(store, kdf, config.deadlines(), config.message_limits()),
+            reporting: Reporting::new(
+                store,
+                kdf,
+                token_key,
+                config.deadlines(),
+                config.message_limits(),
+            ),
             clock,
             health: health.clone(),
             backups: backups.clone(),

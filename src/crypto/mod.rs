@@ -16,6 +16,7 @@ mod keys;
 mod password;
 mod session;
 mod token;
+mod token_check;
 mod totp;
 
 pub use kdf::{DeploymentSalt, KdfError, KdfMemory, KdfParams, KdfSettings, LookupId, TokenSeed};
@@ -26,4 +27,7 @@ pub use keys::{
 pub use password::{MIN_PASSWORD_CHARS, PasswordHash};
 pub use session::{SessionDigest, SessionId};
 pub use token::{CaseToken, TOKEN_BITS, TokenError};
+pub use token_check::{
+    FingerprintKey, TOKEN_CHECK_KEY_BYTES, TokenCheckKey, TokenClass, TokenFingerprint,
+};
 pub use totp::{TOTP_STEP_SECONDS, TotpSecret};

@@ -10,15 +10,20 @@
 //! The pool has lanes, so that a flood of one kind of request cannot refuse another:
 //!
 //! - **Reporters' workers** (`--kdf-workers`) are shared by report submissions and
-//!   reporter logins, but logins may hold all but one of them: a flood of guessed tokens
-//!   leaves a submission a worker it can start on (when there are at least two) and, at
-//!   worst, one login to wait for. A quarter of `--kdf-queue` waits only for
-//!   submissions, the rest only for logins.
+//!   reporter logins, but logins may hold all but one of them: a flood of logins leaves a
+//!   submission a worker it can start on (when there are at least two) and, at worst, one
+//!   login to wait for. A quarter of `--kdf-queue` waits only for submissions.
+//! - **Logins with checked tokens** (`crypto::TokenCheckKey`: guesses are refused before
+//!   they get here) have half of `--kdf-queue`. **Logins with old, unchecked tokens**,
+//!   which cannot be told from guesses, have the last quarter, and may hold at most half
+//!   of the login workers (rounded up): a flood of old-format guesses fills their own
+//!   lane, and a checked login waits for at most that many derivations ahead of it.
 //! - **Investigators' workers** (`--investigator-kdf-workers`, queue `--kdf-queue`) are
 //!   their own, so that no reporter traffic refuses an investigator's login.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -35,10 +40,25 @@ pub struct KdfPool {
     reporters: Workers,
     /// Workers a reporter login may hold: all but the ones kept for submissions.
     login_workers: Arc<Semaphore>,
+    /// Login workers an unchecked (old-format) token may hold or wait for, at most.
+    unchecked_workers: Arc<Semaphore>,
+    /// A moving average of how long a login's job runs, in microseconds; 0 until the
+    /// first login.
+    typical_micros: Arc<AtomicU64>,
     submissions: Admissions,
     logins: Admissions,
+    unchecked_logins: Admissions,
     investigators: Workers,
     investigator_admissions: Admissions,
+}
+
+/// Which login lane a token goes to (see the module's doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginLane {
+    /// A token whose keyed check matched.
+    Checked,
+    /// A token from before the check.
+    Unchecked,
 }
 
 /// The sizes of a [`KdfPool`].
@@ -65,12 +85,18 @@ impl KdfPool {
         // worker, logins and submissions share it, and a submission waits for at most the
         // one login that holds or awaits it.
         let login_workers = sizes.workers.saturating_sub(1).max(1);
+        let unchecked_workers = login_workers.div_ceil(2);
         let submission_queue = sizes.queue.div_ceil(4);
+        let unchecked_queue = sizes.queue / 4;
+        let login_queue = sizes.queue - submission_queue - unchecked_queue;
         KdfPool {
             reporters: Workers::new(sizes.workers),
             login_workers: Arc::new(Semaphore::new(login_workers)),
+            unchecked_workers: Arc::new(Semaphore::new(unchecked_workers)),
+            typical_micros: Arc::new(AtomicU64::new(0)),
             submissions: Admissions::new(sizes.workers + submission_queue),
-            logins: Admissions::new(login_workers + (sizes.queue - submission_queue)),
+            logins: Admissions::new(login_workers + login_queue),
+            unchecked_logins: Admissions::new(unchecked_workers + unchecked_queue),
             investigators: Workers::new(sizes.investigator_workers),
             investigator_admissions: Admissions::new(
                 sizes.investigator_workers + sizes.investigator_queue,
@@ -88,20 +114,41 @@ impl KdfPool {
         self.reporters.run(None, job).await
     }
 
-    /// Runs a reporter login's token derivation.
-    pub async fn run_login<T, F>(&self, job: F) -> Result<T, Error>
+    /// Runs a reporter login's token derivation in its lane.
+    pub async fn run_login<T, F>(&self, lane: LoginLane, job: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnOnce(&mut KdfMemory) -> T + Send + 'static,
     {
-        let _admission = self.logins.admit()?;
+        let (_admission, _unchecked) = match lane {
+            LoginLane::Checked => (self.logins.admit()?, None),
+            LoginLane::Unchecked => {
+                let admission = self.unchecked_logins.admit()?;
+                // Held until the derivation ends: at most this many unchecked logins hold
+                // or wait for a login worker, ahead of any checked login.
+                let share = self
+                    .unchecked_workers
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| Error::Internal)?;
+                (admission, Some(share))
+            }
+        };
         let cap = self
             .login_workers
             .clone()
             .acquire_owned()
             .await
             .map_err(|_| Error::Internal)?;
-        self.reporters.run(Some(cap), job).await
+        let typical = self.typical_micros.clone();
+        let timed = move |memory: &mut KdfMemory| {
+            let started = Instant::now();
+            let done = job(memory);
+            record(&typical, started.elapsed());
+            done
+        };
+        self.reporters.run(Some(cap), timed).await
     }
 
     /// Runs an investigator's password hash or check, on workers of their own.
@@ -113,6 +160,17 @@ impl KdfPool {
         let _admission = self.investigator_admissions.admit()?;
         self.investigators.run(None, job).await
     }
+
+    /// About as long as a login's derivation takes now: an average of the recent ones
+    /// (40 ms before the first). A token refused by its check is answered after this
+    /// long, so that its answer falls in the same timing class as a token refused after
+    /// argon2.
+    pub fn typical_derivation(&self) -> Duration {
+        match self.typical_micros.load(Ordering::Relaxed) {
+            0 => FIRST_TYPICAL,
+            micros => Duration::from_micros(micros),
+        }
+    }
 }
 
 /// Workers and exactly as many argon2 buffers: a permit entitles its holder to one buffer.
@@ -120,6 +178,23 @@ struct Workers {
     permits: Arc<Semaphore>,
     /// Locked only to take or put back a buffer, never while hashing.
     memory: Arc<Mutex<Vec<KdfMemory>>>,
+}
+
+/// What [`KdfPool::typical_derivation`] says before any login has been timed: about what
+/// the default parameters take on a small machine (README, Figures).
+const FIRST_TYPICAL: Duration = Duration::from_millis(40);
+
+/// Adds a login's duration to the moving average (about the last eight; the first sets
+/// it). A lost update between two workers only skips one sample.
+fn record(typical: &AtomicU64, took: Duration) {
+    let took = u64::try_from(took.as_micros()).unwrap_or(u64::MAX).max(1);
+    let old = typical.load(Ordering::Relaxed);
+    let new = if old == 0 {
+        took
+    } else {
+        old - old / 8 + took / 8
+    };
+    typical.store(new, Ordering::Relaxed);
 }
 
 impl Workers {
@@ -279,14 +354,27 @@ mod tests {
         gate: &Gate,
         n: usize,
     ) -> Vec<tokio::task::JoinHandle<Result<(), Error>>> {
+        hold_lane(pool, gate, n, LoginLane::Checked).await
+    }
+
+    async fn hold_lane(
+        pool: &Arc<KdfPool>,
+        gate: &Gate,
+        n: usize,
+        lane: LoginLane,
+    ) -> Vec<tokio::task::JoinHandle<Result<(), Error>>> {
         let held: Vec<_> = (0..n)
             .map(|_| {
                 let (pool, gate) = (pool.clone(), gate.clone());
-                tokio::spawn(async move { pool.run_login(move |_| gate.wait()).await })
+                tokio::spawn(async move { pool.run_login(lane, move |_| gate.wait()).await })
             })
             .collect();
         let deadline = Instant::now() + Duration::from_secs(5);
-        while pool.logins.admitted.load(Ordering::Acquire) < n {
+        let admitted = match lane {
+            LoginLane::Checked => &pool.logins,
+            LoginLane::Unchecked => &pool.unchecked_logins,
+        };
+        while admitted.admitted.load(Ordering::Acquire) < n {
             assert!(Instant::now() < deadline, "logins were not admitted");
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
@@ -305,21 +393,28 @@ mod tests {
         let pool = pool(1, 1);
         let gate = Gate::default();
         let held = hold_logins(&pool, &gate, 1).await;
-        assert!(matches!(pool.run_login(|_| ()).await, Err(Error::Busy)));
+        assert!(matches!(
+            pool.run_login(LoginLane::Checked, |_| ()).await,
+            Err(Error::Busy)
+        ));
         gate.open();
         for h in held {
             assert!(h.await.unwrap().is_ok());
         }
-        assert_eq!(pool.run_login(|_| 7).await.unwrap(), 7);
+        assert_eq!(pool.run_login(LoginLane::Checked, |_| 7).await.unwrap(), 7);
     }
 
     #[tokio::test]
     async fn a_login_flood_cannot_take_the_submission_lane() {
-        // Two workers, a queue of eight: logins may hold one worker and six waiting places.
+        // Two workers, a queue of eight: checked logins may hold one worker and four
+        // waiting places.
         let pool = pool(2, 8);
         let gate = Gate::default();
-        let held = hold_logins(&pool, &gate, 7).await;
-        assert!(matches!(pool.run_login(|_| ()).await, Err(Error::Busy)));
+        let held = hold_logins(&pool, &gate, 5).await;
+        assert!(matches!(
+            pool.run_login(LoginLane::Checked, |_| ()).await,
+            Err(Error::Busy)
+        ));
         // The submission neither is refused nor waits for the held logins.
         assert_eq!(within(pool.run_submission(|_| 1)).await.unwrap(), 1);
         gate.open();
@@ -332,7 +427,7 @@ mod tests {
     async fn with_one_worker_a_submission_waits_for_one_login_not_the_flood() {
         let pool = pool(1, 8);
         let gate = Gate::default();
-        let held = hold_logins(&pool, &gate, 7).await;
+        let held = hold_logins(&pool, &gate, 5).await;
         let submission = {
             let (pool, gate) = (pool.clone(), gate.clone());
             // How many jobs had started when the submission did.
@@ -353,10 +448,44 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_flood_of_old_tokens_fills_its_own_lane_and_a_checked_login_waits_for_one() {
+        // Two workers, a queue of eight: unchecked logins may hold one login worker and
+        // two waiting places.
+        let pool = pool(2, 8);
+        let gate = Gate::default();
+        let held = hold_lane(&pool, &gate, 3, LoginLane::Unchecked).await;
+        assert!(matches!(
+            pool.run_login(LoginLane::Unchecked, |_| ()).await,
+            Err(Error::Busy)
+        ));
+        let checked = {
+            let (pool, gate) = (pool.clone(), gate.clone());
+            tokio::spawn(async move {
+                pool.run_login(LoginLane::Checked, move |_| gate.started())
+                    .await
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while pool.logins.admitted.load(Ordering::Acquire) < 1 {
+            assert!(Instant::now() < deadline, "the checked login was refused");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        gate.open();
+        let started_before = within(checked).await.unwrap().unwrap();
+        assert_eq!(
+            started_before, 1,
+            "the checked login waited behind the flood"
+        );
+        for h in held {
+            assert!(h.await.unwrap().is_ok());
+        }
+    }
+
+    #[tokio::test]
     async fn investigators_have_their_own_workers() {
         let pool = pool(2, 8);
         let gate = Gate::default();
-        let logins = hold_logins(&pool, &gate, 7).await;
+        let logins = hold_logins(&pool, &gate, 5).await;
         // Fill the submission lane too (two workers and two of the eight waiting places):
         // every reporter worker and waiting place is taken.
         let submissions: Vec<_> = (0..4)
@@ -406,7 +535,7 @@ mod tests {
                         settings.derive_seed_in(&token, memory).map(|_| ())
                     };
                     if i % 2 == 0 {
-                        pool.run_login(job).await
+                        pool.run_login(LoginLane::Checked, job).await
                     } else {
                         pool.run_submission(job).await
                     }

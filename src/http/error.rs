@@ -66,6 +66,12 @@ pub enum Error {
     StorageFull,
     #[error("the service is busy; try again in a moment")]
     Busy,
+    /// An upload that lost its slot to a newcomer while every slot was taken, for being
+    /// the slowest (`upload_slots`).
+    #[error(
+        "the upload was too slow while every upload place was taken, and gave its place to another; nothing was stored; try again in a moment"
+    )]
+    UploadPreempted,
     #[error("the service could not complete this request")]
     Internal,
 }
@@ -130,7 +136,7 @@ impl Error {
             | Error::UnknownRole => StatusCode::UNPROCESSABLE_ENTITY,
             Error::TooLarge | Error::FileTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
-            Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Busy | Error::UploadPreempted => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -188,7 +194,7 @@ impl Error {
             Error::TooLarge => "error-too-large",
             Error::FileTooLarge { .. } => "error-file-too-large",
             Error::StorageFull | Error::Internal => "error-internal",
-            Error::Busy => "error-busy",
+            Error::Busy | Error::UploadPreempted => "error-busy",
         }
     }
 
@@ -201,7 +207,9 @@ impl Error {
     /// Adds what a client needs to act on the error (Retry-After when busy).
     pub fn decorate(&self, response: &mut Response) {
         let retry_after = match self {
-            Error::Busy | Error::Service(service::Error::NoInvestigators) => 5,
+            Error::Busy
+            | Error::UploadPreempted
+            | Error::Service(service::Error::NoInvestigators) => 5,
             // The watchdog restarts the service within a minute.
             Error::Service(service::Error::StoreStopped) => 60,
             Error::Service(service::Error::Throttled(retry_after)) => *retry_after,

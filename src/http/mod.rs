@@ -15,6 +15,7 @@ mod reporter;
 mod reporter_api;
 mod reporter_pages;
 mod server;
+mod upload_slots;
 mod uploads;
 
 use std::sync::Arc;
@@ -64,8 +65,8 @@ pub struct AppState {
     form_nonces: form_nonces::FormNonces,
     pages: Pages,
     uploads: UploadLimits,
-    /// One permit per upload with evidence files in progress (`--max-uploads`).
-    upload_slots: Arc<tokio::sync::Semaphore>,
+    /// One slot per upload with evidence files in progress (`--max-uploads`).
+    upload_slots: upload_slots::UploadSlots,
     /// Largest body of requests without evidence files, including JSON sent to the routes
     /// that also take files.
     max_body_bytes: usize,
@@ -90,7 +91,7 @@ impl AppState {
             health: services.health,
             pages: Pages::new(&config.quick_exit_url, config.session_idle_minutes),
             uploads: config.upload_limits(),
-            upload_slots: Arc::new(tokio::sync::Semaphore::new(config.max_uploads)),
+            upload_slots: upload_slots::UploadSlots::new(config.max_uploads),
             max_body_bytes: config.max_body_bytes,
             alerts: services.alerts,
         }

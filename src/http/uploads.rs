@@ -19,6 +19,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::AppState;
 use super::error::Error;
+use super::upload_slots::{PROOF_BYTES, PROOF_TIME, Slot, UploadSlots};
 use crate::config::UploadLimits;
 use crate::crypto::CaseRecipient;
 use crate::message::Attachment;
@@ -157,16 +158,58 @@ where
     let mut submission = Submission::default();
     // Each upload may hold a blocking thread while its files are cleaned and sealed: a
     // fixed number at once, so that stalled uploads cannot exhaust threads or starve
-    // token derivation. Past it the client is told to come back.
-    let Ok(_slot) = state.upload_slots.clone().try_acquire_owned() else {
-        return (submission, Err(Error::Busy));
+    // token derivation. When all are taken, a newcomer that proves faster than a
+    // trickle takes the trickle's slot (`upload_slots`); else it is told to come back.
+    let (request, slot) = match state.upload_slots.acquire() {
+        Some(slot) => (request, slot),
+        None => match on_probation(&state.upload_slots, request).await {
+            Ok(admitted) => admitted,
+            Err(e) => return (submission, Err(e)),
+        },
     };
-    let result = read_parts(state, request, form, recipient, &mut submission).await;
+    let result = read_parts(state, request, form, recipient, &mut submission, &slot).await;
     if result.is_err() {
         submission.attachments.clear();
         submission.blobs.clear();
     }
     (submission, result)
+}
+
+/// Reads the first bytes of a newcomer that arrived while every upload slot was taken,
+/// and gives it the slot of the slowest trickle if those bytes came at least as fast as
+/// the floor (`upload_slots`). The bytes read go back in front of the rest of the body.
+async fn on_probation(slots: &UploadSlots, request: Request) -> Result<(Request, Slot), Error> {
+    use futures_util::StreamExt;
+    let mut probation = slots.probation();
+    let started = tokio::time::Instant::now();
+    let (parts, body) = request.into_parts();
+    let mut stream = body.into_data_stream();
+    // Grows with what arrives: a stalled newcomer holds a few bytes, not PROOF_BYTES.
+    let mut head = Vec::new();
+    let read = tokio::time::timeout(PROOF_TIME, async {
+        while head.len() < PROOF_BYTES {
+            match stream.next().await {
+                Some(Ok(chunk)) => {
+                    if !probation.hold(chunk.len()) {
+                        return Err(Error::Busy);
+                    }
+                    head.extend_from_slice(&chunk);
+                }
+                Some(Err(e)) => return Err(Error::reading_body(e)),
+                None => break,
+            }
+        }
+        Ok(())
+    })
+    .await;
+    // Too slow to prove anything: the slots stay with those who hold them.
+    read.map_err(|_| Error::Busy)??;
+    let slot = slots
+        .acquire_proven(started, head.len() as u64)
+        .ok_or(Error::Busy)?;
+    let head = futures_util::stream::iter([Ok::<_, axum::Error>(bytes::Bytes::from(head))]);
+    let body = axum::body::Body::from_stream(head.chain(stream));
+    Ok((Request::from_parts(parts, body), slot))
 }
 
 async fn read_parts<F>(
@@ -175,6 +218,7 @@ async fn read_parts<F>(
     form: FormKind,
     mut recipient: F,
     submission: &mut Submission,
+    slot: &Slot,
 ) -> Result<(), Error>
 where
     F: FnMut(&Submission) -> Result<CaseRecipient, Error>,
@@ -190,7 +234,7 @@ where
     };
     let limits = state.uploads;
     let mut total: u64 = 0;
-    let mut pace = Pace::new();
+    let mut pace = Pace::new(slot);
     while let Some(mut field) = pace.next(multipart.next_field(), |_| 0).await? {
         let name = field.name().unwrap_or_default().to_owned();
         let Some(file_name) = field.file_name().map(str::to_owned) else {
@@ -293,22 +337,25 @@ where
 const MIN_UPLOAD_BYTES_PER_SECOND: f64 = 2048.0;
 const UPLOAD_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Tracks an upload's progress against its minimum rate.
-struct Pace {
+/// Tracks an upload's progress against its minimum rate, and its slot.
+struct Pace<'a> {
     started: tokio::time::Instant,
     received: u64,
+    slot: &'a Slot,
 }
 
-impl Pace {
-    fn new() -> Self {
+impl<'a> Pace<'a> {
+    fn new(slot: &'a Slot) -> Self {
         Pace {
             started: tokio::time::Instant::now(),
             received: 0,
+            slot,
         }
     }
 
     /// Waits for the next part or chunk of the upload, until the time by which the bytes
-    /// received so far, plus the next, are due at the minimum rate.
+    /// received so far, plus the next, are due at the minimum rate, or until the upload
+    /// loses its slot to a newcomer.
     async fn next<T>(
         &mut self,
         next: impl std::future::Future<
@@ -321,9 +368,15 @@ impl Pace {
             + std::time::Duration::from_secs_f64(
                 self.received as f64 / MIN_UPLOAD_BYTES_PER_SECOND,
             );
-        match tokio::time::timeout_at(due, next).await {
+        let next = tokio::select! {
+            next = tokio::time::timeout_at(due, next) => next,
+            () = self.slot.evicted() => return Err(Error::UploadPreempted),
+        };
+        match next {
             Ok(Ok(item)) => {
-                self.received += item.as_ref().map_or(0, |i| size(i) as u64);
+                let bytes = item.as_ref().map_or(0, |i| size(i) as u64);
+                self.received += bytes;
+                self.slot.received(bytes);
                 Ok(item)
             }
             Ok(Err(e)) => Err(multipart_error(e)),

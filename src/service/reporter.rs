@@ -16,6 +16,7 @@ use super::error::{Error, Result};
 use crate::case::{Author, CaseRecord, Category, Day, DeadlinePolicy, NextStep, Status};
 use crate::crypto::{
     CaseKey, CaseRecipient, CaseToken, InvestigatorRecipient, KdfMemory, KdfSettings,
+    TokenCheckKey, TokenClass,
 };
 use crate::message::{Attachment, MessageContent, RemovedFile};
 use crate::store::{
@@ -130,6 +131,8 @@ pub struct CaseView {
 pub struct Reporting {
     store: Arc<dyn Store>,
     kdf: KdfSettings,
+    /// Issues tokens with their check, and tells a guess from a token before argon2.
+    token_key: TokenCheckKey,
     deadlines: DeadlinePolicy,
     limits: MessageLimits,
 }
@@ -138,12 +141,14 @@ impl Reporting {
     pub fn new(
         store: Arc<dyn Store>,
         kdf: KdfSettings,
+        token_key: TokenCheckKey,
         deadlines: DeadlinePolicy,
         limits: MessageLimits,
     ) -> Self {
         Reporting {
             store,
             kdf,
+            token_key,
             deadlines,
             limits,
         }
@@ -209,7 +214,7 @@ impl Reporting {
         // A fresh token colliding with an existing one has probability ~n/2^100; retrying
         // keeps even that from overwriting a case.
         loop {
-            let token = CaseToken::generate();
+            let token = self.token_key.issue();
             let seed = self.kdf.derive_seed_in(&token, memory)?;
             let reporter = seed.reporter_identity();
             let mut case_wraps = wraps.clone();
@@ -239,6 +244,12 @@ impl Reporting {
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+
+    /// What the token's check says of it, before any argon2 run: a token that fails it
+    /// opens nothing, and the caller answers it like any unknown token.
+    pub fn token_class(&self, token: &CaseToken) -> TokenClass {
+        self.token_key.classify(token)
     }
 
     /// Finds and unlocks a case from its token. Every unknown token costs the same argon2

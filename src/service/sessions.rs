@@ -5,6 +5,14 @@
 //! outlives a request; the idle and absolute limits keep that window to minutes, and the
 //! key is zeroized when the session ends. Sessions are keyed by the SHA-256 digest of
 //! their id, so the map itself holds no usable session.
+//!
+//! A session also remembers a keyed fingerprint of the token that opened it (a key made
+//! per process, never stored; see `crypto::TokenFingerprint`), not the token. A new login
+//! with the same token while its session lives takes the case over from that session
+//! instead of deriving the token again: the second login still ends the first session,
+//! but one token logging in over and over costs two HMACs each time, not an argon2 run
+//! that real reporters' logins would wait behind (issue 10: such a loop made their p99
+//! 11 times the quiet one).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,7 +20,7 @@ use std::time::Duration;
 
 use super::clock::Clock;
 use super::reporter::OpenCase;
-use crate::crypto::{SessionDigest, SessionId};
+use crate::crypto::{CaseToken, FingerprintKey, SessionDigest, SessionId, TokenFingerprint};
 use crate::store::CaseId;
 
 /// Most sessions held at once. Each costs an argon2 run to create; past this the least
@@ -22,6 +30,8 @@ const MAX_SESSIONS: usize = 20_000;
 
 struct Entry {
     case: Arc<OpenCase>,
+    /// The fingerprint of the token that opened the case.
+    token: TokenFingerprint,
     /// Seconds since the Unix epoch; in memory only, never stored.
     created: u64,
     last_used: u64,
@@ -32,21 +42,29 @@ struct Entry {
 struct Table {
     entries: HashMap<SessionDigest, Entry>,
     by_case: HashMap<CaseId, SessionDigest>,
+    /// The session each token fingerprint opened; in step with `entries`.
+    by_token: HashMap<TokenFingerprint, SessionDigest>,
 }
 
 impl Table {
-    fn remove(&mut self, digest: &SessionDigest) {
-        if let Some(entry) = self.entries.remove(digest) {
-            self.by_case.remove(&entry.case.id());
+    fn remove(&mut self, digest: &SessionDigest) -> Option<Entry> {
+        let entry = self.entries.remove(digest)?;
+        self.by_case.remove(&entry.case.id());
+        if self.by_token.get(&entry.token) == Some(digest) {
+            self.by_token.remove(&entry.token);
         }
+        Some(entry)
     }
 
     fn retain(&mut self, mut keep: impl FnMut(&Entry) -> bool) {
-        let by_case = &mut self.by_case;
-        self.entries.retain(|_, entry| {
+        let (by_case, by_token) = (&mut self.by_case, &mut self.by_token);
+        self.entries.retain(|digest, entry| {
             let kept = keep(entry);
             if !kept {
                 by_case.remove(&entry.case.id());
+                if by_token.get(&entry.token) == Some(digest) {
+                    by_token.remove(&entry.token);
+                }
             }
             kept
         });
@@ -54,9 +72,10 @@ impl Table {
 }
 
 pub struct ReporterSessions {
-    /// One lock around two small maps; every critical section is a lookup, an insert or
+    /// One lock around three small maps; every critical section is a lookup, an insert or
     /// a removal, except eviction when full (a scan, paid for by an argon2 run).
     table: Mutex<Table>,
+    fingerprints: FingerprintKey,
     idle: Duration,
     max: Duration,
     clock: Arc<dyn Clock>,
@@ -66,6 +85,7 @@ impl ReporterSessions {
     pub fn new(idle: Duration, max: Duration, clock: Arc<dyn Clock>) -> Self {
         ReporterSessions {
             table: Mutex::new(Table::default()),
+            fingerprints: FingerprintKey::generate(),
             idle,
             max,
             clock,
@@ -83,14 +103,43 @@ impl ReporterSessions {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Starts a session for an opened case, ending any session the case already had: a
-    /// token opens one session at a time.
-    pub fn create(&self, case: OpenCase) -> (SessionId, Arc<OpenCase>) {
+    /// The fingerprint of a token, to find its session or to start one.
+    pub fn fingerprint(&self, token: &CaseToken) -> TokenFingerprint {
+        self.fingerprints.fingerprint(token)
+    }
+
+    /// A new session on the case that `token` opened in a session still live, which
+    /// ends: what a login with the same token again gets without an argon2 run.
+    pub fn take_over(&self, token: TokenFingerprint) -> Option<(SessionId, Arc<OpenCase>)> {
+        let now = self.clock.now();
+        let mut table = self.lock();
+        let old = table.by_token.get(&token).copied()?;
+        let entry = table.remove(&old)?;
+        if !self.live(&entry, now) {
+            return None;
+        }
+        Some(self.insert(&mut table, entry.case, token, now))
+    }
+
+    /// Starts a session for a case opened with the token of fingerprint `token`, ending
+    /// any session the case already had: a token opens one session at a time.
+    pub fn create(&self, case: OpenCase, token: TokenFingerprint) -> (SessionId, Arc<OpenCase>) {
         let now = self.clock.now();
         let mut table = self.lock();
         if let Some(old) = table.by_case.get(&case.id()).copied() {
             table.remove(&old);
         }
+        self.insert(&mut table, Arc::new(case), token, now)
+    }
+
+    /// Inserts a session, first making room for it when the table is full.
+    fn insert(
+        &self,
+        table: &mut Table,
+        case: Arc<OpenCase>,
+        token: TokenFingerprint,
+        now: u64,
+    ) -> (SessionId, Arc<OpenCase>) {
         if table.entries.len() >= MAX_SESSIONS {
             table.retain(|e| self.live(e, now));
         }
@@ -105,12 +154,13 @@ impl ReporterSessions {
             }
         }
         let id = SessionId::generate();
-        let case = Arc::new(case);
         table.by_case.insert(case.id(), id.digest());
+        table.by_token.insert(token, id.digest());
         table.entries.insert(
             id.digest(),
             Entry {
                 case: case.clone(),
+                token,
                 created: now,
                 last_used: now,
             },
@@ -177,11 +227,47 @@ mod tests {
         OpenCase::new(CaseId::generate(), CaseKey::generate())
     }
 
+    fn any_token(sessions: &ReporterSessions) -> TokenFingerprint {
+        sessions.fingerprint(&CaseToken::generate())
+    }
+
+    #[test]
+    fn the_same_token_again_takes_the_case_over_from_its_live_session() {
+        let clock = ManualClock::at(1_000_000);
+        let sessions = sessions(&clock);
+        let token = CaseToken::generate();
+        let typed_again = CaseToken::parse(&token.grouped().to_lowercase()).unwrap();
+        let (first, opened) = sessions.create(case(), sessions.fingerprint(&token));
+        let (second, same) = sessions
+            .take_over(sessions.fingerprint(&typed_again))
+            .expect("the token's session is live");
+        assert!(Arc::ptr_eq(&opened, &same), "the case opened once");
+        assert!(sessions.get(&first).is_none(), "the first session ended");
+        assert!(sessions.get(&second).is_some());
+        assert_eq!(sessions.len(), 1);
+        assert!(
+            sessions.take_over(any_token(&sessions)).is_none(),
+            "another token finds nothing"
+        );
+        sessions.end(&second);
+        assert!(
+            sessions.take_over(sessions.fingerprint(&token)).is_none(),
+            "an ended session is not taken over"
+        );
+        let (third, _) = sessions.create(case(), sessions.fingerprint(&token));
+        clock.advance(15 * 60);
+        assert!(
+            sessions.take_over(sessions.fingerprint(&token)).is_none(),
+            "nor an expired one"
+        );
+        assert!(sessions.get(&third).is_none());
+    }
+
     #[test]
     fn a_session_ends_after_the_idle_limit_without_use() {
         let clock = ManualClock::at(1_000_000);
         let sessions = sessions(&clock);
-        let (id, _) = sessions.create(case());
+        let (id, _) = sessions.create(case(), any_token(&sessions));
         clock.advance(14 * 60);
         assert!(sessions.get(&id).is_some(), "used within the idle limit");
         clock.advance(14 * 60);
@@ -197,7 +283,7 @@ mod tests {
     fn a_session_ends_at_the_absolute_limit_however_often_it_is_used() {
         let clock = ManualClock::at(1_000_000);
         let sessions = sessions(&clock);
-        let (id, _) = sessions.create(case());
+        let (id, _) = sessions.create(case(), any_token(&sessions));
         for _ in 0..5 {
             clock.advance(10 * 60);
             assert!(sessions.get(&id).is_some());
@@ -211,8 +297,10 @@ mod tests {
         let clock = ManualClock::at(1_000_000);
         let sessions = sessions(&clock);
         let id = CaseId::generate();
-        let (first, _) = sessions.create(OpenCase::new(id, CaseKey::generate()));
-        let (second, _) = sessions.create(OpenCase::new(id, CaseKey::generate()));
+        let (first, _) =
+            sessions.create(OpenCase::new(id, CaseKey::generate()), any_token(&sessions));
+        let (second, _) =
+            sessions.create(OpenCase::new(id, CaseKey::generate()), any_token(&sessions));
         assert!(sessions.get(&first).is_none());
         assert!(sessions.get(&second).is_some());
         assert_eq!(sessions.len(), 1);
@@ -225,12 +313,12 @@ mod tests {
         let ids: Vec<_> = (0..MAX_SESSIONS)
             .map(|n| {
                 clock.advance(u64::from(n == 2));
-                sessions.create(case()).0
+                sessions.create(case(), any_token(&sessions)).0
             })
             .collect();
         clock.advance(1);
         assert!(sessions.get(&ids[0]).is_some(), "the first is now recent");
-        let (newest, _) = sessions.create(case());
+        let (newest, _) = sessions.create(case(), any_token(&sessions));
         assert!(sessions.get(&newest).is_some());
         assert!(sessions.get(&ids[0]).is_some());
         assert!(
@@ -244,7 +332,7 @@ mod tests {
     fn an_ended_session_is_gone() {
         let clock = ManualClock::at(1_000_000);
         let sessions = sessions(&clock);
-        let (id, _) = sessions.create(case());
+        let (id, _) = sessions.create(case(), any_token(&sessions));
         sessions.end(&id);
         assert!(sessions.get(&id).is_none());
     }

@@ -35,7 +35,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit;
 use crate::case::{Author, CaseRecord, Day, Role, TransitionError, added_later};
-use crate::crypto::{InvestigatorRecipient, KdfSettings, LookupId, PasswordHash, Wrap};
+use crate::crypto::{
+    InvestigatorRecipient, KdfSettings, LookupId, PasswordHash, TokenCheckKey, Wrap,
+};
 
 /// A case's id inside the service: random, unrelated to the token, and what investigators
 /// refer to a case by.
@@ -335,6 +337,11 @@ pub trait Store: Upkeep + Send + Sync + 'static {
     /// Stores `proposed` if the deployment has no KDF settings yet; returns the settings in
     /// force either way (stored ones win: changing them would strand every token).
     fn init_kdf(&self, proposed: KdfSettings) -> StoreResult<KdfSettings>;
+
+    /// Stores `proposed` if the deployment has no token-check key yet; returns the key in
+    /// force either way (a stored key wins: a new one would refuse every token it issued).
+    /// Kept beside the KDF settings and in backups like them; secret from the network.
+    fn init_token_key(&self, proposed: TokenCheckKey) -> StoreResult<TokenCheckKey>;
 
     /// The deployment's recovery recipient (`age1...`), if one is registered.
     fn recovery_recipient(&self) -> StoreResult<Option<String>>;

@@ -75,14 +75,8 @@ pub(super) async fn remove_after_sending(
         Ok(token) => token,
         Err(e) => return state.pages.error(lang, e.into(), context! {}),
     };
-    let reporting = state.reporting.clone();
-    let opened = match state
-        .kdf_pool
-        .run_login(move |memory| reporting.open(&token, memory))
-        .await
-    {
-        Ok(Ok(case)) => case,
-        Ok(Err(e)) => return state.pages.error(lang, e.into(), context! {}),
+    let opened = match super::super::reporter::open_token(&state, token).await {
+        Ok(case) => case,
         Err(e) => return state.pages.error(lang, e, context! {}),
     };
     let reporting = state.reporting.clone();

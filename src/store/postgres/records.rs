@@ -6,7 +6,7 @@ use postgres::Transaction;
 use super::{PgStore, decode, encode, failed};
 use crate::audit;
 use crate::case::{CaseRecord, Day, TransitionError};
-use crate::crypto::{KdfSettings, LookupId, Wrap};
+use crate::crypto::{KdfSettings, LookupId, TokenCheckKey, Wrap};
 use crate::store::{
     BlobId, CaseId, Holder, InvestigatorRecord, NewCase, NoteEntry, PendingBlob, Proposal, Store,
     StoreError, StoreResult, StoredBlob, ThreadEntry,
@@ -123,6 +123,25 @@ impl Store for PgStore {
                 .query_one("SELECT value FROM meta WHERE key = 'kdf'", &[])
                 .map_err(failed)?;
             decode(row.get(0))
+        })
+    }
+
+    fn init_token_key(&self, proposed: TokenCheckKey) -> StoreResult<TokenCheckKey> {
+        let bytes = proposed.to_bytes();
+        self.write(|tx| {
+            // As the KDF settings: the first instance to start makes the key, the others
+            // read it.
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('token_check_key', $1) ON CONFLICT DO NOTHING",
+                &[&bytes.as_slice()],
+            )
+            .map_err(failed)?;
+            let row = tx
+                .query_one("SELECT value FROM meta WHERE key = 'token_check_key'", &[])
+                .map_err(failed)?;
+            let stored: zeroize::Zeroizing<Vec<u8>> = zeroize::Zeroizing::new(row.get(0));
+            TokenCheckKey::from_bytes(&stored)
+                .ok_or_else(|| StoreError::Corrupt("the token-check key is unreadable".into()))
         })
     }
 

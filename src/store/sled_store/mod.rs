@@ -1,10 +1,10 @@
 //! The embedded default store, on sled.
 //!
-//! Trees: `meta` (schema version, KDF settings), `lookup` (lookup id → case id), `cases`
-//! (case id → record), `wraps` (case id ‖ holder → wrapped case key), `thread` and `notes`
-//! (case id ‖ big-endian sequence → entry), `investigators` (name → record), `seen`
-//! (name ‖ 0 ‖ case id → entries seen), `audit`
-//! (big-endian sequence → sealed entry). Values are postcard.
+//! Trees: `meta` (schema version, KDF settings, token-check key), `lookup` (lookup id →
+//! case id), `cases` (case id → record), `wraps` (case id ‖ holder → wrapped case key),
+//! `thread` and `notes` (case id ‖ big-endian sequence → entry), `investigators` (name →
+//! record), `seen` (name ‖ 0 ‖ case id → entries seen), `audit` (big-endian sequence →
+//! sealed entry). Values are postcard.
 //!
 //! Each write is one sled transaction followed by [`SledStore::commit`]: sled's flush, an
 //! fsync of sled's files (see `disk.rs`: the flush alone does not survive a power cut) and
@@ -40,7 +40,7 @@ use super::{
 };
 use crate::audit;
 use crate::case::{CaseRecord, Day, TransitionError, TriageKey};
-use crate::crypto::{KdfSettings, LookupId, Wrap};
+use crate::crypto::{KdfSettings, LookupId, TokenCheckKey, Wrap};
 
 /// How far a write goes before the method returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -512,6 +512,9 @@ fn damaged(dir: &Path, error: StoreError) -> StoreError {
         },
     }
 }
+
+/// `meta` key of the token-check key (`crypto::TokenCheckKey`'s stored form).
+const TOKEN_KEY: &str = "token_check_key";
 
 /// `meta` key of the backup recipients (a list of `age1...` texts).
 const BACKUP_RECIPIENTS: &str = "backup_recipients";

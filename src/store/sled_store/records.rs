@@ -26,6 +26,26 @@ impl Store for SledStore {
         })
     }
 
+    fn init_token_key(&self, proposed: TokenCheckKey) -> StoreResult<TokenCheckKey> {
+        self.gated(Room::Bookkeeping, |t| {
+            let bytes = proposed.to_bytes();
+            let stored: &[u8] = bytes.as_slice();
+            match t
+                .meta
+                .compare_and_swap(TOKEN_KEY, None as Option<&[u8]>, Some(stored))?
+            {
+                Ok(()) => {
+                    self.commit()?;
+                    Ok(proposed)
+                }
+                Err(existing) => existing
+                    .current
+                    .and_then(|current| TokenCheckKey::from_bytes(&current))
+                    .ok_or_else(|| StoreError::Corrupt("the token-check key is unreadable".into())),
+            }
+        })
+    }
+
     fn recovery_recipient(&self) -> StoreResult<Option<String>> {
         let t = self.trees();
         t.meta
@@ -228,8 +248,7 @@ impl Store for SledStore {
         // Through the gate, so that a rewrite copying evidence files never meets one
         // half removed.
         self.gated(Room::Bookkeeping, |t| {
-            if t
-                .blobs
+            if t.blobs
                 .get(blob.as_bytes())?
                 .is_some_and(|owner| owner.as_ref() != case.as_bytes())
             {

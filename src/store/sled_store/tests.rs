@@ -146,6 +146,23 @@ fn kdf_settings_are_fixed_at_first_init() {
 }
 
 #[test]
+fn the_token_check_key_is_fixed_at_first_init_and_survives_a_reopen() {
+    use crate::crypto::{TokenCheckKey, TokenClass};
+    let dir = tempfile::tempdir().unwrap();
+    let token = {
+        let store = SledStore::open(dir.path()).unwrap();
+        let first = store.init_token_key(TokenCheckKey::generate(true)).unwrap();
+        first.issue()
+    };
+    let store = SledStore::open(dir.path()).unwrap();
+    let kept = store
+        .init_token_key(TokenCheckKey::generate(false))
+        .unwrap();
+    assert_eq!(kept.classify(&token), TokenClass::Checked);
+    assert!(kept.legacy_tokens(), "the stored key wins, flag and all");
+}
+
+#[test]
 fn a_store_of_a_newer_format_is_refused_and_an_older_one_would_migrate() {
     let dir = tempfile::tempdir().unwrap();
     SledStore::open(dir.path()).unwrap();
