@@ -533,6 +533,11 @@ fn case_with_an_old_token(deployment: &Deployment) -> String {
 
 #[test]
 fn a_token_issued_before_the_check_still_opens_its_case() {
+    if common::postgres::skip_sled_only(
+        "writes a case into sled's store as a binary from before the token check did; no PostgreSQL store is older than the check",
+    ) {
+        return;
+    }
     let deployment = Deployment::unenrolled();
     let old = case_with_an_old_token(&deployment);
     let server = deployment.start(&[]);
