@@ -435,20 +435,14 @@ fn a_flood_of_guessed_tokens_does_not_refuse_a_real_token() {
     );
 }
 
-/// The deployment's token-check key, read from its store while no server runs.
-fn token_check_key(deployment: &Deployment) -> quietline::crypto::TokenCheckKey {
-    use quietline::store::Store;
-    let store = quietline::store::SledStore::open(deployment.data_dir()).unwrap();
-    store
-        .init_token_key(quietline::crypto::TokenCheckKey::generate(false))
-        .unwrap()
-}
-
 #[test]
 fn a_guess_refused_by_the_check_gets_the_answer_of_any_unknown_token() {
     let deployment = Deployment::new();
     // A token that passes the check but opens no case: refused after argon2.
-    let checked = token_check_key(&deployment).issue().grouped().to_string();
+    let checked = common::token_check_key(deployment.data_dir())
+        .issue()
+        .grouped()
+        .to_string();
     let server = deployment.start(&[]);
     let real = server.submit("a report");
     let unknown =

@@ -210,6 +210,9 @@ fn slow_token_derivations_shed_load_and_never_stall_other_requests() {
     let deployment = Deployment::unenrolled();
     // Heavy argon2 (64 MiB, t = 3), one worker, a queue of one: a burst of logins must be
     // partly refused with 503 + Retry-After, and the health check must keep answering.
+    // Tokens that pass the keyed check (and open no case): each costs a derivation.
+    let key = common::token_check_key(deployment.data_dir());
+    let tokens: Vec<String> = (0..6).map(|_| key.issue().grouped().to_string()).collect();
     let server = deployment.start(&[
         "--kdf-memory-kib",
         "65536",
@@ -224,14 +227,13 @@ fn slow_token_derivations_shed_load_and_never_stall_other_requests() {
     // Each request reports its answer here as soon as it has one, so the test can act on
     // the first refusal instead of guessing how long the burst takes to arrive.
     let (answered, answers) = std::sync::mpsc::channel();
-    let burst: Vec<_> = (0..6)
-        .map(|_| {
+    let burst: Vec<_> = tokens
+        .into_iter()
+        .map(|token| {
             let url = url.clone();
             let answered = answered.clone();
             std::thread::spawn(move || {
-                let result = agent()
-                    .post(&url)
-                    .send_json(json!({"token": "7KQX-M2RT-9HVD-W3NB-P4ZE"}));
+                let result = agent().post(&url).send_json(json!({ "token": token }));
                 let finished = std::time::Instant::now();
                 let retry_after = match &result {
                     Err(ureq::Error::Status(_, r)) => r.header("Retry-After").map(str::to_owned),

@@ -165,6 +165,15 @@ pub fn open_store(data_dir: &Path) -> Box<dyn quietline::store::Store> {
     }
 }
 
+/// The deployment's token-check key, read from its store (or made there first, as the
+/// service's first start would) while no server runs: tokens it issues pass the service's
+/// keyed check, so they go on to argon2 as real tokens do.
+pub fn token_check_key(data_dir: &Path) -> quietline::crypto::TokenCheckKey {
+    open_store(data_dir)
+        .init_token_key(quietline::crypto::TokenCheckKey::generate(false))
+        .unwrap()
+}
+
 /// The enrolment secret `admin add-investigator` printed.
 pub fn printed_secret(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout)
