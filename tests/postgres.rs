@@ -321,7 +321,7 @@ fn instances_starting_together_apply_each_migration_once() {
         )
         .unwrap();
     let versions: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
-    assert_eq!(versions, vec![1, 2]);
+    assert_eq!(versions, vec![1, 2, 3]);
 }
 
 #[test]
@@ -449,4 +449,51 @@ fn serve_deletes_uploads_a_killed_process_left_unfinished_and_keeps_the_rest() {
         .get(0);
     assert_eq!(chunks, 2);
     server.stop();
+}
+
+#[test]
+fn an_investigator_session_made_on_one_instance_serves_and_ends_on_the_other() {
+    let Some(cluster) = cluster_or_skip() else {
+        return;
+    };
+    let url = cluster.fresh_database();
+    let a = Deployment::on_database(&url);
+    let b = a.another_instance();
+    let (hana_identity, hana_secret) = register(&a, "hana", "admin");
+    let (dora_identity, dora_secret) = register(&a, "dora", "investigator");
+    let server_a = a.start(&[]);
+    let server_b = b.start(&[]);
+    let mut hana = Account::enrol(&server_a, "hana", hana_identity, &hana_secret);
+    let mut dora = Account::enrol(&server_b, "dora", dora_identity, &dora_secret);
+
+    // Logged in on A, Hana works on B with the same session, as behind a load balancer
+    // without sticky sessions.
+    let session = hana.login(&server_a);
+    let (status, list) = server_b.inv_get(&session, "/cases");
+    assert_eq!(status, 200, "A's session is refused on B: {list}");
+    let (status, _) = server_a.inv_get(&session, "/cases");
+    assert_eq!(status, 200);
+
+    // She logs out on B: A refuses the session at once.
+    let (status, body) = server_b.inv_post(&session, "/logout", &serde_json::json!({}));
+    assert_eq!(status, 204, "{body}");
+    let (status, _) = server_a.inv_get(&session, "/cases");
+    assert_eq!(status, 401, "a session logged out on B still works on A");
+    let (status, _) = server_b.inv_get(&session, "/cases");
+    assert_eq!(status, 401);
+
+    // Dora, logged in on B, is disabled from the command line while both serve: her
+    // session ends on both instances.
+    let dora_session = dora.login(&server_b);
+    assert_eq!(server_a.inv_get(&dora_session, "/cases").0, 200);
+    let out = a.admin(&["disable-investigator", "dora"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(server_a.inv_get(&dora_session, "/cases").0, 401);
+    assert_eq!(server_b.inv_get(&dora_session, "/cases").0, 401);
+    // And nothing of the session is left in the database for her.
+    let dump = String::from_utf8_lossy(&common::postgres::dump(&url)).into_owned();
+    assert!(
+        !dump.contains(&dora_session),
+        "a session id is in the database"
+    );
 }

@@ -62,7 +62,14 @@ fn cli_accounts(store: Arc<dyn Store>) -> anyhow::Result<Accounts> {
     )?)
 }
 
+/// On PostgreSQL, the accounts end sessions in the database, so that disabling or
+/// removing an investigator ends their sessions on every running instance.
 fn open_accounts(data_dir: &DataDir) -> anyhow::Result<Accounts> {
+    if let Some(url) = data_dir.database().map_err(anyhow::Error::msg)? {
+        let store = PgStore::open(&url)?;
+        let sessions = Box::new(store.investigator_sessions());
+        return Ok(cli_accounts(Arc::new(store))?.with_sessions(sessions));
+    }
     cli_accounts(open_store(data_dir)?)
 }
 

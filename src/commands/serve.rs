@@ -4,6 +4,7 @@
 use super::admin::write_protected_identity;
 use super::*;
 use crate::service::Rewrites;
+use crate::service::accounts::{InvestigatorSessions, MemorySessions};
 
 /// The deployment's token-check key, made at the first start that needs one. A store that
 /// already holds cases then may hold tokens issued without a check, and keeps reading
@@ -26,53 +27,56 @@ fn token_check_key(store: &Arc<dyn Store>) -> anyhow::Result<crate::crypto::Toke
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
     let clock = clock::for_serve();
-    let store = open_serve_store(&config, &*clock).await?;
+    let (store, sessions) = open_serve_store(&config, &*clock).await?;
     // The store's calls block (the PostgreSQL client runs its own small runtime, which
     // must not start on an async worker): the set-up below leaves the async workers.
-    let (services, backups, retention, rewrites, alerts, health) = tokio::task::block_in_place(|| {
-        let proposed = KdfSettings {
-            salt: DeploymentSalt::generate(),
-            params: config.kdf_params(),
-        };
-        proposed.validate()?;
-        let kdf = store.init_kdf(proposed)?;
-        if kdf.params != proposed.params {
-            tracing::warn!(
-                "this deployment's KDF parameters were fixed at its first start and differ from the configured ones; using the stored ones"
-            );
-        }
-        let token_key = token_check_key(&store)?;
-        check_investigators(&store, &config)?;
-        let alerts = Alerts::start(alert_settings(&config)?, store.clone());
+    let (services, backups, retention, rewrites, alerts, health) = tokio::task::block_in_place(
+        || {
+            let proposed = KdfSettings {
+                salt: DeploymentSalt::generate(),
+                params: config.kdf_params(),
+            };
+            proposed.validate()?;
+            let kdf = store.init_kdf(proposed)?;
+            if kdf.params != proposed.params {
+                tracing::warn!(
+                    "this deployment's KDF parameters were fixed at its first start and differ from the configured ones; using the stored ones"
+                );
+            }
+            let token_key = token_check_key(&store)?;
+            check_investigators(&store, &config)?;
+            let alerts = Alerts::start(alert_settings(&config)?, store.clone());
 
-        let health = Arc::new(Health::new(store.clone(), clock.clone()));
-        let UpkeepServices {
-            backups,
-            retention,
-            rewrites,
-        } = upkeep_services(&config, &store, &clock)?;
-        let services = Services {
-            accounts: Accounts::new(
-                store.clone(),
-                KdfParams::default(),
-                config.investigator_sessions(),
-                clock.clone(),
-            )?,
-            cases: Cases::new(store.clone(), clock.clone()),
-            reporting: Reporting::new(
-                store,
-                kdf,
-                token_key,
-                config.deadlines(),
-                config.message_limits(),
-            ),
-            clock,
-            health: health.clone(),
-            backups: backups.clone(),
-            alerts: alerts.clone(),
-        };
-        Ok::<_, anyhow::Error>((services, backups, retention, rewrites, alerts, health))
-    })?;
+            let health = Arc::new(Health::new(store.clone(), clock.clone()));
+            let UpkeepServices {
+                backups,
+                retention,
+                rewrites,
+            } = upkeep_services(&config, &store, &clock)?;
+            let services = Services {
+                accounts: Accounts::new(
+                    store.clone(),
+                    KdfParams::default(),
+                    config.investigator_sessions(),
+                    clock.clone(),
+                )?
+                .with_sessions(sessions),
+                cases: Cases::new(store.clone(), clock.clone()),
+                reporting: Reporting::new(
+                    store,
+                    kdf,
+                    token_key,
+                    config.deadlines(),
+                    config.message_limits(),
+                ),
+                clock,
+                health: health.clone(),
+                backups: backups.clone(),
+                alerts: alerts.clone(),
+            };
+            Ok::<_, anyhow::Error>((services, backups, retention, rewrites, alerts, health))
+        },
+    )?;
     let state = Arc::new(AppState::new(services, &config));
     spawn_upkeep(&config, state.clone(), backups, retention, rewrites);
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -116,11 +120,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 
 /// Opens the store `serve` runs on: PostgreSQL with a database URL (migrated under an
 /// advisory lock, so that instances may start together), else sled in the data
-/// directory, checked and swept before any upload can start.
+/// directory, checked and swept before any upload can start. With it comes where
+/// investigator sessions live: in the database on PostgreSQL, shared by the instances;
+/// in this process's memory on sled, which keeps them off disk (SECURITY.md).
 async fn open_serve_store(
     config: &ServeConfig,
     clock: &dyn clock::Clock,
-) -> anyhow::Result<Arc<dyn Store>> {
+) -> anyhow::Result<(Arc<dyn Store>, Box<dyn InvestigatorSessions>)> {
     if let Some(url) = config.data_dir.database().map_err(anyhow::Error::msg)? {
         if config.accept_data_loss {
             bail!(
@@ -146,7 +152,8 @@ async fn open_serve_store(
                 clock,
             )
         })?;
-        return Ok(Arc::new(store));
+        let sessions = Box::new(store.investigator_sessions());
+        return Ok((Arc::new(store), sessions));
     }
     let dir = config.data_dir.path.clone();
     let options = OpenOptions {
@@ -162,7 +169,7 @@ async fn open_serve_store(
     })
     .await??;
     accept_what_was_asked(&store, config, clock)?;
-    Ok(Arc::new(store))
+    Ok((Arc::new(store), Box::new(MemorySessions::default())))
 }
 
 /// How often the watchdog looks at the store's state (a flag: cheap).

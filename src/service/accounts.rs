@@ -24,7 +24,9 @@ use crate::crypto::{
 };
 use crate::store::{Credentials, InvestigatorRecord, Store};
 
+mod live;
 mod recipients;
+pub use live::{InvestigatorSessions, MemorySessions};
 pub use recipients::Confirmer;
 
 /// How long investigator sessions live.
@@ -73,25 +75,10 @@ fn totp_step(credentials: &Credentials, code: &str, now: u64) -> Option<u64> {
     secret.accepts(code, now, credentials.last_totp_step)
 }
 
-/// A logged-in investigator's session, in memory only: keyed by the digest of its id,
-/// with times in seconds since the Unix epoch.
-struct LiveSession {
-    name: String,
-    created: u64,
-    last_used: u64,
-}
-
-/// Most investigator sessions held at once (a unit has dozens of investigators, each with
-/// a few); past it, the least recently used ends.
-const MAX_INVESTIGATOR_SESSIONS: usize = 1_000;
-
 pub struct Accounts {
     store: Arc<dyn Store>,
-    /// Investigator sessions live in memory and end with the process, so that no file
-    /// records when investigators act: their times on disk would bracket the reporters'
-    /// writes in the store's log (SECURITY.md). One lock; each critical section is a
-    /// lookup, insert or removal.
-    live: std::sync::Mutex<std::collections::HashMap<[u8; 32], LiveSession>>,
+    /// Live sessions: in memory on sled, in the database on PostgreSQL (`live.rs`).
+    live: Box<dyn InvestigatorSessions>,
     clock: Arc<dyn Clock>,
     password_params: KdfParams,
     /// Checked when a name is unknown, so that an unknown name costs the same argon2 run
@@ -115,13 +102,15 @@ impl Accounts {
             password_params,
             sessions,
             throttle: Throttle::default(),
-            live: std::sync::Mutex::new(std::collections::HashMap::new()),
+            live: Box::new(MemorySessions::default()),
         })
     }
 
-    fn live(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<[u8; 32], LiveSession>> {
-        // Every update is a single insert, change or removal: a poisoned map is whole.
-        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    /// The same service with its sessions kept in `sessions` (the database's, when
+    /// several instances share one) instead of this process's memory.
+    pub fn with_sessions(mut self, sessions: Box<dyn InvestigatorSessions>) -> Self {
+        self.live = sessions;
+        self
     }
 
     fn audit(&self, actor: &str, action: Action, detail: &str) -> Result<()> {
@@ -313,26 +302,7 @@ impl Accounts {
         self.throttle.succeeded(name);
         let id = SessionId::generate();
         let digest = *id.digest().as_bytes();
-        {
-            let mut live = self.live();
-            if live.len() >= MAX_INVESTIGATOR_SESSIONS {
-                let oldest = live
-                    .iter()
-                    .min_by_key(|(_, s)| s.last_used)
-                    .map(|(d, _)| *d);
-                if let Some(oldest) = oldest {
-                    live.remove(&oldest);
-                }
-            }
-            live.insert(
-                digest,
-                LiveSession {
-                    name: record.name.clone(),
-                    created: now,
-                    last_used: now,
-                },
-            );
-        }
+        self.live.open(&digest, &record.name, now, self.sessions)?;
         self.audit(name, Action::Login, "")?;
         Ok((
             id,
@@ -363,20 +333,12 @@ impl Accounts {
     pub fn session(&self, id: &SessionId) -> Result<Investigator> {
         let digest = *id.digest().as_bytes();
         let now = self.clock.now();
-        let name = {
-            let mut live = self.live();
-            let session = live.get_mut(&digest).ok_or(Error::NoSession)?;
-            let idle = now.saturating_sub(session.last_used) >= self.sessions.idle.as_secs();
-            let old = now.saturating_sub(session.created) >= self.sessions.max.as_secs();
-            if idle || old {
-                live.remove(&digest);
-                return Err(Error::NoSession);
-            }
-            session.last_used = now;
-            session.name.clone()
-        };
+        let name = self
+            .live
+            .touch(&digest, now, self.sessions)?
+            .ok_or(Error::NoSession)?;
         let Some(record) = self.store.investigator(&name)?.filter(|r| r.enabled) else {
-            self.live().remove(&digest);
+            self.live.end(&digest)?;
             return Err(Error::NoSession);
         };
         Ok(Investigator {
@@ -387,7 +349,7 @@ impl Accounts {
     }
 
     pub fn logout(&self, who: &Investigator) -> Result<()> {
-        self.live().remove(&who.digest);
+        self.live.end(&who.digest)?;
         self.audit(&who.name, Action::Logout, "")
     }
 
@@ -406,7 +368,7 @@ impl Accounts {
     pub fn disable(&self, actor: &str, name: &str) -> Result<()> {
         self.store
             .update_investigator(name, &mut |r| r.enabled = false)?;
-        self.live().retain(|_, s| s.name != name);
+        self.live.end_all_of(name)?;
         self.audit(actor, Action::InvestigatorDisabled, name)
     }
 
@@ -418,7 +380,7 @@ impl Accounts {
     /// Removes an investigator with their wraps and sessions; returns whether they existed.
     pub fn remove(&self, actor: &str, name: &str) -> Result<bool> {
         let existed = self.store.remove_investigator(name)?;
-        self.live().retain(|_, s| s.name != name);
+        self.live.end_all_of(name)?;
         if existed {
             self.audit(actor, Action::InvestigatorRemoved, name)?;
         }

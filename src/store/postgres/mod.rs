@@ -32,12 +32,14 @@
 //!
 //! Files: `pool.rs` (connections and their timeouts), `schema.rs` (migrations),
 //! `records.rs` (the `Store` methods), `upkeep.rs` (clock check, retention),
-//! `blobs.rs` (evidence in 1 MiB rows).
+//! `blobs.rs` (evidence in 1 MiB rows), `sessions.rs` (investigator sessions, shared by
+//! the instances).
 
 mod blobs;
 mod pool;
 mod records;
 mod schema;
+mod sessions;
 mod upkeep;
 
 use serde::Serialize;
@@ -47,6 +49,7 @@ use zeroize::Zeroizing;
 use super::{StoreError, StoreResult};
 
 pub use pool::Pool;
+pub use sessions::PgInvestigatorSessions;
 
 /// Rows of evidence are this large: big enough that a 500 MiB file is 500 inserts, small
 /// enough that a reader or writer holds one at a time in memory.
@@ -114,6 +117,13 @@ impl PgStore {
             .get(0);
         tracing::info!(schema = version, cases, "database store opened");
         Ok(store)
+    }
+
+    /// Investigator sessions kept in this database, for every instance on it to share.
+    pub fn investigator_sessions(&self) -> PgInvestigatorSessions {
+        PgInvestigatorSessions {
+            pool: self.pool.clone(),
+        }
     }
 }
 

@@ -82,6 +82,18 @@ const MIGRATIONS: &[(i32, &str)] = &[
         // that another instance is writing now.
         "ALTER TABLE blobs ADD COLUMN started integer;",
     ),
+    (
+        3,
+        // Investigator sessions shared by the instances (`sessions.rs`): the digest of
+        // the session id, never the id; the limits are seconds since the Unix epoch.
+        "CREATE TABLE investigator_sessions (
+             digest bytea PRIMARY KEY,
+             name text NOT NULL,
+             idle_until bigint NOT NULL,
+             ends_at bigint NOT NULL
+         );
+         CREATE INDEX investigator_sessions_name ON investigator_sessions (name);",
+    ),
 ];
 
 /// Applies the migrations this database lacks; returns the schema version in force.
