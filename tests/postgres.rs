@@ -321,7 +321,7 @@ fn instances_starting_together_apply_each_migration_once() {
         )
         .unwrap();
     let versions: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
-    assert_eq!(versions, vec![1, 2, 3]);
+    assert_eq!(versions, vec![1, 2, 3, 4]);
 }
 
 #[test]
@@ -495,5 +495,38 @@ fn an_investigator_session_made_on_one_instance_serves_and_ends_on_the_other() {
     assert!(
         !dump.contains(&dora_session),
         "a session id is in the database"
+    );
+}
+
+#[test]
+fn a_form_nonce_issued_by_one_instance_is_spent_on_the_other_once() {
+    let Some(cluster) = cluster_or_skip() else {
+        return;
+    };
+    let a = Deployment::on_database(&cluster.fresh_database());
+    let b = a.another_instance();
+    let server_a = a.start(&[]);
+    let server_b = b.start(&[]);
+    let token = server_a.submit("the page form crosses instances");
+
+    // The login form rendered by A, sent to B (no sticky sessions): the case opens.
+    let once = server_a.form_nonce("/case");
+    let log_in = |server: &Server| {
+        read(
+            agent()
+                .post(&server.url("/case"))
+                .send_form(&[("token", &token), ("once", &once)]),
+        )
+    };
+    let (status, page) = log_in(&server_b);
+    assert_eq!(status, 200, "A's form was refused by B: {page}");
+    assert!(page.contains("the page form crosses instances"), "{page}");
+
+    // Resent from history, to either instance, it is spent.
+    assert_eq!(log_in(&server_b).0, 409, "a spent nonce was accepted again");
+    assert_eq!(
+        log_in(&server_a).0,
+        409,
+        "a nonce spent on B was accepted on A"
     );
 }

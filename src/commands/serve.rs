@@ -27,7 +27,7 @@ fn token_check_key(store: &Arc<dyn Store>) -> anyhow::Result<crate::crypto::Toke
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
     let clock = clock::for_serve();
-    let (store, sessions) = open_serve_store(&config, &*clock).await?;
+    let (store, shared) = open_serve_store(&config, &*clock).await?;
     // The store's calls block (the PostgreSQL client runs its own small runtime, which
     // must not start on an async worker): the set-up below leaves the async workers.
     let (services, backups, retention, rewrites, alerts, health) = tokio::task::block_in_place(
@@ -60,7 +60,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                     config.investigator_sessions(),
                     clock.clone(),
                 )?
-                .with_sessions(sessions),
+                .with_sessions(shared.investigator_sessions),
                 cases: Cases::new(store.clone(), clock.clone()),
                 reporting: Reporting::new(
                     store,
@@ -77,7 +77,11 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             Ok::<_, anyhow::Error>((services, backups, retention, rewrites, alerts, health))
         },
     )?;
-    let state = Arc::new(AppState::new(services, &config));
+    let mut state = AppState::new(services, &config);
+    if let Some(nonces) = shared.form_nonces {
+        state = state.with_shared_form_nonces(nonces);
+    }
+    let state = Arc::new(state);
     spawn_upkeep(&config, state.clone(), backups, retention, rewrites);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -118,15 +122,23 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Where investigator sessions and form nonces live: in the database on PostgreSQL,
+/// shared by the instances; in this process's memory on sled, which keeps them off disk
+/// (SECURITY.md).
+struct Shared {
+    investigator_sessions: Box<dyn InvestigatorSessions>,
+    /// `None`: in memory.
+    form_nonces: Option<Box<dyn crate::http::SharedNonces>>,
+}
+
 /// Opens the store `serve` runs on: PostgreSQL with a database URL (migrated under an
 /// advisory lock, so that instances may start together), else sled in the data
-/// directory, checked and swept before any upload can start. With it comes where
-/// investigator sessions live: in the database on PostgreSQL, shared by the instances;
-/// in this process's memory on sled, which keeps them off disk (SECURITY.md).
+/// directory, checked and swept before any upload can start. With it comes where the
+/// state of sessions and forms lives (see [`Shared`]).
 async fn open_serve_store(
     config: &ServeConfig,
     clock: &dyn clock::Clock,
-) -> anyhow::Result<(Arc<dyn Store>, Box<dyn InvestigatorSessions>)> {
+) -> anyhow::Result<(Arc<dyn Store>, Shared)> {
     if let Some(url) = config.data_dir.database().map_err(anyhow::Error::msg)? {
         if config.accept_data_loss {
             bail!(
@@ -152,8 +164,11 @@ async fn open_serve_store(
                 clock,
             )
         })?;
-        let sessions = Box::new(store.investigator_sessions());
-        return Ok((Arc::new(store), sessions));
+        let shared = Shared {
+            investigator_sessions: Box::new(store.investigator_sessions()),
+            form_nonces: Some(Box::new(store.form_nonces())),
+        };
+        return Ok((Arc::new(store), shared));
     }
     let dir = config.data_dir.path.clone();
     let options = OpenOptions {
@@ -169,7 +184,11 @@ async fn open_serve_store(
     })
     .await??;
     accept_what_was_asked(&store, config, clock)?;
-    Ok((Arc::new(store), Box::new(MemorySessions::default())))
+    let local = Shared {
+        investigator_sessions: Box::new(MemorySessions::default()),
+        form_nonces: None,
+    };
+    Ok((Arc::new(store), local))
 }
 
 /// How often the watchdog looks at the store's state (a flag: cheap).

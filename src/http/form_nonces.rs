@@ -6,7 +6,9 @@
 //! that holds a reporter form carries one fresh nonce; the first POST that brings it back
 //! spends it, and any later POST with it is a replay from history, answered without
 //! opening a case or storing anything. Nothing is set in the browser (no cookies): the
-//! nonce travels in a hidden field and lives in this process's memory only.
+//! nonce travels in a hidden field and lives in this process's memory, or, when several
+//! instances share a PostgreSQL database, in the database ([`SharedNonces`]), so that a
+//! page rendered by one instance is posted to another, once.
 //!
 //! The map is keyed by a digest of the nonce, so that memory holds nothing a form could be
 //! replayed with. Every nonce lives [`LIFETIME`] at most, and past [`CAPACITY`] the oldest
@@ -37,12 +39,32 @@ fn key_of(nonce: &str) -> Key {
     Sha256::digest(nonce.as_bytes()).into()
 }
 
+/// Unspent nonces kept where every instance sees them (the PostgreSQL database), keyed by
+/// the digest of the nonce. Blocking: [`FormNonces`] calls it off the async workers.
+pub trait SharedNonces: Send + Sync {
+    /// Records a nonce issued at `now` (seconds since the Unix epoch), spendable for
+    /// `lifetime` at least.
+    fn issued(&self, key: &[u8; 32], now: u64, lifetime: Duration)
+    -> crate::store::StoreResult<()>;
+    /// Spends a nonce: true the first time a live one comes back, on any instance.
+    fn spend(&self, key: &[u8; 32], now: u64) -> crate::store::StoreResult<bool>;
+}
+
 /// The unspent nonces. One mutex: each operation is a hash lookup and a queue push or
 /// pop, far shorter than anything else a request does.
 pub struct FormNonces {
     inner: Mutex<Issued>,
     lifetime: Duration,
     capacity: usize,
+    /// Where the nonces live instead of `inner` when instances share a database.
+    shared: Option<Box<dyn SharedNonces>>,
+}
+
+/// Seconds since the Unix epoch, for nonces kept in a database shared by instances.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 #[derive(Default)]
@@ -82,6 +104,15 @@ impl FormNonces {
             inner: Mutex::new(Issued::default()),
             lifetime,
             capacity: capacity.max(1),
+            shared: None,
+        }
+    }
+
+    /// Nonces kept in `shared` (the database every instance uses) instead of memory.
+    pub fn shared(shared: Box<dyn SharedNonces>) -> Self {
+        FormNonces {
+            shared: Some(shared),
+            ..FormNonces::default()
         }
     }
 
@@ -101,6 +132,18 @@ impl FormNonces {
         OsRng.fill_bytes(&mut random);
         let nonce = URL_SAFE_NO_PAD.encode(random);
         let key = key_of(&nonce);
+        if let Some(shared) = &self.shared {
+            // The database client blocks: this worker becomes a blocking thread meanwhile.
+            // Pages render synchronously, so this is where the wait can go. A nonce the
+            // database did not take is answered "already used" when it comes back; a
+            // database that is down answers the rest of the request with 503 anyway.
+            let recorded =
+                tokio::task::block_in_place(|| shared.issued(&key, unix_now(), self.lifetime));
+            if let Err(e) = recorded {
+                tracing::warn!(error = %e, "a form nonce could not be recorded in the database");
+            }
+            return nonce;
+        }
         let mut issued = self.lock();
         issued.order.push_back((key, now));
         issued.live.insert(key, now);
@@ -112,6 +155,17 @@ impl FormNonces {
         let Some(nonce) = nonce.filter(|n| !n.is_empty()) else {
             return false;
         };
+        if let Some(shared) = &self.shared {
+            let key = key_of(nonce);
+            return match tokio::task::block_in_place(|| shared.spend(&key, unix_now())) {
+                Ok(fresh) => fresh,
+                Err(e) => {
+                    // Refused: a form must never be taken twice because a check failed.
+                    tracing::warn!(error = %e, "a form nonce could not be checked in the database");
+                    false
+                }
+            };
+        }
         let mut issued = self.lock();
         issued.prune(now, self.lifetime, self.capacity);
         issued.live.remove(&key_of(nonce)).is_some()

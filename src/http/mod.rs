@@ -30,6 +30,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 pub use error::Error;
+pub use form_nonces::SharedNonces;
 
 use crate::config::{ServeConfig, UploadLimits};
 use crate::service::health::State;
@@ -99,6 +100,13 @@ impl AppState {
 }
 
 impl AppState {
+    /// The same state with the reporter forms' single-use nonces kept in `shared` (the
+    /// database the instances share), so that a form rendered by one is posted to another.
+    pub fn with_shared_form_nonces(mut self, shared: Box<dyn SharedNonces>) -> Self {
+        self.form_nonces = form_nonces::FormNonces::shared(shared);
+        self
+    }
+
     /// Ends the reporter sessions of deleted cases: their keys leave memory at once.
     pub fn end_reporter_sessions(&self, cases: &[CaseId]) {
         for case in cases {

@@ -32,10 +32,11 @@
 //!
 //! Files: `pool.rs` (connections and their timeouts), `schema.rs` (migrations),
 //! `records.rs` (the `Store` methods), `upkeep.rs` (clock check, retention),
-//! `blobs.rs` (evidence in 1 MiB rows), `sessions.rs` (investigator sessions, shared by
-//! the instances).
+//! `blobs.rs` (evidence in 1 MiB rows), `sessions.rs` and `nonces.rs` (investigator
+//! sessions and form nonces, shared by the instances).
 
 mod blobs;
+mod nonces;
 mod pool;
 mod records;
 mod schema;
@@ -48,6 +49,7 @@ use zeroize::Zeroizing;
 
 use super::{StoreError, StoreResult};
 
+pub use nonces::PgFormNonces;
 pub use pool::Pool;
 pub use sessions::PgInvestigatorSessions;
 
@@ -122,6 +124,13 @@ impl PgStore {
     /// Investigator sessions kept in this database, for every instance on it to share.
     pub fn investigator_sessions(&self) -> PgInvestigatorSessions {
         PgInvestigatorSessions {
+            pool: self.pool.clone(),
+        }
+    }
+
+    /// The reporter forms' single-use nonces kept in this database.
+    pub fn form_nonces(&self) -> PgFormNonces {
+        PgFormNonces {
             pool: self.pool.clone(),
         }
     }

@@ -94,6 +94,13 @@ const MIGRATIONS: &[(i32, &str)] = &[
          );
          CREATE INDEX investigator_sessions_name ON investigator_sessions (name);",
     ),
+    (
+        4,
+        // Single-use form nonces shared by the instances (`nonces.rs`): the digest of the
+        // nonce, and its expiry as a ten-minute slot.
+        "CREATE TABLE form_nonces (digest bytea PRIMARY KEY, expires bigint NOT NULL);
+         CREATE INDEX form_nonces_expires ON form_nonces (expires);",
+    ),
 ];
 
 /// Applies the migrations this database lacks; returns the schema version in force.
