@@ -530,3 +530,50 @@ fn a_form_nonce_issued_by_one_instance_is_spent_on_the_other_once() {
         "a nonce spent on B was accepted on A"
     );
 }
+
+/// The idle and absolute limits of investigator sessions hold the same in the database
+/// as in memory: checked by the query, with the service's clock.
+#[test]
+fn database_investigator_sessions_expire_as_memory_ones_do() {
+    use quietline::service::SessionLimits;
+    use quietline::service::accounts::{InvestigatorSessions, MemorySessions};
+    use quietline::store::{DatabaseUrl, PgStore};
+    let Some(cluster) = cluster_or_skip() else {
+        return;
+    };
+    let store = PgStore::open(&DatabaseUrl::parse(&cluster.fresh_database()).unwrap()).unwrap();
+    let limits = SessionLimits {
+        idle: Duration::from_secs(600),
+        max: Duration::from_secs(3600),
+    };
+    let kinds: [(&str, Box<dyn InvestigatorSessions>); 2] = [
+        ("memory", Box::new(MemorySessions::default())),
+        ("database", Box::new(store.investigator_sessions())),
+    ];
+    for (kind, sessions) in kinds {
+        let t0 = 1_800_000_000;
+        let (idle, busy, ended) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+        for digest in [&idle, &busy, &ended] {
+            sessions.open(digest, "hana", t0, limits).unwrap();
+        }
+        let name = |digest, at| sessions.touch(digest, at, limits).unwrap();
+        assert_eq!(name(&idle, t0 + 599).as_deref(), Some("hana"), "{kind}");
+        assert_eq!(name(&idle, t0 + 599 + 600), None, "{kind}: idle 10 minutes");
+        assert_eq!(
+            name(&idle, t0 + 600),
+            None,
+            "{kind}: an ended session stays ended"
+        );
+        // Used every 500 s, a session still ends an hour after it began.
+        for step in 1..=7 {
+            assert!(
+                name(&busy, t0 + step * 500).is_some(),
+                "{kind}: step {step}"
+            );
+        }
+        assert_eq!(name(&busy, t0 + 3600), None, "{kind}: the absolute limit");
+        sessions.end_all_of("hana").unwrap();
+        assert_eq!(name(&ended, t0 + 1), None, "{kind}: ended with its account");
+        assert_eq!(name(&[9u8; 32], t0), None, "{kind}: an unknown digest");
+    }
+}
