@@ -321,7 +321,7 @@ fn instances_starting_together_apply_each_migration_once() {
         )
         .unwrap();
     let versions: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
-    assert_eq!(versions, vec![1, 2, 3, 4]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5]);
 }
 
 #[test]
@@ -364,7 +364,10 @@ fn two_instances_writing_at_once_lose_no_update_and_keep_one_audit_chain() {
     // on both (each opening is an audit entry): every follow-up lands with its own
     // number, and the audit chain does not fork.
     const EACH: usize = 12;
-    let (session_a, session_b) = (server_a.session(&token), server_b.session(&token));
+    // One reporter session (a case has one at a time, on whichever instance), used
+    // through both.
+    let session = server_a.session(&token);
+    let (session_a, session_b) = (session.clone(), session);
     std::thread::scope(|scope| {
         for (server, session, inv) in [
             (&server_a, &session_a, &hana_on_a),
@@ -576,4 +579,78 @@ fn database_investigator_sessions_expire_as_memory_ones_do() {
         assert_eq!(name(&ended, t0 + 1), None, "{kind}: ended with its account");
         assert_eq!(name(&[9u8; 32], t0), None, "{kind}: an unknown digest");
     }
+}
+
+#[test]
+fn a_reporter_session_opened_on_one_instance_reads_on_the_other_and_a_dump_opens_nothing() {
+    let Some(cluster) = cluster_or_skip() else {
+        return;
+    };
+    let url = cluster.fresh_database();
+    let a = Deployment::on_database(&url);
+    let b = a.another_instance();
+    let server_a = a.start(&[]);
+    let server_b = b.start(&[]);
+    let token = server_a.submit("sealed to the bearer");
+
+    // Opened on A, read and written on B: no instance holds the session.
+    let session = server_a.session(&token);
+    let (status, case) = server_b.case(&session);
+    assert_eq!(status, 200, "A's reporter session is refused on B: {case}");
+    assert_eq!(case["messages"][0]["body"], "sealed to the bearer");
+    assert_eq!(server_b.follow_up(&session, "written on B"), 201);
+    let (_, case) = server_a.case(&session);
+    assert_eq!(case["messages"][1]["body"], "written on B");
+
+    // The database holds one row for it: no session id, no case id, and a sealed case
+    // key that only the session id opens.
+    let dump = common::postgres::dump(&url);
+    let text = String::from_utf8_lossy(&dump);
+    assert!(
+        !text.contains(&session),
+        "the session id is in the database"
+    );
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let rows = client
+        .query("SELECT slot, sealed FROM reporter_sessions", &[])
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let case_ids: Vec<Vec<u8>> = client
+        .query("SELECT id FROM cases", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let sealed: Vec<u8> = rows[0].get(1);
+    let slot: Vec<u8> = rows[0].get(0);
+    assert!(
+        !sealed.windows(16).any(|w| w == &case_ids[0][..]),
+        "the case id is in clear"
+    );
+    let (_, wrap): (Vec<u8>, Vec<u8>) = postcard::from_bytes(&sealed).unwrap();
+    let stranger = quietline::crypto::SessionId::generate().sealing_identity();
+    assert!(CaseKey::unwrap_with(&Wrap(wrap.clone()), stranger.as_age()).is_err());
+    let bearer = quietline::crypto::SessionId::parse(&session)
+        .unwrap()
+        .sealing_identity();
+    let key = CaseKey::unwrap_with(&Wrap(wrap), bearer.as_age()).expect("the bearer opens it");
+    assert_eq!(
+        key.session_slot().to_vec(),
+        slot,
+        "the sealed key is the case's"
+    );
+
+    // Leaving on B ends the session on A too.
+    let (status, _) = read(
+        agent()
+            .delete(&server_b.url("/api/v1/case/session"))
+            .set("Authorization", &format!("Bearer {session}"))
+            .call(),
+    );
+    assert_eq!(status, 204);
+    assert_eq!(
+        server_a.case(&session).0,
+        401,
+        "a session ended on B lives on A"
+    );
 }

@@ -81,6 +81,9 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     if let Some(nonces) = shared.form_nonces {
         state = state.with_shared_form_nonces(nonces);
     }
+    if let Some(sessions) = shared.reporter_sessions {
+        state = state.with_shared_reporter_sessions(sessions);
+    }
     let state = Arc::new(state);
     spawn_upkeep(&config, state.clone(), backups, retention, rewrites);
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -122,13 +125,15 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Where investigator sessions and form nonces live: in the database on PostgreSQL,
+/// Where investigator and reporter sessions and form nonces live: in the database on PostgreSQL,
 /// shared by the instances; in this process's memory on sled, which keeps them off disk
 /// (SECURITY.md).
 struct Shared {
     investigator_sessions: Box<dyn InvestigatorSessions>,
     /// `None`: in memory.
     form_nonces: Option<Box<dyn crate::http::SharedNonces>>,
+    /// `None`: in memory.
+    reporter_sessions: Option<Box<dyn crate::service::sessions::SharedReporterSessions>>,
 }
 
 /// Opens the store `serve` runs on: PostgreSQL with a database URL (migrated under an
@@ -167,6 +172,7 @@ async fn open_serve_store(
         let shared = Shared {
             investigator_sessions: Box::new(store.investigator_sessions()),
             form_nonces: Some(Box::new(store.form_nonces())),
+            reporter_sessions: Some(Box::new(store.reporter_sessions())),
         };
         return Ok((Arc::new(store), shared));
     }
@@ -187,6 +193,7 @@ async fn open_serve_store(
     let local = Shared {
         investigator_sessions: Box::new(MemorySessions::default()),
         form_nonces: None,
+        reporter_sessions: None,
     };
     Ok((Arc::new(store), local))
 }

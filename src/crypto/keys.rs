@@ -58,6 +58,22 @@ impl CaseKey {
         Ok(CaseKey(identity))
     }
 
+    /// A value only holders of this case key can compute, the same each time: what a
+    /// shared session table is keyed by to keep one session per case, without naming the
+    /// case to a copy of the database.
+    pub fn session_slot(&self) -> [u8; 32] {
+        let secret = self.0.to_string();
+        let mut slot = [0u8; 32];
+        hkdf::Hkdf::<sha2::Sha256>::new(
+            Some(b"quietline session slot v1"),
+            secret.expose_secret().as_bytes(),
+        )
+        .expand(b"case", &mut slot)
+        // Infallible: 32 bytes is far below HKDF-SHA256's limit.
+        .expect("32 bytes of HKDF output");
+        slot
+    }
+
     /// The public half, to encrypt evidence files to this case as they stream in.
     pub fn recipient(&self) -> CaseRecipient {
         CaseRecipient(self.0.to_public())

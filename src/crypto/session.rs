@@ -67,6 +67,18 @@ impl SessionId {
     pub fn digest(&self) -> SessionDigest {
         SessionDigest(Sha256::digest(&self.0[..]).into())
     }
+
+    /// An age identity derived from the session's secret (HKDF-SHA256), to seal what a
+    /// session carries where other instances keep it: only the bearer of the id, never a
+    /// copy of the database (which holds the digest), can open it.
+    pub fn sealing_identity(&self) -> super::ReporterIdentity {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        hkdf::Hkdf::<Sha256>::new(Some(b"quietline session seal v1"), &self.0[..])
+            .expand(b"age identity", &mut bytes[..])
+            // Infallible: 32 bytes is far below HKDF-SHA256's limit.
+            .expect("32 bytes of HKDF output");
+        super::ReporterIdentity::from_bytes(&bytes)
+    }
 }
 
 #[cfg(test)]

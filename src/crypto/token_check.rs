@@ -138,6 +138,20 @@ impl TokenCheckKey {
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TokenFingerprint([u8; 32]);
 
+impl TokenFingerprint {
+    /// What a shared session table finds a token's session by, one way: the SHA-256 of
+    /// the fingerprint, which is worthless without this process's key.
+    pub fn lookup(&self) -> [u8; 32] {
+        <Sha256 as sha2::Digest>::digest(self.0).into()
+    }
+
+    /// An age identity derived from the fingerprint, to seal a session for a take-over by
+    /// the same token on this process (the fingerprint key never leaves its memory).
+    pub fn sealing_identity(&self) -> super::ReporterIdentity {
+        super::ReporterIdentity::from_bytes(&prf(&self.0, b"take-over", b"age identity"))
+    }
+}
+
 /// The per-process key of [`TokenFingerprint`]s.
 pub struct FingerprintKey(Zeroizing<[u8; 32]>);
 

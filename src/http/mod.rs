@@ -107,6 +107,15 @@ impl AppState {
         self
     }
 
+    /// The same state with reporter sessions kept, sealed, in `shared` (the database).
+    pub fn with_shared_reporter_sessions(
+        mut self,
+        shared: Box<dyn crate::service::sessions::SharedReporterSessions>,
+    ) -> Self {
+        self.sessions = self.sessions.with_shared(shared);
+        self
+    }
+
     /// Ends the reporter sessions of deleted cases: their keys leave memory at once.
     pub fn end_reporter_sessions(&self, cases: &[CaseId]) {
         for case in cases {

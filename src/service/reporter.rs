@@ -74,6 +74,23 @@ impl OpenCase {
         }
     }
 
+    /// A case reopened from a sealed session (`sessions`), with what it had seen.
+    pub(crate) fn resumed(id: CaseId, key: CaseKey, seen_before: u64) -> Self {
+        OpenCase {
+            id,
+            key,
+            seen_before,
+        }
+    }
+
+    pub(crate) fn key(&self) -> &CaseKey {
+        &self.key
+    }
+
+    pub(crate) fn seen_before(&self) -> u64 {
+        self.seen_before
+    }
+
     pub(crate) fn id(&self) -> CaseId {
         self.id
     }

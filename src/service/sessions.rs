@@ -13,6 +13,16 @@
 //! but one token logging in over and over costs two HMACs each time, not an argon2 run
 //! that real reporters' logins would wait behind (issue 10: such a loop made their p99
 //! 11 times the quiet one).
+//!
+//! Where instances share a PostgreSQL database, sessions live there instead, sealed to
+//! the bearer of the session id (`shared.rs`): no case key stays in any instance's memory
+//! between requests, and any instance serves any session. Take-over works on the
+//! instance that made the session: each row also holds the case sealed to the token's
+//! fingerprint, whose key never leaves this process, so that a login looping on one token
+//! costs that instance no derivation (issue 10); elsewhere it pays one in the login lanes.
+
+mod shared;
+pub use shared::{SessionRow, SharedReporterSessions};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -79,6 +89,13 @@ pub struct ReporterSessions {
     idle: Duration,
     max: Duration,
     clock: Arc<dyn Clock>,
+    /// Where sessions live instead of `table` when instances share a database.
+    shared: Option<Box<dyn SharedReporterSessions>>,
+}
+
+/// Minutes since the Unix epoch, rounded up: the shared table's time unit.
+fn minutes_up(secs: u64) -> u64 {
+    secs.div_ceil(60)
 }
 
 impl ReporterSessions {
@@ -89,6 +106,29 @@ impl ReporterSessions {
             idle,
             max,
             clock,
+            shared: None,
+        }
+    }
+
+    /// The same sessions kept, sealed, in `shared` (the database the instances share).
+    pub fn with_shared(mut self, shared: Box<dyn SharedReporterSessions>) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Runs a call to the shared table, which blocks, off the async workers' duties; an
+    /// error is logged and read as "no session" (the reporter logs in again).
+    fn shared_call<T>(
+        &self,
+        call: impl FnOnce(&dyn SharedReporterSessions) -> crate::store::StoreResult<T>,
+    ) -> Option<T> {
+        let shared = self.shared.as_deref()?;
+        match tokio::task::block_in_place(|| call(shared)) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                tracing::warn!(error = %e, "the shared reporter session table failed");
+                None
+            }
         }
     }
 
@@ -111,6 +151,9 @@ impl ReporterSessions {
     /// A new session on the case that `token` opened in a session still live, which
     /// ends: what a login with the same token again gets without an argon2 run.
     pub fn take_over(&self, token: TokenFingerprint) -> Option<(SessionId, Arc<OpenCase>)> {
+        if self.shared.is_some() {
+            return self.shared_take_over(token);
+        }
         let now = self.clock.now();
         let mut table = self.lock();
         let old = table.by_token.get(&token).copied()?;
@@ -121,10 +164,60 @@ impl ReporterSessions {
         Some(self.insert(&mut table, entry.case, token, now))
     }
 
+    /// [`ReporterSessions::take_over`] on a shared table.
+    fn shared_take_over(&self, token: TokenFingerprint) -> Option<(SessionId, Arc<OpenCase>)> {
+        let now = self.clock.now();
+        let lookup = token.lookup();
+        let by_token = self
+            .shared_call(|s| s.by_token(&lookup, now / 60))
+            .flatten()?;
+        let case = shared::open_with(&token.sealing_identity(), &by_token)?;
+        let id = SessionId::generate();
+        let (digest, slot) = (id.digest(), case.key().session_slot());
+        let sealed = shared::seal(&id, &case)?;
+        let row = SessionRow {
+            digest: digest.as_bytes(),
+            slot: &slot,
+            sealed: &sealed,
+            token_lookup: &lookup,
+            by_token: &by_token,
+            idle_until: minutes_up(now + self.idle.as_secs()),
+            ends_at: minutes_up(now + self.max.as_secs()),
+        };
+        self.shared_call(|s| s.take_over(&lookup, now / 60, row))
+            .filter(|moved| *moved)?;
+        Some((id, Arc::new(case)))
+    }
+
     /// Starts a session for a case opened with the token of fingerprint `token`, ending
     /// any session the case already had: a token opens one session at a time.
     pub fn create(&self, case: OpenCase, token: TokenFingerprint) -> (SessionId, Arc<OpenCase>) {
         let now = self.clock.now();
+        if self.shared.is_some() {
+            let id = SessionId::generate();
+            let (digest, slot) = (id.digest(), case.key().session_slot());
+            let lookup = token.lookup();
+            let by_token = shared::seal_to(&token.sealing_identity(), &case);
+            let sealed = shared::seal(&id, &case);
+            let stored = sealed.zip(by_token).and_then(|(sealed, by_token)| {
+                let row = SessionRow {
+                    digest: digest.as_bytes(),
+                    slot: &slot,
+                    sealed: &sealed,
+                    token_lookup: &lookup,
+                    by_token: &by_token,
+                    idle_until: minutes_up(now + self.idle.as_secs()),
+                    ends_at: minutes_up(now + self.max.as_secs()),
+                };
+                self.shared_call(|s| s.put(row))
+            });
+            if stored.is_none() {
+                tracing::warn!(
+                    "a reporter session could not be stored; its next page asks to log in"
+                );
+            }
+            return (id, Arc::new(case));
+        }
         let mut table = self.lock();
         if let Some(old) = table.by_case.get(&case.id()).copied() {
             table.remove(&old);
@@ -172,6 +265,13 @@ impl ReporterSessions {
     pub fn get(&self, id: &SessionId) -> Option<Arc<OpenCase>> {
         let now = self.clock.now();
         let digest = id.digest();
+        if self.shared.is_some() {
+            let idle_until = minutes_up(now + self.idle.as_secs());
+            let sealed = self
+                .shared_call(|s| s.get(digest.as_bytes(), now / 60, idle_until))
+                .flatten()?;
+            return shared::open(id, &sealed).map(Arc::new);
+        }
         let mut table = self.lock();
         let entry = table.entries.get_mut(&digest)?;
         if !self.live(entry, now) {
@@ -183,10 +283,16 @@ impl ReporterSessions {
     }
 
     pub fn end(&self, id: &SessionId) {
+        if self.shared.is_some() {
+            self.shared_call(|s| s.end(id.digest().as_bytes()));
+            return;
+        }
         self.lock().remove(&id.digest());
     }
 
-    /// Ends the session of a case, if it has one (its case was deleted).
+    /// Ends the session of a case, if it has one (its case was deleted). A shared table
+    /// cannot find a case's row by its id (rows name no case); a row of a deleted case
+    /// opens nothing the store still holds, and goes at its limit.
     pub fn end_case(&self, case: CaseId) {
         let mut table = self.lock();
         if let Some(digest) = table.by_case.get(&case).copied() {
@@ -198,6 +304,10 @@ impl ReporterSessions {
     /// sessions do not wait in memory for a lookup that never comes.
     pub fn sweep(&self) {
         let now = self.clock.now();
+        if self.shared.is_some() {
+            self.shared_call(|s| s.sweep(now / 60));
+            return;
+        }
         self.lock().retain(|e| self.live(e, now));
     }
 

@@ -32,13 +32,14 @@
 //!
 //! Files: `pool.rs` (connections and their timeouts), `schema.rs` (migrations),
 //! `records.rs` (the `Store` methods), `upkeep.rs` (clock check, retention),
-//! `blobs.rs` (evidence in 1 MiB rows), `sessions.rs` and `nonces.rs` (investigator
-//! sessions and form nonces, shared by the instances).
+//! `blobs.rs` (evidence in 1 MiB rows), `sessions.rs`, `reporter_sessions.rs` and
+//! `nonces.rs` (investigator and reporter sessions, form nonces: shared by the instances).
 
 mod blobs;
 mod nonces;
 mod pool;
 mod records;
+mod reporter_sessions;
 mod schema;
 mod sessions;
 mod upkeep;
@@ -51,6 +52,7 @@ use super::{StoreError, StoreResult};
 
 pub use nonces::PgFormNonces;
 pub use pool::Pool;
+pub use reporter_sessions::PgReporterSessions;
 pub use sessions::PgInvestigatorSessions;
 
 /// Rows of evidence are this large: big enough that a 500 MiB file is 500 inserts, small
@@ -124,6 +126,13 @@ impl PgStore {
     /// Investigator sessions kept in this database, for every instance on it to share.
     pub fn investigator_sessions(&self) -> PgInvestigatorSessions {
         PgInvestigatorSessions {
+            pool: self.pool.clone(),
+        }
+    }
+
+    /// Reporter sessions kept, sealed, in this database.
+    pub fn reporter_sessions(&self) -> PgReporterSessions {
+        PgReporterSessions {
             pool: self.pool.clone(),
         }
     }

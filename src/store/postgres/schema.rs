@@ -101,6 +101,23 @@ const MIGRATIONS: &[(i32, &str)] = &[
         "CREATE TABLE form_nonces (digest bytea PRIMARY KEY, expires bigint NOT NULL);
          CREATE INDEX form_nonces_expires ON form_nonces (expires);",
     ),
+    (
+        5,
+        // Reporter sessions shared by the instances (`reporter_sessions.rs`): the digest
+        // of the session id, a slot only case-key holders compute (one session per case),
+        // the case sealed to the session's bearer, the token's hashed fingerprint and the
+        // case sealed to it (take-over on the same process), and limits in minutes.
+        "CREATE TABLE reporter_sessions (
+             digest bytea PRIMARY KEY,
+             slot bytea NOT NULL UNIQUE,
+             sealed bytea NOT NULL,
+             token_lookup bytea NOT NULL,
+             by_token bytea NOT NULL,
+             idle_until bigint NOT NULL,
+             ends_at bigint NOT NULL
+         );
+         CREATE INDEX reporter_sessions_token ON reporter_sessions (token_lookup);",
+    ),
 ];
 
 /// Applies the migrations this database lacks; returns the schema version in force.
