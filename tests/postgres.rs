@@ -654,3 +654,83 @@ fn a_reporter_session_opened_on_one_instance_reads_on_the_other_and_a_dump_opens
         "a session ended on B lives on A"
     );
 }
+
+/// The database's reporter sessions keep the limits in the query (minutes), and one
+/// session per case: a new session of the same case ends the old one.
+#[test]
+fn database_reporter_sessions_expire_and_keep_one_per_case() {
+    use quietline::service::sessions::{SessionRow, SharedReporterSessions};
+    use quietline::store::{DatabaseUrl, PgStore};
+    let Some(cluster) = cluster_or_skip() else {
+        return;
+    };
+    let store = PgStore::open(&DatabaseUrl::parse(&cluster.fresh_database()).unwrap()).unwrap();
+    let sessions = store.reporter_sessions();
+    let t0 = 30_000_000; // minutes
+    let row = |digest: &'static [u8; 32], slot: &'static [u8; 32], lookup: &'static [u8; 32]| {
+        SessionRow {
+            digest,
+            slot,
+            sealed: b"sealed",
+            token_lookup: lookup,
+            by_token: b"by token",
+            idle_until: t0 + 15,
+            ends_at: t0 + 60,
+        }
+    };
+    sessions.put(row(&[1; 32], &[10; 32], &[20; 32])).unwrap();
+    assert_eq!(
+        sessions.get(&[1; 32], t0 + 14, t0 + 29).unwrap().as_deref(),
+        Some(&b"sealed"[..])
+    );
+    assert_eq!(
+        sessions.get(&[1; 32], t0 + 28, t0 + 43).unwrap().as_deref(),
+        Some(&b"sealed"[..])
+    );
+    assert_eq!(
+        sessions.get(&[1; 32], t0 + 43, t0 + 58).unwrap(),
+        None,
+        "idle 15 minutes"
+    );
+
+    sessions.put(row(&[2; 32], &[11; 32], &[21; 32])).unwrap();
+    for minute in [14, 28, 42, 56] {
+        assert!(
+            sessions
+                .get(&[2; 32], t0 + minute, t0 + minute + 15)
+                .unwrap()
+                .is_some()
+        );
+    }
+    assert_eq!(
+        sessions.get(&[2; 32], t0 + 60, t0 + 75).unwrap(),
+        None,
+        "an hour after login"
+    );
+
+    // A second session of the same case (slot) ends the first; a take-over moves it.
+    sessions.put(row(&[3; 32], &[12; 32], &[22; 32])).unwrap();
+    sessions.put(row(&[4; 32], &[12; 32], &[23; 32])).unwrap();
+    assert_eq!(
+        sessions.get(&[3; 32], t0, t0 + 15).unwrap(),
+        None,
+        "one session per case"
+    );
+    assert_eq!(
+        sessions.by_token(&[23; 32], t0).unwrap().as_deref(),
+        Some(&b"by token"[..])
+    );
+    assert!(
+        sessions
+            .take_over(&[23; 32], t0, row(&[5; 32], &[12; 32], &[23; 32]))
+            .unwrap()
+    );
+    assert_eq!(
+        sessions.get(&[4; 32], t0, t0 + 15).unwrap(),
+        None,
+        "taken over"
+    );
+    assert!(sessions.get(&[5; 32], t0, t0 + 15).unwrap().is_some());
+    sessions.end(&[5; 32]).unwrap();
+    assert_eq!(sessions.by_token(&[23; 32], t0).unwrap(), None, "ended");
+}
