@@ -29,50 +29,52 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let store = open_serve_store(&config, &*clock).await?;
     // The store's calls block (the PostgreSQL client runs its own small runtime, which
     // must not start on an async worker): the set-up below leaves the async workers.
-    let (services, backups, retention, rewrites, alerts, health) = tokio::task::block_in_place(|| {
-        let proposed = KdfSettings {
-            salt: DeploymentSalt::generate(),
-            params: config.kdf_params(),
-        };
-        proposed.validate()?;
-        let kdf = store.init_kdf(proposed)?;
-        if kdf.params != proposed.params {
-            tracing::warn!(
-                "this deployment's KDF parameters were fixed at its first start and differ from the configured ones; using the stored ones"
-            );
-        }
-        let token_key = token_check_key(&store)?;
-        check_investigators(&store, &config)?;
-        let alerts = Alerts::start(alert_settings(&config)?, store.clone());
+    let (services, backups, retention, rewrites, alerts, health) = tokio::task::block_in_place(
+        || {
+            let proposed = KdfSettings {
+                salt: DeploymentSalt::generate(),
+                params: config.kdf_params(),
+            };
+            proposed.validate()?;
+            let kdf = store.init_kdf(proposed)?;
+            if kdf.params != proposed.params {
+                tracing::warn!(
+                    "this deployment's KDF parameters were fixed at its first start and differ from the configured ones; using the stored ones"
+                );
+            }
+            let token_key = token_check_key(&store)?;
+            check_investigators(&store, &config)?;
+            let alerts = Alerts::start(alert_settings(&config)?, store.clone());
 
-        let health = Arc::new(Health::new(store.clone(), clock.clone()));
-        let UpkeepServices {
-            backups,
-            retention,
-            rewrites,
-        } = upkeep_services(&config, &store, &clock)?;
-        let services = Services {
-            accounts: Accounts::new(
-                store.clone(),
-                KdfParams::default(),
-                config.investigator_sessions(),
-                clock.clone(),
-            )?,
-            cases: Cases::new(store.clone(), clock.clone()),
-            reporting: Reporting::new(
-                store,
-                kdf,
-                token_key,
-                config.deadlines(),
-                config.message_limits(),
-            ),
-            clock,
-            health: health.clone(),
-            backups: backups.clone(),
-            alerts: alerts.clone(),
-        };
-        Ok::<_, anyhow::Error>((services, backups, retention, rewrites, alerts, health))
-    })?;
+            let health = Arc::new(Health::new(store.clone(), clock.clone()));
+            let UpkeepServices {
+                backups,
+                retention,
+                rewrites,
+            } = upkeep_services(&config, &store, &clock)?;
+            let services = Services {
+                accounts: Accounts::new(
+                    store.clone(),
+                    KdfParams::default(),
+                    config.investigator_sessions(),
+                    clock.clone(),
+                )?,
+                cases: Cases::new(store.clone(), clock.clone()),
+                reporting: Reporting::new(
+                    store,
+                    kdf,
+                    token_key,
+                    config.deadlines(),
+                    config.message_limits(),
+                ),
+                clock,
+                health: health.clone(),
+                backups: backups.clone(),
+                alerts: alerts.clone(),
+            };
+            Ok::<_, anyhow::Error>((services, backups, retention, rewrites, alerts, health))
+        },
+    )?;
     let state = Arc::new(AppState::new(services, &config));
     spawn_upkeep(&config, state.clone(), backups, retention, rewrites);
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -10,8 +10,7 @@ use super::records::to_u64;
 use super::{PgStore, decode, encode, failed};
 use crate::case::{CaseRecord, Day};
 use crate::store::{
-    CaseId, MAX_DAYS_AHEAD, Purged, Rewritten, SnapshotSummary, StoreError, StoreResult,
-    Upkeep,
+    CaseId, MAX_DAYS_AHEAD, Purged, Rewritten, SnapshotSummary, StoreError, StoreResult, Upkeep,
 };
 
 impl PgStore {
@@ -117,7 +116,8 @@ impl Upkeep for PgStore {
         let bytes_before = size(&mut conn)?;
         // VACUUM runs outside a transaction, and may take longer than the statement
         // limit set for requests; RESET brings the connection's limit back.
-        conn.batch_execute("SET statement_timeout = 0").map_err(failed)?;
+        conn.batch_execute("SET statement_timeout = 0")
+            .map_err(failed)?;
         let started = std::time::Instant::now();
         let full = conn.batch_execute(&format!("VACUUM FULL {RECORD_TABLES}"));
         let writes_paused = started.elapsed();
