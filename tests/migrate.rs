@@ -14,7 +14,9 @@ use base64::engine::general_purpose::STANDARD;
 use common::accounts::{Account, register};
 use common::postgres::{cluster_or_skip, skip_sled_only};
 use common::{BIN, Deployment, Evidence, Server, agent, json, read};
+use quietline::case::Day;
 use quietline::crypto::{CaseKey, Wrap};
+use quietline::store::{CaseId, DatabaseUrl, Holder, PgStore, SledStore, Store, Upkeep};
 
 fn report_with_file(server: &Server, body: &str, file: &[u8]) -> String {
     let form = common::multipart(
@@ -112,6 +114,72 @@ fn audit_head(data_dir: &std::path::Path, database: &[String]) -> String {
     text.split("chain head ").nth(1).unwrap()[..64].to_owned()
 }
 
+/// Reads both stores in this process and compares what they hold, record by record.
+fn same_content(data_dir: &std::path::Path, url: &str) {
+    let sled = SledStore::open(data_dir).unwrap();
+    let pg = PgStore::open(&DatabaseUrl::parse(url).unwrap()).unwrap();
+    assert_eq!(
+        sled.recovery_recipient().unwrap(),
+        pg.recovery_recipient().unwrap()
+    );
+    assert_eq!(
+        sled.proposed_recovery().unwrap(),
+        pg.proposed_recovery().unwrap()
+    );
+    assert!(
+        sled.proposed_recovery().unwrap().is_some(),
+        "the waiting recovery proposal"
+    );
+    assert_eq!(
+        sled.backup_recipients().unwrap(),
+        pg.backup_recipients().unwrap()
+    );
+    assert_eq!(sled.backup_recipients().unwrap().len(), 1);
+    let investigators = sled.investigators().unwrap();
+    let encoded = |list: &[quietline::store::InvestigatorRecord]| -> Vec<Vec<u8>> {
+        list.iter()
+            .map(|r| postcard::to_stdvec(r).unwrap())
+            .collect()
+    };
+    assert_eq!(
+        encoded(&investigators),
+        encoded(&pg.investigators().unwrap())
+    );
+    let mut ids = Vec::new();
+    sled.visit_cases(&mut |id, _| {
+        ids.push(id);
+        true
+    })
+    .unwrap();
+    let mut closed = 0;
+    for id in ids {
+        assert_eq!(sled.case(id).unwrap(), pg.case(id).unwrap());
+        assert_eq!(sled.thread(id).unwrap(), pg.thread(id).unwrap());
+        assert_eq!(sled.notes(id).unwrap(), pg.notes(id).unwrap());
+        assert_eq!(sled.closed_on(id).unwrap(), pg.closed_on(id).unwrap());
+        closed += usize::from(sled.closed_on(id).unwrap().is_some());
+        let mut holders = vec![Holder::Reporter, Holder::Recovery];
+        holders.extend(
+            investigators
+                .iter()
+                .map(|i| Holder::Investigator(i.name.clone())),
+        );
+        for holder in &holders {
+            let wrap = |w: Option<Wrap>| w.map(|w| w.0);
+            assert_eq!(
+                wrap(sled.wrap(id, holder).unwrap()),
+                wrap(pg.wrap(id, holder).unwrap())
+            );
+        }
+        for investigator in &investigators {
+            let name = &investigator.name;
+            assert_eq!(sled.seen(name, id).unwrap(), pg.seen(name, id).unwrap());
+        }
+    }
+    assert_eq!(closed, 1, "the closure day");
+    assert_eq!(sled.audit_entries().unwrap(), pg.audit_entries().unwrap());
+}
+
 #[test]
 fn a_sled_deployment_moves_to_postgresql_and_serves_from_it() {
     if skip_sled_only("the source of a migration is a sled deployment") {
@@ -195,6 +263,22 @@ fn a_sled_deployment_moves_to_postgresql_and_serves_from_it() {
         "{out:?}"
     );
     server.stop();
+    // Settings that only the command line sets, and a closure day.
+    let backup = quietline::crypto::InvestigatorIdentity::generate()
+        .recipient()
+        .to_string();
+    let out = sled.admin(&["add-backup-recipient", "--recipient", &backup]);
+    assert!(out.status.success(), "{out:?}");
+    let recovery = quietline::crypto::InvestigatorIdentity::generate()
+        .recipient()
+        .to_string();
+    let out = sled.admin(&["set-recovery-recipient", "--recipient", &recovery]);
+    assert!(out.status.success(), "{out:?}");
+    {
+        let store = SledStore::open(sled.data_dir()).unwrap();
+        let id = CaseId::parse(&first).unwrap();
+        store.set_closed_on(id, Some(Day::today())).unwrap();
+    }
     let head_before = audit_head(sled.data_dir(), &[]);
 
     // Stopped, it migrates, and prints equal counts and the same chain head.
@@ -205,6 +289,8 @@ fn a_sled_deployment_moves_to_postgresql_and_serves_from_it() {
     assert!(printed.contains("counts equal"), "{printed}");
     assert!(printed.contains("2 cases, 4 entries, 1 notes"), "{printed}");
     assert!(printed.contains(&head_before), "{printed}");
+
+    same_content(sled.data_dir(), &url);
 
     // The database's own `audit verify` gives the head sled gave.
     let database = vec!["--database-url".to_owned(), url.clone()];
@@ -264,4 +350,39 @@ fn a_sled_deployment_moves_to_postgresql_and_serves_from_it() {
     let (_, list) = served.inv_get(&hana_session, "/cases");
     assert_eq!(list["cases"].as_array().unwrap().len(), 2);
     served.stop();
+}
+
+#[test]
+fn a_database_password_on_the_command_line_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["migrate-store", "--from-data-dir"])
+        .arg(data.path())
+        .args([
+            "--to-database-url",
+            "postgres://quietline:hunter2@127.0.0.1:1/quietline",
+        ])
+        .env_remove("QUIETLINE_DATABASE_URL")
+        .env_remove("QUIETLINE_DATABASE_URL_FILE")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("must not carry a password"), "{said}");
+    assert!(!said.contains("hunter2"), "{said}");
+    // The same URL from a file is taken (and fails later, on the empty directory).
+    let file = data.path().join("url");
+    std::fs::write(&file, "postgres://quietline:hunter2@127.0.0.1:1/quietline").unwrap();
+    let out = Command::new(BIN)
+        .args(["migrate-store", "--from-data-dir"])
+        .arg(data.path())
+        .arg("--to-database-url-file")
+        .arg(&file)
+        .env_remove("QUIETLINE_DATABASE_URL")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(said.contains("no sled store"), "{said}");
+    assert!(!said.contains("hunter2"), "{said}");
 }
