@@ -108,21 +108,30 @@ pub fn migrate_store(args: MigrateArgs) -> anyhow::Result<()> {
             held.investigators
         );
     }
-    copy_settings(&source, &target)?;
+    copy(&source, &target).context(
+        "the migration stopped part way: the database holds part of the deployment, so drop \
+         it and create it again (empty) before trying again; the sled store is unchanged",
+    )?;
+    println!(
+        "migrated {} cases from {} into the database; the sled store was left as it was \
+         (keep it until the service runs on the database)",
+        source.table_counts()?.cases,
+        args.from_data_dir.display()
+    );
+    Ok(())
+}
+
+/// Copies everything, then checks the copy.
+fn copy(source: &SledStore, target: &PgStore) -> anyhow::Result<()> {
+    copy_settings(source, target)?;
     let investigators = source.investigators()?;
     for investigator in &investigators {
         target.add_investigator(investigator.clone())?;
     }
     let names: Vec<String> = investigators.iter().map(|i| i.name.clone()).collect();
-    let copied = copy_cases(&source, &target, &names)?;
-    let head = copy_audit(&source, &target)?;
-    verify(&source, &target, head)?;
-    println!(
-        "migrated {copied} cases from {} into the database; the sled store was left as it was \
-         (keep it until the service runs on the database)",
-        args.from_data_dir.display()
-    );
-    Ok(())
+    copy_cases(source, target, &names)?;
+    let head = copy_audit(source, target)?;
+    verify(source, target, head)
 }
 
 /// The KDF settings and salt, the token-check key, the recovery and backup recipients.
@@ -230,6 +239,9 @@ fn copy_cases(source: &SledStore, target: &PgStore, names: &[String]) -> anyhow:
             }
         }
         copied += 1;
+        if copied % 1000 == 0 {
+            eprintln!("{copied} cases copied");
+        }
     }
     if let Some(case) = blobs.keys().next() {
         bail!("the evidence index lists files of case {case}, which the lookup index does not");
@@ -240,7 +252,7 @@ fn copy_cases(source: &SledStore, target: &PgStore, names: &[String]) -> anyhow:
 /// Appends the audit chain again, entry by entry; each must seal to the hash it had.
 fn copy_audit(source: &SledStore, target: &PgStore) -> anyhow::Result<[u8; 32]> {
     let entries = source.audit_entries()?;
-    let (_, head) = crate::audit::verify(entries.clone())
+    let (_, head) = crate::audit::verify(entries.iter().cloned())
         .context("the source's audit chain does not verify: fix that before migrating")?;
     for (seq, bytes) in entries {
         let sealed: crate::audit::Sealed =
