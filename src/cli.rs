@@ -54,6 +54,10 @@ pub enum Command {
         #[arg(long = "data-dir")]
         data_dir: PathBuf,
     },
+    /// Move a sled deployment (stopped) into an empty PostgreSQL database: cases, evidence
+    /// files, investigators, settings and the audit chain; then compare the counts and
+    /// the audit chain heads of both, and print them.
+    MigrateStore(crate::commands::MigrateArgs),
 }
 
 #[derive(Debug, Subcommand)]

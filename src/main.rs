@@ -65,6 +65,7 @@ fn main() -> std::process::ExitCode {
             identity,
             data_dir,
         } => commands::restore(&from, &identity, &data_dir),
+        Command::MigrateStore(args) => commands::migrate_store(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

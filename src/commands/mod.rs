@@ -1,11 +1,14 @@
 //! What each command does. `main` parses the command line and calls one of these:
 //! `serve` (serve.rs: the service, its watchdog and its scheduled upkeep) or the command
-//! line's own work (admin.rs: keygen, admin, audit verify, restore).
+//! line's own work (admin.rs: keygen, admin, audit verify, restore; migrate.rs:
+//! migrate-store).
 
 mod admin;
+mod migrate;
 mod serve;
 
 pub use admin::{admin, audit_verify, keygen, restore};
+pub use migrate::{MigrateArgs, migrate_store};
 pub use serve::serve;
 
 use std::io::{BufRead, IsTerminal, Write};

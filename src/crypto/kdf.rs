@@ -203,6 +203,11 @@ impl LookupId {
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
+
+    /// A lookup id as a store keeps it (`quietline migrate-store` copies them).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        LookupId(bytes)
+    }
 }
 
 #[cfg(test)]

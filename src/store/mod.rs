@@ -103,6 +103,20 @@ pub struct ThreadEntry {
     pub ciphertext: Vec<u8>,
 }
 
+/// Rows of each kind a store holds, to check a copy (`quietline migrate-store`) against
+/// its source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableCounts {
+    pub cases: u64,
+    pub entries: u64,
+    pub notes: u64,
+    pub wraps: u64,
+    /// Evidence files that a committed message lists.
+    pub blobs: u64,
+    pub audit: u64,
+    pub investigators: u64,
+}
+
 /// Everything a new case is made of, written in one transaction.
 pub struct NewCase {
     pub id: CaseId,
@@ -416,6 +430,15 @@ pub trait Store: Upkeep + Send + Sync + 'static {
 
     /// Starts writing a new evidence file. It counts once a committed message lists it.
     fn new_blob(&self) -> StoreResult<PendingBlob>;
+
+    /// Starts writing an evidence file under the id it had in another store (messages
+    /// name their files by id): `quietline migrate-store` copies files with it. Only a
+    /// store that can be migrated into offers it.
+    fn import_blob(&self, _id: BlobId) -> StoreResult<PendingBlob> {
+        Err(StoreError::Unsupported(
+            "this store cannot take evidence files under a given id",
+        ))
+    }
 
     /// Deletes a completed evidence file whose message was not committed.
     fn discard_blob(&self, blob: BlobId);

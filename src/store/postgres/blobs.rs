@@ -34,7 +34,11 @@ impl PgStore {
     pub(super) fn start_blob(&self) -> StoreResult<PgBlobWriter> {
         let mut id = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut id);
-        let id = BlobId::from_bytes(id);
+        self.start_blob_as(BlobId::from_bytes(id))
+    }
+
+    /// Starts a blob under a given id (`quietline migrate-store` keeps each file's id).
+    pub(super) fn start_blob_as(&self, id: BlobId) -> StoreResult<PgBlobWriter> {
         self.pool
             .get()?
             .execute(

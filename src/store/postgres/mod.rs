@@ -145,6 +145,34 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// How many rows each record table holds (evidence files: those a message lists), to
+    /// check a copy against its source (`quietline migrate-store`).
+    pub fn table_counts(&self) -> StoreResult<super::TableCounts> {
+        let row = self
+            .pool
+            .get()?
+            .query_one(
+                "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM thread),
+                        (SELECT count(*) FROM notes), (SELECT count(*) FROM wraps),
+                        (SELECT count(*) FROM blobs WHERE case_id IS NOT NULL),
+                        (SELECT count(*) FROM audit), (SELECT count(*) FROM investigators)",
+                &[],
+            )
+            .map_err(failed)?;
+        let n = |i: usize| u64::try_from(row.get::<_, i64>(i)).unwrap_or(0);
+        Ok(super::TableCounts {
+            cases: n(0),
+            entries: n(1),
+            notes: n(2),
+            wraps: n(3),
+            blobs: n(4),
+            audit: n(5),
+            investigators: n(6),
+        })
+    }
+}
+
 /// What a client error means to the service. Connection failures, timeouts, a server
 /// shutting down or out of resources are [`StoreError::Unavailable`] (503, try again);
 /// the rest are internal errors. The server's message is kept (it names constraints and

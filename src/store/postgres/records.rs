@@ -446,6 +446,10 @@ impl Store for PgStore {
         Ok(Box::new(self.start_blob()?))
     }
 
+    fn import_blob(&self, id: BlobId) -> StoreResult<PendingBlob> {
+        Ok(Box::new(self.start_blob_as(id)?))
+    }
+
     fn discard_blob(&self, blob: BlobId) {
         if let Err(e) = self.delete_blob(blob) {
             tracing::warn!(error = %e, "an unused evidence file could not be deleted");

@@ -532,6 +532,7 @@ impl CaseIndex {
     }
 }
 
+mod export;
 mod format;
 mod records;
 mod rewrite;
