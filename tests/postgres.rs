@@ -324,6 +324,42 @@ fn instances_starting_together_apply_each_migration_once() {
     assert_eq!(versions, vec![1, 2, 3, 4, 5]);
 }
 
+/// A service on PostgreSQL that has used its connections stops cleanly on SIGTERM, and
+/// one refused at start says why: the synchronous client closes its connections by
+/// blocking, which panicked on the async worker where the store was dropped (the exit
+/// status was not 0, and the refusal was lost behind the panic).
+#[test]
+fn a_service_on_postgresql_stops_cleanly_and_a_refusal_at_start_is_said() {
+    let Some(cluster) = cluster_or_skip() else {
+        return;
+    };
+    let deployment = Deployment::on_database(&cluster.fresh_database());
+    let server = deployment.start(&[]);
+    let token = server.submit("before a clean stop");
+    server.session(&token);
+    let logs_dir = deployment.logs.path().to_owned();
+    let status = server.stop_with_status();
+    let logs: String = common::files_under(&logs_dir)
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap_or_default())
+        .collect();
+    assert!(status.success(), "exit status {status}: {logs}");
+    assert!(!logs.contains("panicked"), "{logs}");
+
+    let refused = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(deployment.data_dir())
+        .args(deployment.database_args())
+        .args(["--alert-smtp", "smtps://alerts:hunter2@mail.example:465"])
+        .env("QUIETLINE_LOG", "info")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{said}");
+    assert!(said.contains("--alert-smtp-password-file"), "{said}");
+    assert!(!said.contains("panicked"), "{said}");
+}
+
 #[test]
 fn a_database_password_is_never_taken_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();

@@ -324,13 +324,21 @@ impl Server {
     }
 
     /// Asks the server to stop (SIGTERM) and waits up to 20 s for it to exit.
-    pub fn stop(mut self) {
+    pub fn stop(self) {
+        self.stop_with_status();
+    }
+
+    /// Stops the server with SIGTERM, as [`Server::stop`], and gives its exit status.
+    pub fn stop_with_status(mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
             .status();
         let deadline = Instant::now() + Duration::from_secs(20);
-        while self.child.try_wait().unwrap().is_none() {
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
             assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
             std::thread::sleep(Duration::from_millis(20));
         }

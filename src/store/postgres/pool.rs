@@ -91,6 +91,23 @@ impl Drop for Conn<'_> {
     }
 }
 
+impl Drop for Pool {
+    /// A `postgres::Client` closes its connection by blocking on its own small runtime,
+    /// which panics when that happens on an async worker, as it does when `serve` ends
+    /// (or fails at start) and drops the last handle to the store there. The idle
+    /// connections are closed on a thread of their own instead.
+    fn drop(&mut self) {
+        let idle = std::mem::take(&mut self.lock().clients);
+        if idle.is_empty() {
+            return;
+        }
+        let closing = std::thread::spawn(move || drop(idle));
+        if closing.join().is_err() {
+            tracing::warn!("closing the database connections failed");
+        }
+    }
+}
+
 impl Pool {
     /// A pool for `config`, with the timeouts above where the URL sets none. TLS goes
     /// through rustls with the Mozilla roots, as the URL's `sslmode` asks (`prefer` by
