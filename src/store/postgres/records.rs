@@ -127,22 +127,7 @@ impl Store for PgStore {
     }
 
     fn init_token_key(&self, proposed: TokenCheckKey) -> StoreResult<TokenCheckKey> {
-        let bytes = proposed.to_bytes();
-        self.write(|tx| {
-            // As the KDF settings: the first instance to start makes the key, the others
-            // read it.
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('token_check_key', $1) ON CONFLICT DO NOTHING",
-                &[&bytes.as_slice()],
-            )
-            .map_err(failed)?;
-            let row = tx
-                .query_one("SELECT value FROM meta WHERE key = 'token_check_key'", &[])
-                .map_err(failed)?;
-            let stored: zeroize::Zeroizing<Vec<u8>> = zeroize::Zeroizing::new(row.get(0));
-            TokenCheckKey::from_bytes(&stored)
-                .ok_or_else(|| StoreError::Corrupt("the token-check key is unreadable".into()))
-        })
+        self.token_key_once(proposed)
     }
 
     fn recovery_recipient(&self) -> StoreResult<Option<String>> {

@@ -9,11 +9,31 @@ use postgres::Transaction;
 use super::records::to_u64;
 use super::{PgStore, decode, encode, failed};
 use crate::case::{CaseRecord, Day};
+use crate::crypto::TokenCheckKey;
 use crate::store::{
     CaseId, MAX_DAYS_AHEAD, Purged, Rewritten, SnapshotSummary, StoreError, StoreResult, Upkeep,
 };
 
 impl PgStore {
+    /// The deployment's token-check key, made by the first instance to start (as the KDF
+    /// settings are); the others read it.
+    pub(super) fn token_key_once(&self, proposed: TokenCheckKey) -> StoreResult<TokenCheckKey> {
+        let bytes = proposed.to_bytes();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('token_check_key', $1) ON CONFLICT DO NOTHING",
+                &[&bytes.as_slice()],
+            )
+            .map_err(failed)?;
+            let row = tx
+                .query_one("SELECT value FROM meta WHERE key = 'token_check_key'", &[])
+                .map_err(failed)?;
+            let stored: zeroize::Zeroizing<Vec<u8>> = zeroize::Zeroizing::new(row.get(0));
+            TokenCheckKey::from_bytes(&stored)
+                .ok_or_else(|| StoreError::Corrupt("the token-check key is unreadable".into()))
+        })
+    }
+
     /// The newest day the store holds a write of, as the clock check knows it.
     pub fn newest_day(&self) -> StoreResult<Option<Day>> {
         self.meta("newest_day")?
