@@ -9,35 +9,13 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::accounts::{Account, PASSWORD, register};
+use common::accounts::{Account, PASSWORD, decrypt, open_case, register};
 use common::{BIN, Deployment};
-use quietline::crypto::{CaseKey, Wrap};
+use quietline::crypto::CaseKey;
 use serde_json::json;
 
 fn b64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
-}
-
-/// Opens a case through the API and unwraps its key with the account's identity, as the
-/// desk does on the investigator's machine.
-fn open_case(
-    server: &common::Server,
-    session: &str,
-    account: &Account,
-    id: &str,
-) -> (serde_json::Value, CaseKey) {
-    let (status, detail) = server.inv_get(session, &format!("/cases/{id}"));
-    assert_eq!(status, 200, "{detail}");
-    let wrap = STANDARD.decode(detail["wrap"].as_str().unwrap()).unwrap();
-    let key = CaseKey::unwrap_with(&Wrap(wrap), account.identity.as_age()).unwrap();
-    (detail, key)
-}
-
-fn decrypt(key: &CaseKey, entry: &serde_json::Value) -> serde_json::Value {
-    let sealed = STANDARD
-        .decode(entry["ciphertext"].as_str().unwrap())
-        .unwrap();
-    serde_json::from_slice(&key.open(&sealed).unwrap()).unwrap()
 }
 
 #[test]

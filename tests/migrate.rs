@@ -11,11 +11,11 @@ use std::process::{Command, Output};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::accounts::{Account, register};
+use common::accounts::{Account, decrypt, open_case, register};
 use common::postgres::{cluster_or_skip, skip_sled_only};
 use common::{BIN, Deployment, Evidence, Server, agent, json, read};
 use quietline::case::Day;
-use quietline::crypto::{CaseKey, Wrap};
+use quietline::crypto::Wrap;
 use quietline::store::{CaseId, DatabaseUrl, Holder, PgStore, SledStore, Store, Upkeep};
 
 fn report_with_file(server: &Server, body: &str, file: &[u8]) -> String {
@@ -39,26 +39,6 @@ fn report_with_file(server: &Server, body: &str, file: &[u8]) -> String {
     );
     assert_eq!(status, 201, "{text}");
     json(&text)["token"].as_str().unwrap().to_owned()
-}
-
-fn open_case(
-    server: &Server,
-    session: &str,
-    account: &Account,
-    id: &str,
-) -> (serde_json::Value, CaseKey) {
-    let (status, detail) = server.inv_get(session, &format!("/cases/{id}"));
-    assert_eq!(status, 200, "{detail}");
-    let wrap = STANDARD.decode(detail["wrap"].as_str().unwrap()).unwrap();
-    let key = CaseKey::unwrap_with(&Wrap(wrap), account.identity.as_age()).unwrap();
-    (detail, key)
-}
-
-fn decrypt(key: &CaseKey, entry: &serde_json::Value) -> serde_json::Value {
-    let sealed = STANDARD
-        .decode(entry["ciphertext"].as_str().unwrap())
-        .unwrap();
-    serde_json::from_slice(&key.open(&sealed).unwrap()).unwrap()
 }
 
 /// The evidence file of a case's first message, downloaded and decrypted.

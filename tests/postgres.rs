@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::accounts::{Account, register};
+use common::accounts::{Account, decrypt, open_case, register};
 use common::postgres::cluster_or_skip;
 use common::{BIN, Deployment, Evidence, Server, agent, json, read};
 use quietline::crypto::{CaseKey, Wrap};
@@ -36,27 +36,6 @@ fn post_report_with_file(server: &Server, body: &str, file: &[u8]) -> (u16, serd
             .send_bytes(&form),
     );
     (status, json(&text))
-}
-
-/// Opens a case through the investigator API and unwraps its key, as the desk does.
-fn open_case(
-    server: &Server,
-    session: &str,
-    account: &Account,
-    id: &str,
-) -> (serde_json::Value, CaseKey) {
-    let (status, detail) = server.inv_get(session, &format!("/cases/{id}"));
-    assert_eq!(status, 200, "{detail}");
-    let wrap = STANDARD.decode(detail["wrap"].as_str().unwrap()).unwrap();
-    let key = CaseKey::unwrap_with(&Wrap(wrap), account.identity.as_age()).unwrap();
-    (detail, key)
-}
-
-fn decrypt(key: &CaseKey, entry: &serde_json::Value) -> serde_json::Value {
-    let sealed = STANDARD
-        .decode(entry["ciphertext"].as_str().unwrap())
-        .unwrap();
-    serde_json::from_slice(&key.open(&sealed).unwrap()).unwrap()
 }
 
 /// Bytes that do not compress or repeat, over three 1 MiB database rows.

@@ -219,3 +219,34 @@ impl Server {
         )
     }
 }
+
+/// Opens a case through the investigator API and unwraps its key with the account's
+/// identity, as the desk does on the investigator's machine.
+pub fn open_case(
+    server: &Server,
+    session: &str,
+    account: &Account,
+    id: &str,
+) -> (Value, quietline::crypto::CaseKey) {
+    use base64::Engine as _;
+    let (status, detail) = server.inv_get(session, &format!("/cases/{id}"));
+    assert_eq!(status, 200, "{detail}");
+    let wrap = base64::engine::general_purpose::STANDARD
+        .decode(detail["wrap"].as_str().unwrap())
+        .unwrap();
+    let key = quietline::crypto::CaseKey::unwrap_with(
+        &quietline::crypto::Wrap(wrap),
+        account.identity.as_age(),
+    )
+    .unwrap();
+    (detail, key)
+}
+
+/// A thread entry of the API, decrypted with the case key.
+pub fn decrypt(key: &quietline::crypto::CaseKey, entry: &Value) -> Value {
+    use base64::Engine as _;
+    let sealed = base64::engine::general_purpose::STANDARD
+        .decode(entry["ciphertext"].as_str().unwrap())
+        .unwrap();
+    serde_json::from_slice(&key.open(&sealed).unwrap()).unwrap()
+}
