@@ -94,7 +94,7 @@ pub async fn open_case(
 ) -> Result<(SessionId, Arc<OpenCase>), Error> {
     let token = CaseToken::parse(typed_token)?;
     let fingerprint = state.sessions.fingerprint(&token);
-    if let Some(session) = state.sessions.take_over(fingerprint) {
+    if let Some(session) = state.sessions.take_over(fingerprint)? {
         // Answered in the time of a derivation too: a loop of logins with one token then
         // runs at the pace of one client's argon2 runs, not of the HTTP stack (the bench
         // measured 12,800 a second from 8 clients, taking the cores real reporters need).
@@ -102,7 +102,7 @@ pub async fn open_case(
         return Ok(session);
     }
     let case = open_token(state, token).await?;
-    Ok(state.sessions.create(case, fingerprint))
+    Ok(state.sessions.create(case, fingerprint)?)
 }
 
 /// Opens a case with its token, without a session: a token that fails its keyed check is

@@ -55,7 +55,7 @@ impl FromRequestParts<Arc<AppState>> for ReporterSession {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Error> {
         let id = super::bearer_session(parts)?;
-        let case = state.sessions.get(&id).ok_or(Error::NoSession)?;
+        let case = state.sessions.get(&id)?.ok_or(Error::NoSession)?;
         Ok(ReporterSession { id, case })
     }
 }

@@ -20,6 +20,15 @@
 //! instance that made the session: each row also holds the case sealed to the token's
 //! fingerprint, whose key never leaves this process, so that a login looping on one token
 //! costs that instance no derivation (issue 10); elsewhere it pays one in the login lanes.
+//!
+//! A database error while starting, taking over or reading a shared session is returned
+//! (503 with Retry-After when the database is unreachable), never read as "no session":
+//! a login whose session was not stored must not answer 200 with a session no instance
+//! can serve, and a reporter whose session is intact must not be told it expired. Only
+//! ending and sweeping, which nobody waits for, log an error and go on.
+//!
+//! The calls to the database block, and run under `tokio::task::block_in_place` (see
+//! [`ReporterSessions::shared_call`] for why not `spawn_blocking`).
 
 mod shared;
 pub use shared::{SessionRow, SharedReporterSessions};
@@ -28,10 +37,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::Result;
 use super::clock::Clock;
 use super::reporter::OpenCase;
 use crate::crypto::{CaseToken, FingerprintKey, SessionDigest, SessionId, TokenFingerprint};
-use crate::store::CaseId;
+use crate::store::{CaseId, StoreError};
 
 /// Most sessions held at once. Each costs an argon2 run to create; past this the least
 /// recently used session ends, so that a flood of logins can never shut a real reporter
@@ -93,6 +103,13 @@ pub struct ReporterSessions {
     shared: Option<Box<dyn SharedReporterSessions>>,
 }
 
+/// A session that age could not seal: an internal failure, never a session half-made.
+fn unsealable() -> super::Error {
+    super::Error::Store(StoreError::Io(std::io::Error::other(
+        "a reporter session could not be sealed",
+    )))
+}
+
 /// Minutes since the Unix epoch, rounded up: the shared table's time unit.
 fn minutes_up(secs: u64) -> u64 {
     secs.div_ceil(60)
@@ -116,19 +133,32 @@ impl ReporterSessions {
         self
     }
 
-    /// Runs a call to the shared table, which blocks, off the async workers' duties; an
-    /// error is logged and read as "no session" (the reporter logs in again).
+    /// Runs a call to the shared table, which blocks. Callers are handlers on the async
+    /// workers, in code that is synchronous (extractors, page helpers): `block_in_place`
+    /// lets this worker's other tasks move to another worker while the call waits, with
+    /// no copy of the sealed row into a `'static` closure and no thread hop per lookup, as
+    /// `spawn_blocking` would need (and every caller made async). It needs the
+    /// multi-threaded runtime, which `serve` runs; outside a runtime (benches, tools) it
+    /// simply calls. Errors are the caller's to answer (see the module's doc).
     fn shared_call<T>(
         &self,
+        shared: &dyn SharedReporterSessions,
         call: impl FnOnce(&dyn SharedReporterSessions) -> crate::store::StoreResult<T>,
-    ) -> Option<T> {
-        let shared = self.shared.as_deref()?;
-        match tokio::task::block_in_place(|| call(shared)) {
-            Ok(value) => Some(value),
-            Err(e) => {
-                tracing::warn!(error = %e, "the shared reporter session table failed");
-                None
-            }
+    ) -> Result<T> {
+        Ok(tokio::task::block_in_place(|| call(shared))?)
+    }
+
+    /// [`ReporterSessions::shared_call`] for what nobody waits on (ending a session,
+    /// sweeping): an error is logged, and the row goes at its limit.
+    fn shared_call_logged(
+        &self,
+        call: impl FnOnce(&dyn SharedReporterSessions) -> crate::store::StoreResult<()>,
+    ) {
+        let Some(shared) = self.shared.as_deref() else {
+            return;
+        };
+        if let Err(e) = self.shared_call(shared, call) {
+            tracing::warn!(error = %e, "the shared reporter session table failed");
         }
     }
 
@@ -150,31 +180,42 @@ impl ReporterSessions {
 
     /// A new session on the case that `token` opened in a session still live, which
     /// ends: what a login with the same token again gets without an argon2 run.
-    pub fn take_over(&self, token: TokenFingerprint) -> Option<(SessionId, Arc<OpenCase>)> {
-        if self.shared.is_some() {
-            return self.shared_take_over(token);
+    pub fn take_over(&self, token: TokenFingerprint) -> Result<Option<(SessionId, Arc<OpenCase>)>> {
+        if let Some(shared) = self.shared.as_deref() {
+            return self.shared_take_over(shared, token);
         }
         let now = self.clock.now();
         let mut table = self.lock();
-        let old = table.by_token.get(&token).copied()?;
-        let entry = table.remove(&old)?;
+        let Some(old) = table.by_token.get(&token).copied() else {
+            return Ok(None);
+        };
+        let Some(entry) = table.remove(&old) else {
+            return Ok(None);
+        };
         if !self.live(&entry, now) {
-            return None;
+            return Ok(None);
         }
-        Some(self.insert(&mut table, entry.case, token, now))
+        Ok(Some(self.insert(&mut table, entry.case, token, now)))
     }
 
-    /// [`ReporterSessions::take_over`] on a shared table.
-    fn shared_take_over(&self, token: TokenFingerprint) -> Option<(SessionId, Arc<OpenCase>)> {
+    /// [`ReporterSessions::take_over`] on a shared table. A row that does not open (not
+    /// sealed by this process) is no session to take over: the login derives the token.
+    fn shared_take_over(
+        &self,
+        shared: &dyn SharedReporterSessions,
+        token: TokenFingerprint,
+    ) -> Result<Option<(SessionId, Arc<OpenCase>)>> {
         let now = self.clock.now();
         let lookup = token.lookup();
-        let by_token = self
-            .shared_call(|s| s.by_token(&lookup, now / 60))
-            .flatten()?;
-        let case = shared::open_with(&token.sealing_identity(), &by_token)?;
+        let Some(by_token) = self.shared_call(shared, |s| s.by_token(&lookup, now / 60))? else {
+            return Ok(None);
+        };
+        let Some(case) = shared::open_with(&token.sealing_identity(), &by_token) else {
+            return Ok(None);
+        };
         let id = SessionId::generate();
         let (digest, slot) = (id.digest(), case.key().session_slot());
-        let sealed = shared::seal(&id, &case)?;
+        let sealed = shared::seal(&id, &case).ok_or_else(unsealable)?;
         let row = SessionRow {
             digest: digest.as_bytes(),
             slot: &slot,
@@ -184,45 +225,46 @@ impl ReporterSessions {
             idle_until: minutes_up(now + self.idle.as_secs()),
             ends_at: minutes_up(now + self.max.as_secs()),
         };
-        self.shared_call(|s| s.take_over(&lookup, now / 60, row))
-            .filter(|moved| *moved)?;
-        Some((id, Arc::new(case)))
+        if !self.shared_call(shared, |s| s.take_over(&lookup, now / 60, row))? {
+            return Ok(None);
+        }
+        Ok(Some((id, Arc::new(case))))
     }
 
     /// Starts a session for a case opened with the token of fingerprint `token`, ending
-    /// any session the case already had: a token opens one session at a time.
-    pub fn create(&self, case: OpenCase, token: TokenFingerprint) -> (SessionId, Arc<OpenCase>) {
+    /// any session the case already had: a token opens one session at a time. On a
+    /// shared table, the session exists on every instance when this returns, or this
+    /// fails (503 with Retry-After when the database is unreachable).
+    pub fn create(
+        &self,
+        case: OpenCase,
+        token: TokenFingerprint,
+    ) -> Result<(SessionId, Arc<OpenCase>)> {
         let now = self.clock.now();
-        if self.shared.is_some() {
+        if let Some(shared) = self.shared.as_deref() {
             let id = SessionId::generate();
             let (digest, slot) = (id.digest(), case.key().session_slot());
             let lookup = token.lookup();
-            let by_token = shared::seal_to(&token.sealing_identity(), &case);
-            let sealed = shared::seal(&id, &case);
-            let stored = sealed.zip(by_token).and_then(|(sealed, by_token)| {
-                let row = SessionRow {
-                    digest: digest.as_bytes(),
-                    slot: &slot,
-                    sealed: &sealed,
-                    token_lookup: &lookup,
-                    by_token: &by_token,
-                    idle_until: minutes_up(now + self.idle.as_secs()),
-                    ends_at: minutes_up(now + self.max.as_secs()),
-                };
-                self.shared_call(|s| s.put(row))
-            });
-            if stored.is_none() {
-                tracing::warn!(
-                    "a reporter session could not be stored; its next page asks to log in"
-                );
-            }
-            return (id, Arc::new(case));
+            let by_token =
+                shared::seal_to(&token.sealing_identity(), &case).ok_or_else(unsealable)?;
+            let sealed = shared::seal(&id, &case).ok_or_else(unsealable)?;
+            let row = SessionRow {
+                digest: digest.as_bytes(),
+                slot: &slot,
+                sealed: &sealed,
+                token_lookup: &lookup,
+                by_token: &by_token,
+                idle_until: minutes_up(now + self.idle.as_secs()),
+                ends_at: minutes_up(now + self.max.as_secs()),
+            };
+            self.shared_call(shared, |s| s.put(row))?;
+            return Ok((id, Arc::new(case)));
         }
         let mut table = self.lock();
         if let Some(old) = table.by_case.get(&case.id()).copied() {
             table.remove(&old);
         }
-        self.insert(&mut table, Arc::new(case), token, now)
+        Ok(self.insert(&mut table, Arc::new(case), token, now))
     }
 
     /// Inserts a session, first making room for it when the table is full.
@@ -261,30 +303,34 @@ impl ReporterSessions {
         (id, case)
     }
 
-    /// The open case of a live session, which counts as a use of it.
-    pub fn get(&self, id: &SessionId) -> Option<Arc<OpenCase>> {
+    /// The open case of a live session, which counts as a use of it. A shared table that
+    /// cannot be read is an error (503), not "no session".
+    pub fn get(&self, id: &SessionId) -> Result<Option<Arc<OpenCase>>> {
         let now = self.clock.now();
         let digest = id.digest();
-        if self.shared.is_some() {
+        if let Some(shared) = self.shared.as_deref() {
             let idle_until = minutes_up(now + self.idle.as_secs());
-            let sealed = self
-                .shared_call(|s| s.get(digest.as_bytes(), now / 60, idle_until))
-                .flatten()?;
-            return shared::open(id, &sealed).map(Arc::new);
+            let sealed =
+                self.shared_call(shared, |s| s.get(digest.as_bytes(), now / 60, idle_until))?;
+            return Ok(sealed
+                .and_then(|sealed| shared::open(id, &sealed))
+                .map(Arc::new));
         }
         let mut table = self.lock();
-        let entry = table.entries.get_mut(&digest)?;
+        let Some(entry) = table.entries.get_mut(&digest) else {
+            return Ok(None);
+        };
         if !self.live(entry, now) {
             table.remove(&digest);
-            return None;
+            return Ok(None);
         }
         entry.last_used = now;
-        Some(entry.case.clone())
+        Ok(Some(entry.case.clone()))
     }
 
     pub fn end(&self, id: &SessionId) {
         if self.shared.is_some() {
-            self.shared_call(|s| s.end(id.digest().as_bytes()));
+            self.shared_call_logged(|s| s.end(id.digest().as_bytes()));
             return;
         }
         self.lock().remove(&id.digest());
@@ -305,7 +351,7 @@ impl ReporterSessions {
     pub fn sweep(&self) {
         let now = self.clock.now();
         if self.shared.is_some() {
-            self.shared_call(|s| s.sweep(now / 60));
+            self.shared_call_logged(|s| s.sweep(now / 60));
             return;
         }
         self.lock().retain(|e| self.live(e, now));
@@ -347,59 +393,76 @@ mod tests {
         let sessions = sessions(&clock);
         let token = CaseToken::generate();
         let typed_again = CaseToken::parse(&token.grouped().to_lowercase()).unwrap();
-        let (first, opened) = sessions.create(case(), sessions.fingerprint(&token));
+        let (first, opened) = sessions
+            .create(case(), sessions.fingerprint(&token))
+            .unwrap();
         let (second, same) = sessions
             .take_over(sessions.fingerprint(&typed_again))
+            .unwrap()
             .expect("the token's session is live");
         assert!(Arc::ptr_eq(&opened, &same), "the case opened once");
-        assert!(sessions.get(&first).is_none(), "the first session ended");
-        assert!(sessions.get(&second).is_some());
+        assert!(
+            sessions.get(&first).unwrap().is_none(),
+            "the first session ended"
+        );
+        assert!(sessions.get(&second).unwrap().is_some());
         assert_eq!(sessions.len(), 1);
         assert!(
-            sessions.take_over(any_token(&sessions)).is_none(),
+            sessions.take_over(any_token(&sessions)).unwrap().is_none(),
             "another token finds nothing"
         );
         sessions.end(&second);
         assert!(
-            sessions.take_over(sessions.fingerprint(&token)).is_none(),
+            sessions
+                .take_over(sessions.fingerprint(&token))
+                .unwrap()
+                .is_none(),
             "an ended session is not taken over"
         );
-        let (third, _) = sessions.create(case(), sessions.fingerprint(&token));
+        let (third, _) = sessions
+            .create(case(), sessions.fingerprint(&token))
+            .unwrap();
         clock.advance(15 * 60);
         assert!(
-            sessions.take_over(sessions.fingerprint(&token)).is_none(),
+            sessions
+                .take_over(sessions.fingerprint(&token))
+                .unwrap()
+                .is_none(),
             "nor an expired one"
         );
-        assert!(sessions.get(&third).is_none());
+        assert!(sessions.get(&third).unwrap().is_none());
     }
 
     #[test]
     fn a_session_ends_after_the_idle_limit_without_use() {
         let clock = ManualClock::at(1_000_000);
         let sessions = sessions(&clock);
-        let (id, _) = sessions.create(case(), any_token(&sessions));
-        clock.advance(14 * 60);
-        assert!(sessions.get(&id).is_some(), "used within the idle limit");
+        let (id, _) = sessions.create(case(), any_token(&sessions)).unwrap();
         clock.advance(14 * 60);
         assert!(
-            sessions.get(&id).is_some(),
+            sessions.get(&id).unwrap().is_some(),
+            "used within the idle limit"
+        );
+        clock.advance(14 * 60);
+        assert!(
+            sessions.get(&id).unwrap().is_some(),
             "each use renews the idle limit"
         );
         clock.advance(15 * 60);
-        assert!(sessions.get(&id).is_none(), "idle for 15 minutes");
+        assert!(sessions.get(&id).unwrap().is_none(), "idle for 15 minutes");
     }
 
     #[test]
     fn a_session_ends_at_the_absolute_limit_however_often_it_is_used() {
         let clock = ManualClock::at(1_000_000);
         let sessions = sessions(&clock);
-        let (id, _) = sessions.create(case(), any_token(&sessions));
+        let (id, _) = sessions.create(case(), any_token(&sessions)).unwrap();
         for _ in 0..5 {
             clock.advance(10 * 60);
-            assert!(sessions.get(&id).is_some());
+            assert!(sessions.get(&id).unwrap().is_some());
         }
         clock.advance(10 * 60);
-        assert!(sessions.get(&id).is_none(), "an hour after login");
+        assert!(sessions.get(&id).unwrap().is_none(), "an hour after login");
     }
 
     #[test]
@@ -407,12 +470,14 @@ mod tests {
         let clock = ManualClock::at(1_000_000);
         let sessions = sessions(&clock);
         let id = CaseId::generate();
-        let (first, _) =
-            sessions.create(OpenCase::new(id, CaseKey::generate()), any_token(&sessions));
-        let (second, _) =
-            sessions.create(OpenCase::new(id, CaseKey::generate()), any_token(&sessions));
-        assert!(sessions.get(&first).is_none());
-        assert!(sessions.get(&second).is_some());
+        let (first, _) = sessions
+            .create(OpenCase::new(id, CaseKey::generate()), any_token(&sessions))
+            .unwrap();
+        let (second, _) = sessions
+            .create(OpenCase::new(id, CaseKey::generate()), any_token(&sessions))
+            .unwrap();
+        assert!(sessions.get(&first).unwrap().is_none());
+        assert!(sessions.get(&second).unwrap().is_some());
         assert_eq!(sessions.len(), 1);
     }
 
@@ -423,16 +488,19 @@ mod tests {
         let ids: Vec<_> = (0..MAX_SESSIONS)
             .map(|n| {
                 clock.advance(u64::from(n == 2));
-                sessions.create(case(), any_token(&sessions)).0
+                sessions.create(case(), any_token(&sessions)).unwrap().0
             })
             .collect();
         clock.advance(1);
-        assert!(sessions.get(&ids[0]).is_some(), "the first is now recent");
-        let (newest, _) = sessions.create(case(), any_token(&sessions));
-        assert!(sessions.get(&newest).is_some());
-        assert!(sessions.get(&ids[0]).is_some());
         assert!(
-            sessions.get(&ids[1]).is_none(),
+            sessions.get(&ids[0]).unwrap().is_some(),
+            "the first is now recent"
+        );
+        let (newest, _) = sessions.create(case(), any_token(&sessions)).unwrap();
+        assert!(sessions.get(&newest).unwrap().is_some());
+        assert!(sessions.get(&ids[0]).unwrap().is_some());
+        assert!(
+            sessions.get(&ids[1]).unwrap().is_none(),
             "the least recently used ended"
         );
         assert_eq!(sessions.len(), MAX_SESSIONS);
@@ -442,8 +510,8 @@ mod tests {
     fn an_ended_session_is_gone() {
         let clock = ManualClock::at(1_000_000);
         let sessions = sessions(&clock);
-        let (id, _) = sessions.create(case(), any_token(&sessions));
+        let (id, _) = sessions.create(case(), any_token(&sessions)).unwrap();
         sessions.end(&id);
-        assert!(sessions.get(&id).is_none());
+        assert!(sessions.get(&id).unwrap().is_none());
     }
 }

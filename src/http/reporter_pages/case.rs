@@ -79,7 +79,9 @@ pub(super) fn session_of(
     field: Option<&str>,
 ) -> Option<(SessionId, Arc<OpenCase>)> {
     let id = SessionId::parse(field.unwrap_or_default())?;
-    let case = state.sessions.get(&id)?;
+    // A page reaches this after spending its form nonce, which a database that fails
+    // already refused; a lookup that fails here reads as an ended session.
+    let case = state.sessions.get(&id).ok().flatten()?;
     Some((id, case))
 }
 
