@@ -8,7 +8,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::postgres::cluster_or_skip;
+use common::store::Start;
 use common::{Deployment, Server, agent, json, read};
+use quietline::case::{Author, CaseRecord, Category, Day, DeadlinePolicy};
+use quietline::crypto::{CaseToken, DeploymentSalt, KdfParams, KdfSettings, Wrap};
+use quietline::store::{CaseId, DatabaseUrl, Holder, NewCase, PgStore, Store, ThreadEntry, Upkeep};
 
 /// Posts a token login; its status, its Retry-After header and its body.
 fn login(server: &Server, token: &str) -> (u16, Option<String>, serde_json::Value) {
@@ -100,4 +104,184 @@ fn a_session_the_database_cannot_store_is_503_never_a_broken_200() {
     assert_eq!(status, 200, "{reply}");
     assert!(!server.logs().contains("panicked"), "{}", server.logs());
     server.stop();
+}
+
+/// The server binaries' directory (psql, pg_dump), as `common/postgres.rs` finds them.
+fn pg_tool(name: &str) -> std::path::PathBuf {
+    ["17", "16", "15"]
+        .iter()
+        .map(|v| std::path::PathBuf::from(format!("/usr/lib/postgresql/{v}/bin/{name}")))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("no {name} in /usr/lib/postgresql/*/bin"))
+}
+
+/// Replaces the database at `url` (named `name` on `cluster`) by a plain-SQL dump, as an
+/// operator restoring a backup does: drop, create, `psql -f`.
+fn restore(cluster: &common::postgres::Cluster, name: &str, dump: &[u8]) {
+    let mut admin = postgres::Client::connect(&cluster.url("postgres"), postgres::NoTls).unwrap();
+    // One statement each: several in one batch run as one transaction, which DROP
+    // DATABASE refuses.
+    admin
+        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), dump).unwrap();
+    let out = std::process::Command::new(pg_tool("psql"))
+        .args(["--quiet", "--set", "ON_ERROR_STOP=1", "--dbname"])
+        .arg(cluster.url(name))
+        .arg("--file")
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "psql failed: {out:?}");
+}
+
+/// Starts `serve` on `deployment` (its own data directory, the shared database), which
+/// may refuse to start.
+fn try_start(deployment: &Deployment, extra: &[&str]) -> Start {
+    let mut args = deployment.database_args();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::store::try_start(deployment.data_dir(), deployment.logs.path(), &[], &args)
+}
+
+/// A database restored from an older dump was served as if nothing happened, and the
+/// reporters whose cases it lost got "unknown token". Each instance's high-water mark
+/// (in its own data directory) now refuses it at start, saying what is missing and how to
+/// accept the loss; accepted on one instance, that one serves and the other still refuses
+/// until accepted there too.
+#[test]
+fn a_database_restored_from_an_older_dump_is_refused_until_the_loss_is_accepted() {
+    let Some(cluster) = cluster_or_skip() else {
+        return;
+    };
+    let url = cluster.fresh_database();
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let a = Deployment::on_database(&url);
+    let b = a.another_instance();
+    let server_a = a.start(&[]);
+    let kept = server_a.submit("before the dump");
+    server_a.stop();
+    let dump = common::postgres::dump(&url);
+
+    // After the dump: a case on A, a follow-up on B to the case the dump holds.
+    let server_a = a.start(&[]);
+    let server_b = b.start(&[]);
+    let lost = server_a.submit("after the dump");
+    let session = server_b.session(&kept);
+    assert_eq!(server_b.follow_up(&session, "one more thing"), 201);
+    server_a.stop();
+    server_b.stop();
+
+    restore(&cluster, &name, &dump);
+
+    // Both instances refuse: each saw what the dump lacks.
+    let said = try_start(&a, &[]).refusal();
+    assert!(
+        said.contains("missing at least 1 case, 1 thread entry"),
+        "{said}"
+    );
+    assert!(said.contains("--accept-data-loss"), "{said}");
+    assert!(said.contains("database.mark"), "{said}");
+    let said = try_start(&b, &[]).refusal();
+    assert!(
+        said.contains("missing at least 0 cases, 1 thread entry"),
+        "{said}"
+    );
+
+    // The administrator has no newer dump and accepts the loss on A: it serves what the
+    // dump holds, says so in its log, and starts plainly after.
+    let server_a = try_start(&a, &["--accept-data-loss"]).listening();
+    assert!(server_a.logs().contains("serving a store that lost data"));
+    assert_eq!(server_a.case(&server_a.session(&kept)).0, 200);
+    let (status, _) = server_a.post_json(
+        "/api/v1/case/session",
+        &serde_json::json!({ "token": lost }),
+    );
+    assert_eq!(status, 401, "the lost case's token matches nothing");
+    server_a.stop();
+    try_start(&a, &[]).listening().stop();
+    // B's own mark still refuses until the loss is accepted there too.
+    try_start(&b, &[]).refusal();
+    try_start(&b, &["--accept-data-loss"]).listening().stop();
+    try_start(&b, &[]).listening().stop();
+}
+
+/// A case as the service would store it (the contents do not matter here).
+fn new_case(kdf: &KdfSettings) -> NewCase {
+    let day = Day::today();
+    NewCase {
+        id: CaseId::generate(),
+        lookup: kdf.derive_seed(&CaseToken::generate()).unwrap().lookup_id(),
+        record: CaseRecord::new_report(
+            Category::Other,
+            false,
+            day,
+            DeadlinePolicy::default(),
+            vec!["ana".into()],
+        ),
+        wraps: vec![(Holder::Reporter, Wrap(vec![7; 200]))],
+        report: ThreadEntry {
+            author: Author::Reporter,
+            day,
+            ciphertext: vec![42; 300],
+        },
+        blobs: vec![],
+    }
+}
+
+/// Retention deletes cases for good, which must not read as a loss at the next start on
+/// any instance: each purge adds what it deleted to totals in the database, in the same
+/// transaction, so an instance that had counted the purged cases still finds its mark
+/// covered.
+#[test]
+fn a_purge_on_one_instance_is_no_loss_to_either_instance() {
+    let Some(cluster) = cluster_or_skip() else {
+        return;
+    };
+    let raw_url = cluster.fresh_database();
+    let url = DatabaseUrl::parse(&raw_url).unwrap();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let kdf = KdfSettings {
+        salt: DeploymentSalt::generate(),
+        params: KdfParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        },
+    };
+    let a = PgStore::open_serving(&url, dir_a.path(), false).unwrap();
+    let b = PgStore::open_serving(&url, dir_b.path(), false).unwrap();
+    let cases: Vec<NewCase> = (0..3).map(|_| new_case(&kdf)).collect();
+    let ids: Vec<CaseId> = cases.iter().map(|c| c.id).collect();
+    for case in cases {
+        a.create_case(case).unwrap();
+    }
+    a.append_entry(ids[0], new_case(&kdf).report, &[]).unwrap();
+    // B's watchdog probe takes in A's writes: B's mark now counts all three cases.
+    b.probe(Day::today(), true).unwrap();
+    let purged = b.purge_cases(&ids[..2]).unwrap();
+    assert_eq!(purged.cases, 2);
+    drop((a, b));
+    PgStore::open_serving(&url, dir_a.path(), false).expect("A after the purge");
+    PgStore::open_serving(&url, dir_b.path(), false).expect("B after the purge");
+
+    // A loss that is no purge is still refused.
+    let mut client = postgres::Client::connect(&raw_url, postgres::NoTls).unwrap();
+    client
+        .execute(
+            "DELETE FROM cases WHERE id = $1",
+            &[&ids[2].as_bytes().as_slice()],
+        )
+        .unwrap();
+    let refused = PgStore::open_serving(&url, dir_a.path(), false)
+        .err()
+        .expect("a lost case went unnoticed");
+    assert!(
+        refused.to_string().contains("missing at least 1 case"),
+        "{refused}"
+    );
 }

@@ -145,22 +145,19 @@ async fn open_serve_store(
     clock: &dyn clock::Clock,
 ) -> anyhow::Result<(Arc<dyn Store>, Shared)> {
     if let Some(url) = config.data_dir.database().map_err(anyhow::Error::msg)? {
-        if config.accept_data_loss {
-            bail!(
-                "--accept-data-loss is for a sled store; a PostgreSQL store has no high-water mark"
-            );
-        }
         // The data directory still holds what is local to this instance (the demo
-        // identity beside it, backups if configured), never the store.
+        // identity beside it, its high-water mark, backups if configured), never the store.
         crate::store::create_private_dir(&config.data_dir.path)?;
         let today = clock.today();
+        let (dir, accept_loss) = (config.data_dir.path.clone(), config.accept_data_loss);
         let store = tokio::task::spawn_blocking(move || {
-            let store = PgStore::open(&url)?;
+            let store = PgStore::open_serving(&url, &dir, accept_loss)?;
             store.sweep(today)?;
             Ok::<_, crate::store::StoreError>(store)
         })
         .await??;
         tokio::task::block_in_place(|| {
+            accept_loss_if_asked(&store, store.accepted_loss(), config, clock)?;
             accept_clock_if_asked(
                 &store,
                 store.newest_day()?,
@@ -230,8 +227,26 @@ fn accept_what_was_asked(
     config: &ServeConfig,
     clock: &dyn clock::Clock,
 ) -> anyhow::Result<()> {
+    accept_loss_if_asked(store, store.accepted_loss(), config, clock)?;
+    accept_clock_if_asked(
+        store,
+        store.newest_day(),
+        &|today| store.accept_clock(today),
+        config,
+        clock,
+    )
+}
+
+/// Says loudly, and in the audit log, that `--accept-data-loss` opened a store below its
+/// high-water mark (`accepted`: what it held, what it had acknowledged); for either backend.
+fn accept_loss_if_asked(
+    store: &dyn Store,
+    accepted: Option<(crate::store::Counts, crate::store::Counts)>,
+    config: &ServeConfig,
+    clock: &dyn clock::Clock,
+) -> anyhow::Result<()> {
     if config.accept_data_loss {
-        match store.accepted_loss() {
+        match accepted {
             Some((held, mark)) => {
                 tracing::error!(
                     "--accept-data-loss: serving a store that lost data: it holds {}, but it \
@@ -252,13 +267,7 @@ fn accept_what_was_asked(
             ),
         }
     }
-    accept_clock_if_asked(
-        store,
-        store.newest_day(),
-        &|today| store.accept_clock(today),
-        config,
-        clock,
-    )
+    Ok(())
 }
 
 /// Applies `--accept-clock` (loudly and in the audit log), or warns at start about a

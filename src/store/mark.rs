@@ -58,6 +58,17 @@ impl Counts {
             || self.audit < mark.audit
     }
 
+    /// What `self` has beyond `other`, counter by counter (0 where it has less): what a
+    /// store below its mark is missing.
+    pub fn beyond(self, other: Counts) -> Counts {
+        Counts {
+            cases: self.cases.saturating_sub(other.cases),
+            entries: self.entries.saturating_sub(other.entries),
+            notes: self.notes.saturating_sub(other.notes),
+            audit: self.audit.saturating_sub(other.audit),
+        }
+    }
+
     /// "3 cases, 12 thread entries, 0 internal notes and 7 audit entries".
     pub fn describe(self) -> String {
         format!(

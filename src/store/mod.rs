@@ -266,6 +266,25 @@ pub enum StoreError {
         day: Day,
         mark_file: PathBuf,
     },
+    /// A PostgreSQL database below what this instance saw it acknowledge (a restored
+    /// older dump, a lost database): see `postgres/mark.rs`.
+    #[error(
+        "the database is missing at least {} that this instance saw it acknowledge: it now \
+         counts {} (purged cases included), but the high-water mark in {} says {}. It was \
+         restored from an older dump, or lost data. quietline will not start on it, and \
+         nothing was changed. Restore the newest dump or archive that holds them; if there \
+         is none and the loss is accepted, start this instance once with `quietline serve \
+         --accept-data-loss` (logged and audited), and each other instance likewise",
+        mark.beyond(*held).describe(),
+        held.describe(),
+        mark_file.display(),
+        mark.describe()
+    )]
+    DatabaseShrunk {
+        held: Counts,
+        mark: Counts,
+        mark_file: PathBuf,
+    },
     #[error(
         "the store {} is missing or empty, but blobs/ beside it holds {evidence} evidence \
          file(s) of an earlier store: that store was lost. quietline will not start a new \

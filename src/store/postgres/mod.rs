@@ -21,21 +21,23 @@
 //! again: [`Store::failure`] is always `None` and the service never exits because of the
 //! database. A database that cannot be reached gives [`StoreError::Unavailable`] (503
 //! with Retry-After), and the pool reconnects by itself when it returns. The high-water
-//! mark (a file beside sled's store that catches a store that lost data) has no
-//! equivalent yet: the database's own WAL, checksums and replication are what keep it
-//! whole, and a restored older dump is not detected. The clock check is kept: the newest
-//! day stored is a row of `meta`, shared by every instance (see `PgStore::check_day`).
+//! mark is kept: each serving instance keeps its own in its `--data-dir` (`mark.rs`), so
+//! that a database restored from an older dump is refused at start, as a sled store that
+//! shrank is. The clock check is kept: the newest day stored is a row of `meta`, shared
+//! by every instance (see `PgStore::check_day`).
 //!
 //! **Concurrency between instances.** Case record changes lock the case's row (`SELECT
 //! ... FOR UPDATE`) for the read-modify-write; audit appends take a transaction-scoped
 //! advisory lock, so two instances never fork the chain.
 //!
-//! Files: `pool.rs` (connections and their timeouts), `schema.rs` (migrations),
+//! Files: `pool.rs` (connections and their timeouts), `schema.rs` (migrations), `mark.rs`
+//! (the high-water mark),
 //! `records.rs` (the `Store` methods), `upkeep.rs` (clock check, retention),
 //! `blobs.rs` (evidence in 1 MiB rows), `sessions.rs`, `reporter_sessions.rs` and
 //! `nonces.rs` (investigator and reporter sessions, form nonces: shared by the instances).
 
 mod blobs;
+mod mark;
 mod nonces;
 mod pool;
 mod records;
@@ -99,6 +101,11 @@ pub struct PgStore {
     pool: std::sync::Arc<Pool>,
     /// Whether the clock check is refusing writes, so that it is logged once each way.
     clock_refused: std::sync::atomic::AtomicBool,
+    /// This instance's high-water mark, when it serves (`PgStore::open_serving`);
+    /// administrator commands and tools keep none.
+    mark: Option<mark::PgMark>,
+    /// What the database held and what the mark said, if opened despite a loss.
+    accepted_loss: Option<(super::Counts, super::Counts)>,
 }
 
 impl PgStore {
@@ -111,6 +118,8 @@ impl PgStore {
         let store = PgStore {
             pool: std::sync::Arc::new(Pool::new(config)),
             clock_refused: std::sync::atomic::AtomicBool::new(false),
+            mark: None,
+            accepted_loss: None,
         };
         let version = schema::migrate(&mut *store.pool.get()?)?;
         let cases: i64 = store
@@ -120,6 +129,24 @@ impl PgStore {
             .map_err(failed)?
             .get(0);
         tracing::info!(schema = version, cases, "database store opened");
+        Ok(store)
+    }
+
+    /// [`PgStore::open`] for an instance that serves: checks the database against the
+    /// high-water mark in `data_dir` and refuses it if it holds less
+    /// ([`StoreError::DatabaseShrunk`]), unless `accept_loss` (`serve
+    /// --accept-data-loss`), which lowers the mark to what it holds. The mark then rises
+    /// with every write this instance acknowledges (`mark.rs`).
+    pub fn open_serving(
+        url: &DatabaseUrl,
+        data_dir: &std::path::Path,
+        accept_loss: bool,
+    ) -> StoreResult<Self> {
+        let mut store = PgStore::open(url)?;
+        let held = mark::totals(&mut *store.pool.get()?)?;
+        let (mark, accepted) = mark::PgMark::open(data_dir, held, accept_loss)?;
+        store.mark = Some(mark);
+        store.accepted_loss = accepted;
         Ok(store)
     }
 

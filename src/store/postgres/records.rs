@@ -3,6 +3,7 @@
 
 use postgres::Transaction;
 
+use super::mark::added;
 use super::{PgStore, decode, encode, failed};
 use crate::audit;
 use crate::case::{CaseRecord, Day, TransitionError};
@@ -175,7 +176,7 @@ impl Store for PgStore {
         let report = encode(&case.report)?;
         let (t0, t1, t2) = triage(&case.record);
         let id = case.id.as_bytes().as_slice();
-        self.write(|tx| {
+        self.write_counted(added(1, 1, 0), |tx| {
             let inserted = tx
                 .execute(
                     "INSERT INTO cases (id, lookup, record, t0, t1, t2)
@@ -294,7 +295,7 @@ impl Store for PgStore {
 
     fn append_note(&self, case: CaseId, note: NoteEntry) -> StoreResult<u64> {
         let note = encode(&note)?;
-        self.write(|tx| {
+        self.write_counted(added(0, 0, 1), |tx| {
             let (seq, _) = change_record(tx, case, |record| {
                 let seq = record.notes;
                 record.notes += 1;
@@ -379,7 +380,9 @@ impl Store for PgStore {
             )
             .map_err(failed)?;
             Ok(())
-        })
+        })?;
+        // Every 30 s, from the watchdog: the high-water mark takes in the totals (`mark.rs`).
+        self.refresh_mark()
     }
 
     fn failure(&self) -> Option<String> {
@@ -411,7 +414,7 @@ impl Store for PgStore {
         let author = entry.author;
         let day = entry.day;
         let entry = encode(&entry)?;
-        self.write(|tx| {
+        self.write_counted(added(0, 1, 0), |tx| {
             let (seq, _) = change_record(tx, case, |record| {
                 let seq = record.entries;
                 record.record_entry(seq, author, day);
@@ -560,7 +563,7 @@ impl Store for PgStore {
     }
 
     fn append_audit(&self, entry: audit::Entry) -> StoreResult<audit::Sealed> {
-        self.write(|tx| {
+        let sealed = self.write(|tx| {
             // One append at a time across every instance, until this transaction ends:
             // each entry needs the previous one's hash, and two instances reading the
             // same head would fork the chain.
@@ -578,7 +581,9 @@ impl Store for PgStore {
             )
             .map_err(failed)?;
             Ok(sealed)
-        })
+        })?;
+        self.audited(sealed.entry.seq);
+        Ok(sealed)
     }
 
     fn audit_entries(&self) -> StoreResult<Vec<(u64, Vec<u8>)>> {

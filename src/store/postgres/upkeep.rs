@@ -6,12 +6,14 @@
 
 use postgres::Transaction;
 
+use super::mark::PURGED_KEY;
 use super::records::to_u64;
 use super::{PgStore, decode, encode, failed};
 use crate::case::{CaseRecord, Day};
 use crate::crypto::TokenCheckKey;
 use crate::store::{
-    CaseId, MAX_DAYS_AHEAD, Purged, Rewritten, SnapshotSummary, StoreError, StoreResult, Upkeep,
+    CaseId, Counts, MAX_DAYS_AHEAD, Purged, Rewritten, SnapshotSummary, StoreError, StoreResult,
+    Upkeep,
 };
 
 impl PgStore {
@@ -106,6 +108,33 @@ fn set_newest_day(tx: &mut Transaction<'_>, day: Day) -> StoreResult<()> {
         "INSERT INTO meta (key, value) VALUES ('newest_day', $1)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         &[&encode(&day)?],
+    )
+    .map_err(failed)?;
+    Ok(())
+}
+
+/// Adds `purged` to the `purged` row of `meta`, under its row lock (purges on two
+/// instances add up).
+fn count_purged(tx: &mut Transaction<'_>, purged: Counts) -> StoreResult<()> {
+    let before: Counts = tx
+        .query_opt(
+            "SELECT value FROM meta WHERE key = $1 FOR UPDATE",
+            &[&PURGED_KEY],
+        )
+        .map_err(failed)?
+        .map(|r| decode(r.get(0)))
+        .transpose()?
+        .unwrap_or_default();
+    let after = Counts {
+        cases: before.cases + purged.cases,
+        entries: before.entries + purged.entries,
+        notes: before.notes + purged.notes,
+        audit: 0,
+    };
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &[&PURGED_KEY, &encode(&after)?],
     )
     .map_err(failed)?;
     Ok(())
@@ -228,7 +257,9 @@ impl Upkeep for PgStore {
             self.write(|tx| {
                 let Some(row) = tx
                     .query_opt(
-                        "SELECT record, (SELECT count(*) FROM blobs WHERE case_id = $1)
+                        "SELECT record, (SELECT count(*) FROM blobs WHERE case_id = $1),
+                                (SELECT count(*) FROM thread WHERE case_id = $1),
+                                (SELECT count(*) FROM notes WHERE case_id = $1)
                          FROM cases WHERE id = $1 FOR UPDATE",
                         &[&case.as_bytes().as_slice()],
                     )
@@ -242,6 +273,17 @@ impl Upkeep for PgStore {
                     &[&case.as_bytes().as_slice()],
                 )
                 .map_err(failed)?;
+                // The high-water marks count what was ever stored (`mark.rs`): what goes
+                // is added to the purged totals in the same transaction.
+                count_purged(
+                    tx,
+                    Counts {
+                        cases: 1,
+                        entries: to_u64(row.get(2)),
+                        notes: to_u64(row.get(3)),
+                        audit: 0,
+                    },
+                )?;
                 purged.cases += 1;
                 purged.entries += record.entries;
                 purged.notes += record.notes;
