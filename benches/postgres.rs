@@ -1,9 +1,11 @@
 //! The PostgreSQL store beside sled, printed rather than asserted: durable writes per
 //! second (new cases and thread appends) from one thread and from four, with one store
-//! handle and with two (two instances' connection pools on one database), and the first
-//! page of the case list (50 cases in triage order) at `QUIETLINE_BENCH_CASES` cases
-//! (100,000 by default; sled's is in `benches/desk.rs`). The figures depend on the disk
-//! and on where the database runs.
+//! handle and with two (two instances' connection pools on one database), reporter token
+//! logins per second (argon2id at the production defaults, the case read and its key
+//! unwrapped, and a reporter session started: in memory on sled, sealed into the database
+//! on PostgreSQL, as `serve` does), and the first page of the case list (50 cases in
+//! triage order) at `QUIETLINE_BENCH_CASES` cases (100,000 by default; sled's is in
+//! `benches/desk.rs`). The figures depend on the disk and on where the database runs.
 //!
 //! Run with `QUIETLINE_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:PORT/postgres
 //! cargo bench --bench postgres`: it creates a database of its own on that server (and
@@ -12,14 +14,24 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use quietline::case::{Author, CaseRecord, Category, Day, DeadlinePolicy};
-use quietline::crypto::{CaseToken, DeploymentSalt, KdfParams, KdfSettings, LookupId, Wrap};
+use quietline::case::{Author, CaseRecord, Category, Day, DeadlinePolicy, Role};
+use quietline::crypto::{
+    CaseKey, CaseToken, DeploymentSalt, InvestigatorIdentity, KdfMemory, KdfParams, KdfSettings,
+    LookupId, TokenCheckKey, Wrap,
+};
+use quietline::message::MessageContent;
+use quietline::service::{MessageLimits, NewReport, ReporterSessions, Reporting, SystemClock};
 use quietline::store::{
-    CaseId, DatabaseUrl, Holder, NewCase, PgStore, SledStore, Store, ThreadEntry,
+    CaseId, DatabaseUrl, Holder, InvestigatorRecord, NewCase, PgStore, SledStore, Store,
+    ThreadEntry,
 };
 
 const WRITES: usize = 400;
 const PAGE: usize = 50;
+/// Logins per measure: each is an argon2id run at the production defaults.
+const LOGINS: usize = 48;
+/// Cases the logins open (a login ends the case's previous session, as in `serve`).
+const LOGIN_CASES: usize = 12;
 
 fn kdf() -> KdfSettings {
     // Tiny argon2 settings: the bench measures the store, not the KDF.
@@ -150,6 +162,111 @@ fn measure(name: &str, stores: &[Arc<dyn Store>], cases: usize) {
     );
 }
 
+/// One instance's reporter side: the service over a store handle, and its sessions.
+struct Instance {
+    reporting: Reporting,
+    sessions: ReporterSessions,
+}
+
+impl Instance {
+    /// The service as `serve` wires it; `shared` keeps sessions in the database.
+    fn new(store: Arc<dyn Store>, shared: Option<&PgStore>) -> Instance {
+        let proposed = KdfSettings {
+            salt: DeploymentSalt::generate(),
+            params: KdfParams::default(),
+        };
+        // The first instance fixes the settings and the key; the second reads them.
+        let kdf = store.init_kdf(proposed).unwrap();
+        let token_key = store
+            .init_token_key(TokenCheckKey::generate(false))
+            .unwrap();
+        let mut sessions = ReporterSessions::new(
+            Duration::from_secs(15 * 60),
+            Duration::from_secs(60 * 60),
+            Arc::new(SystemClock),
+        );
+        if let Some(pg) = shared {
+            sessions = sessions.with_shared(Box::new(pg.reporter_sessions()));
+        }
+        let limits = MessageLimits {
+            body_bytes: 100_000,
+            field_bytes: 10_000,
+        };
+        let reporting = Reporting::new(store, kdf, token_key, DeadlinePolicy::default(), limits);
+        Instance {
+            reporting,
+            sessions,
+        }
+    }
+}
+
+/// An investigator whose recipient new cases are wrapped to (a demo account needs no
+/// enrolment).
+fn add_investigator(store: &dyn Store) {
+    if store.investigator("bench").unwrap().is_some() {
+        return;
+    }
+    store
+        .add_investigator(InvestigatorRecord {
+            name: "bench".into(),
+            recipient: InvestigatorIdentity::generate().recipient(),
+            role: Role::Investigator,
+            enabled: true,
+            demo: true,
+            added: Day::today(),
+            credentials: Default::default(),
+            proposed_by: None,
+            alert_address: None,
+            alert_digests: false,
+        })
+        .unwrap();
+}
+
+/// Token logins per second from one thread and from four, thread `t` on instance
+/// `t % instances`, after submitting the reports whose tokens they use.
+fn logins(name: &str, instances: &[Instance]) {
+    let mut memory = KdfMemory::new();
+    let first = &instances[0].reporting;
+    let tokens: Vec<CaseToken> = (0..LOGIN_CASES)
+        .map(|_| {
+            let content = MessageContent {
+                body: "x".repeat(2_000),
+                where_when: None,
+                people: None,
+                attachments: Vec::new(),
+                removed_file: None,
+            };
+            let report = NewReport {
+                content: first.check(content).unwrap(),
+                category: Category::CoercionOrThreat,
+                urgent: false,
+                key: CaseKey::generate(),
+                blobs: Vec::new(),
+            };
+            first.submit(report, Day::today(), &mut memory).unwrap()
+        })
+        .collect();
+    for threads in [1, 4] {
+        let start = Instant::now();
+        std::thread::scope(|scope| {
+            for t in 0..threads {
+                let (instance, tokens) = (&instances[t % instances.len()], &tokens);
+                scope.spawn(move || {
+                    let mut memory = KdfMemory::new();
+                    for n in (t..LOGINS).step_by(threads) {
+                        let token = &tokens[n % tokens.len()];
+                        let case = instance.reporting.open(token, &mut memory).unwrap();
+                        let fingerprint = instance.sessions.fingerprint(token);
+                        instance.sessions.create(case, fingerprint).unwrap();
+                    }
+                });
+            }
+        });
+        let rate = LOGINS as f64 / start.elapsed().as_secs_f64();
+        println!("{name:<34} {threads} thread(s): {rate:>7.1} token logins/s");
+    }
+}
+
 fn main() {
     let cases: usize = std::env::var("QUIETLINE_BENCH_CASES")
         .ok()
@@ -159,7 +276,9 @@ fn main() {
     let sled: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
     // sled's case list at 100,000 cases is `benches/desk.rs`'s figure: filling sled
     // with an fsync per case would take this bench minutes for nothing new.
-    measure("sled (fsync)", &[sled], 0);
+    measure("sled (fsync)", std::slice::from_ref(&sled), 0);
+    add_investigator(&*sled);
+    logins("sled (fsync)", &[Instance::new(sled, None)]);
 
     let Ok(base) = std::env::var("QUIETLINE_BENCH_DATABASE_URL") else {
         println!("PostgreSQL not measured: set QUIETLINE_BENCH_DATABASE_URL");
@@ -172,9 +291,19 @@ fn main() {
         .unwrap();
     let (head, _) = base.rsplit_once('/').unwrap();
     let url = DatabaseUrl::parse(&format!("{head}/{name}")).unwrap();
-    let one: Arc<dyn Store> = Arc::new(PgStore::open(&url).unwrap());
+    let one_pg = Arc::new(PgStore::open(&url).unwrap());
+    let one: Arc<dyn Store> = one_pg.clone();
     measure("PostgreSQL, one instance", std::slice::from_ref(&one), 0);
-    let two: Arc<dyn Store> = Arc::new(PgStore::open(&url).unwrap());
-    measure("PostgreSQL, two instances", &[one, two], cases);
+    add_investigator(&*one);
+    let instance_one = Instance::new(one.clone(), Some(&one_pg));
+    logins(
+        "PostgreSQL, one instance",
+        std::slice::from_ref(&instance_one),
+    );
+    let two_pg = Arc::new(PgStore::open(&url).unwrap());
+    let two: Arc<dyn Store> = two_pg.clone();
+    measure("PostgreSQL, two instances", &[one, two.clone()], cases);
+    let instance_two = Instance::new(two, Some(&two_pg));
+    logins("PostgreSQL, two instances", &[instance_one, instance_two]);
     println!("(database {name} left on the server)");
 }
