@@ -291,7 +291,10 @@ fn main() {
         .unwrap();
     let (head, _) = base.rsplit_once('/').unwrap();
     let url = DatabaseUrl::parse(&format!("{head}/{name}")).unwrap();
-    let one_pg = Arc::new(PgStore::open(&url).unwrap());
+    // Opened as `serve` opens them: each instance raises its own high-water mark in its
+    // data directory after every write (`store/postgres/mark.rs`), and that is measured.
+    let (dir_one, dir_two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let one_pg = Arc::new(PgStore::open_serving(&url, dir_one.path(), false).unwrap());
     let one: Arc<dyn Store> = one_pg.clone();
     measure("PostgreSQL, one instance", std::slice::from_ref(&one), 0);
     add_investigator(&*one);
@@ -300,7 +303,7 @@ fn main() {
         "PostgreSQL, one instance",
         std::slice::from_ref(&instance_one),
     );
-    let two_pg = Arc::new(PgStore::open(&url).unwrap());
+    let two_pg = Arc::new(PgStore::open_serving(&url, dir_two.path(), false).unwrap());
     let two: Arc<dyn Store> = two_pg.clone();
     measure("PostgreSQL, two instances", &[one, two.clone()], cases);
     let instance_two = Instance::new(two, Some(&two_pg));
