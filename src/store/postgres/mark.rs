@@ -19,10 +19,17 @@
 //! every 30 s, off the request path) plus what this instance committed since that
 //! snapshot. A write counts only if its commit began after the snapshot had returned, so
 //! that it is not counted twice: one whose commit overlapped a new snapshot's read is left
-//! to the next read. The file is raised after each acknowledged write with one `pwrite`
-//! and one `fdatasync` of a local file, as sled's is (a write racing a snapshot is covered
-//! once the next one is read, within 30 s). A mark that cannot be written is logged, not
-//! answered as an error: the write is committed, and a reporter must get their token.
+//! to the next read (within 30 s).
+//!
+//! **Durability of the mark.** Each raise is one `pwrite` and one `fdatasync` of the
+//! local file, before the write is answered, as sled's is: the promise is that a restore
+//! that lost an acknowledged write is noticed, and that must hold across a power cut of
+//! the instance's machine too. Measured in `benches/postgres.rs` (this machine, against
+//! a handle without a mark in the same run): new cases from one thread 572/s against
+//! 685/s in one run, 830/s against 864/s in another; four threads within the noise; with
+//! the `fdatasync` left to the 30 s snapshot instead, within 2%. A mark that cannot be
+//! written is logged, not answered as an error: the write is committed, and a reporter
+//! must get their token.
 //!
 //! **Two instances** each keep their own mark (each covers what it acknowledged and what
 //! it read from the others); each refuses a database below its own.
