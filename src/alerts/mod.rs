@@ -518,6 +518,20 @@ mod tests {
         }
     }
 
+    /// Each scheduled time comes after the one before, even if the timer woke a little
+    /// early, and its slot number is its time over the period: the same on every
+    /// instance, one more each time.
+    #[test]
+    fn each_scheduled_time_has_the_next_slot() {
+        let (_, at, slot) = next_time(3600, 0, 0);
+        assert_eq!(at % 3600, 0);
+        assert_eq!(slot, at / 3600);
+        let (_, again, next) = next_time(3600, 0, at);
+        assert_eq!((again, next), (at + 3600, slot + 1));
+        let (_, day, _) = next_time(86_400, 7 * 3600, 0);
+        assert_eq!(day % 86_400, 7 * 3600);
+    }
+
     #[test]
     fn digests_go_out_at_fixed_times() {
         // 10:17:05 with an hourly digest: the next is at 11:00:00.

@@ -163,3 +163,71 @@ impl Running {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::store::{SledStore, StoreError};
+
+    /// A database that fails every call, or one that keeps what was added.
+    #[derive(Default)]
+    struct Database {
+        down: bool,
+        added: Mutex<Vec<Counts>>,
+    }
+
+    impl SharedAlertCounts for Database {
+        fn add(&self, counts: Counts) -> StoreResult<()> {
+            if self.down {
+                return Err(StoreError::Unavailable("down".into()));
+            }
+            self.added.lock().unwrap().push(counts);
+            Ok(())
+        }
+        fn take(&self, _: Tally) -> StoreResult<Counts> {
+            Err(StoreError::Unavailable("not used".into()))
+        }
+        fn claim(&self, _: Kind, _: u64) -> StoreResult<bool> {
+            Err(StoreError::Unavailable("not used".into()))
+        }
+    }
+
+    #[test]
+    fn counts_stay_in_memory_while_the_database_fails_and_move_once_it_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SledStore::open(dir.path()).unwrap());
+        let running_on = |database: Arc<Database>| Running {
+            pending: super::super::Pending::default(),
+            outlets: Vec::new(),
+            store: store.clone(),
+            shared: Some(database),
+        };
+        let down = running_on(Arc::new(Database {
+            down: true,
+            ..Database::default()
+        }));
+        down.pending.urgent.fetch_add(1, Ordering::SeqCst);
+        down.pending.new_reports.fetch_add(2, Ordering::SeqCst);
+        assert!(!down.flush_blocking());
+        assert!(!down.flush_blocking(), "tried again, still down");
+        assert_eq!(down.pending.urgent.load(Ordering::SeqCst), 1);
+        assert_eq!(down.pending.new_reports.load(Ordering::SeqCst), 2);
+
+        let database = Arc::new(Database::default());
+        let up = running_on(database.clone());
+        up.pending.urgent.fetch_add(1, Ordering::SeqCst);
+        up.pending.new_reports.fetch_add(2, Ordering::SeqCst);
+        assert!(up.flush_blocking());
+        assert!(up.flush_blocking(), "nothing left to move");
+        let added = database.added.lock().unwrap().clone();
+        let expected = Counts {
+            urgent_reports: 1,
+            new_reports: 2,
+            ..Counts::default()
+        };
+        assert_eq!(added, [expected]);
+        assert_eq!(up.pending.new_reports.load(Ordering::SeqCst), 0);
+    }
+}

@@ -134,12 +134,13 @@ impl SharedAlertCounts for PgAlertCounts {
         };
         // The rows are locked as read, and what was read is subtracted: an addition
         // that commits meanwhile is either in what is taken or left for the next take.
+        // Rows at zero are left alone, so that the polls write nothing.
         let rows = self
             .pool
             .get()?
             .query(
                 "WITH old AS (
-                     SELECT kind, n FROM alert_counts WHERE kind = ANY($1) FOR UPDATE
+                     SELECT kind, n FROM alert_counts WHERE kind = ANY($1) AND n > 0 FOR UPDATE
                  )
                  UPDATE alert_counts a SET n = a.n - old.n FROM old
                  WHERE a.kind = old.kind
