@@ -40,6 +40,7 @@ fn failed_logins_spread_over_two_instances_slow_the_next_as_on_one() {
     // Four failures, two on each instance: within the free ones, answered at once.
     for server in [&server_a, &server_b, &server_a, &server_b] {
         let took = failed_login(server, "hana");
+        eprintln!("a free failure answered in {took:?}");
         assert!(
             took < Duration::from_secs(1),
             "a free failure took {took:?}"
@@ -50,6 +51,7 @@ fn failed_logins_spread_over_two_instances_slow_the_next_as_on_one() {
     // (A and B would each be at three or four).
     for (server, held) in [(&server_a, 1), (&server_b, 2), (&server_a, 4)] {
         let took = failed_login(server, "hana");
+        eprintln!("a failure past the free ones answered in {took:?}");
         assert!(
             took >= Duration::from_secs(held),
             "failure held back {took:?}, not {held} s"
@@ -60,6 +62,7 @@ fn failed_logins_spread_over_two_instances_slow_the_next_as_on_one() {
     let started = Instant::now();
     hana.login(&server_b);
     let took = started.elapsed();
+    eprintln!("the right login answered in {took:?}");
     assert!(
         took < Duration::from_secs(2),
         "the right login took {took:?}"
