@@ -3,7 +3,8 @@
 Parses it as YAML and checks what matters to quietline: the services are there, both
 instances share the database but not a data volume, the database URL and password come
 from secret files and never appear inline, nothing is published on the host, and the
-onion service in torrc.compose points at an instance's fixed address. Prints one line per
+onion service in torrc.compose points at the proxy, whose nginx.compose.conf sends requests
+to both instances' fixed addresses. Prints one line per
 check; exits 1 if any failed.
 """
 import re
@@ -11,7 +12,7 @@ import sys
 
 import yaml
 
-compose_path, torrc_path = sys.argv[1], sys.argv[2]
+compose_path, torrc_path, nginx_path = sys.argv[1], sys.argv[2], sys.argv[3]
 text = open(compose_path).read()
 doc = yaml.safe_load(text)
 failures = []
@@ -24,8 +25,8 @@ def check(ok, what):
 
 
 services = doc.get("services", {})
-check({"postgres", "quietline-a", "quietline-b", "tor"} <= set(services),
-      "services postgres, quietline-a, quietline-b and tor")
+check({"postgres", "quietline-a", "quietline-b", "proxy", "tor"} <= set(services),
+      "services postgres, quietline-a, quietline-b, proxy and tor")
 # A password in a URL (scheme://user:password@) or a variable set inline.
 # (The comments show how to write the secret files, with a placeholder.)
 code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
@@ -58,7 +59,15 @@ check(len(set(volumes)) == 2 and all(volumes), "each instance has its own data v
 check(doc.get("networks", {}).get("db", {}).get("internal") is True,
       "the database network has no route out")
 addresses = [services[n]["networks"]["onion"]["ipv4_address"] for n in ("quietline-a", "quietline-b")]
+proxy = services["proxy"]
+proxy_address = proxy["networks"]["onion"]["ipv4_address"]
+mounts = {v.split(":")[1]: v.split(":")[0] for v in proxy.get("volumes", [])}
+proxy_conf = mounts.get("/etc/nginx/nginx.conf", "")
+check(proxy_conf == "./" + nginx_path.rsplit("/", 1)[1], f"proxy runs {nginx_path}")
+upstreams = re.findall(r"^\s*server\s+([\d.]+):8080\b", open(nginx_path).read(), re.M)
+check(sorted(upstreams) == sorted(addresses),
+      f"{nginx_path} sends requests to both instances ({', '.join(upstreams)})")
 targets = re.findall(r"^HiddenServicePort\s+80\s+([\d.]+):8080", open(torrc_path).read(), re.M)
-check(bool(targets) and set(targets) <= set(addresses),
-      f"{torrc_path} sends the onion service to an instance ({', '.join(targets)})")
+check(targets == [proxy_address],
+      f"{torrc_path} sends the onion service to the proxy ({', '.join(targets)})")
 sys.exit(1 if failures else 0)

@@ -22,9 +22,15 @@
 //! a failed send with backoff and gives up after [`ATTEMPTS`]. Memory is bounded by
 //! construction: counters, and at most [`QUEUE`] alerts per channel, each to at most
 //! [`ADDRESSEES`] addressees.
+//!
+//! On PostgreSQL, several instances serve one deployment: the counts and the right to
+//! send each scheduled alert live in the database ([`shared`]), so that each alert goes
+//! once, counting every instance's events, and an instance that dies keeps nothing back.
+//! On sled, all of it stays in this process's memory.
 
 pub mod channels;
 pub mod content;
+pub mod shared;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -37,6 +43,7 @@ use crate::i18n::Lang;
 use crate::store::Store;
 pub use channels::{Addressee, Channel};
 pub use content::{Alert, Counts, Kind};
+pub use shared::{SharedAlertCounts, Tally};
 
 /// Alerts waiting per channel; past that, the newest is dropped and the drop is logged.
 /// Alerts are counts, so a backlog this long means the channel is down, not that counts
@@ -92,6 +99,8 @@ struct Pending {
     new_reports: AtomicU64,
     reporter_messages: AtomicU64,
     urgent_arrived: Notify,
+    /// Something was counted: on PostgreSQL, the count goes to the database at once.
+    counted: Notify,
 }
 
 /// One alert for one addressee on one channel: what a sender queues and retries.
@@ -121,6 +130,8 @@ struct Running {
     outlets: Vec<Outlet>,
     /// Where the investigators' own addresses are read from.
     store: Arc<dyn Store>,
+    /// The database's counts and claims, on PostgreSQL; `None` on sled (all in memory).
+    shared: Option<Arc<dyn SharedAlertCounts>>,
 }
 
 impl Alerts {
@@ -130,8 +141,13 @@ impl Alerts {
     }
 
     /// Starts the scheduler and one sender per channel on the current tokio runtime.
-    /// `store` is read once a day for the deadline digest.
-    pub fn start(settings: Settings, store: Arc<dyn Store>) -> Self {
+    /// `store` is read once a day for the deadline digest. With `shared` (PostgreSQL),
+    /// counts and scheduled alerts are shared with the other instances on the database.
+    pub fn start(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        shared: Option<Arc<dyn SharedAlertCounts>>,
+    ) -> Self {
         if settings.channels.is_empty() {
             return Alerts::disabled();
         }
@@ -140,6 +156,7 @@ impl Alerts {
             pending: Pending::default(),
             outlets,
             store,
+            shared,
         });
         tokio::spawn(schedule(
             running.clone(),
@@ -160,6 +177,7 @@ impl Alerts {
             running.pending.urgent.fetch_add(1, Ordering::Relaxed);
             running.pending.urgent_arrived.notify_one();
         }
+        running.counted();
     }
 
     /// A reporter added a message to their case. Never blocks.
@@ -169,12 +187,18 @@ impl Alerts {
             .pending
             .reporter_messages
             .fetch_add(1, Ordering::Relaxed);
+        running.counted();
     }
 
     /// Says in the log what a stop leaves unsent: alerts still queued, and counts that
     /// had not reached a digest yet. Call once the server has stopped.
     pub fn stop(&self) {
         let Some(running) = &self.inner else { return };
+        if running.shared.is_some() {
+            // What this instance counted goes to the database, for the next digest of
+            // whichever instance sends it.
+            tokio::task::block_in_place(|| running.flush_blocking());
+        }
         let queued: usize = running
             .outlets
             .iter()
@@ -255,6 +279,58 @@ async fn deliver(channel: &Arc<Channel>, delivery: &Delivery) {
 }
 
 impl Running {
+    fn counted(&self) {
+        if self.shared.is_some() {
+            self.pending.counted.notify_one();
+        }
+    }
+
+    /// Sends the alert of `kind` for `counts`, if there is anything to say.
+    async fn send(&self, lang: Lang, kind: Kind, counts: Counts) {
+        if let Some(alert) = content::compose(lang, kind, counts) {
+            self.dispatch(alert).await;
+        }
+    }
+
+    /// New urgent reports, at once.
+    async fn urgent(self: &Arc<Self>, lang: Lang) {
+        if self.shared.is_some() {
+            return self.urgent_shared(lang).await;
+        }
+        let counts = Counts {
+            urgent_reports: self.pending.urgent.swap(0, Ordering::SeqCst),
+            ..Counts::default()
+        };
+        self.send(lang, Kind::Urgent, counts).await;
+    }
+
+    /// The activity digest of `slot` (its time divided by the period).
+    async fn digest(self: &Arc<Self>, lang: Lang, slot: u64) {
+        if self.shared.is_some() {
+            return self.digest_shared(lang, slot).await;
+        }
+        let pending = &self.pending;
+        let counts = Counts {
+            new_reports: pending.new_reports.swap(0, Ordering::SeqCst),
+            reporter_messages: pending.reporter_messages.swap(0, Ordering::SeqCst),
+            ..Counts::default()
+        };
+        self.send(lang, Kind::Digest, counts).await;
+    }
+
+    /// The deadline digest of day `slot`, counted from the case records.
+    async fn deadlines(self: &Arc<Self>, lang: Lang, slot: u64) {
+        if !self.claimed(Kind::Deadlines, slot).await {
+            return;
+        }
+        let store = self.store.clone();
+        let counted = tokio::task::spawn_blocking(move || deadline_counts(&*store)).await;
+        match counted {
+            Ok(Ok(counts)) => self.send(lang, Kind::Deadlines, counts).await,
+            _ => tracing::error!("alerts: the deadline digest could not read the cases"),
+        }
+    }
+
     /// Queues an alert on every channel, once per addressee; a full queue drops it there,
     /// with a log line.
     async fn dispatch(&self, alert: Alert) {
@@ -313,49 +389,47 @@ fn until_next_multiple(now: u64, period: u64, offset: u64) -> Duration {
     Duration::from_secs(next - now)
 }
 
-/// Turns counts into alerts: urgent ones at once, the rest at fixed times.
+/// The next fixed time of a schedule after `after` (and after now): when to wake, the
+/// time in seconds since the Unix epoch, and its slot number (that time divided by the
+/// period), which every instance of the deployment computes alike.
+fn next_time(period: u64, offset: u64, after: u64) -> (tokio::time::Instant, u64, u64) {
+    let now = unix_now();
+    let from = now.max(after);
+    let at = from + until_next_multiple(from, period, offset).as_secs();
+    let wait = Duration::from_secs(at - now);
+    (tokio::time::Instant::now() + wait, at, at / period.max(1))
+}
+
+/// Turns counts into alerts: urgent ones at once, the rest at fixed times. On PostgreSQL
+/// it also moves each count to the database as it happens, and looks for urgent counts
+/// that no instance alerted every [`shared::URGENT_POLL`].
 async fn schedule(running: Arc<Running>, lang: Lang, digest_every: Duration, deadline_hour: u8) {
     let period = digest_every.as_secs();
     let deadline_offset = u64::from(deadline_hour) * 3600;
-    let mut next_digest = tokio::time::Instant::now() + until_next_multiple(unix_now(), period, 0);
-    let mut next_deadlines =
-        tokio::time::Instant::now() + until_next_multiple(unix_now(), 86_400, deadline_offset);
+    let (mut next_digest, mut digest_at, mut digest_slot) = next_time(period, 0, 0);
+    let (mut next_deadlines, mut deadlines_at, mut deadline_slot) =
+        next_time(86_400, deadline_offset, 0);
+    let mut next_poll = tokio::time::Instant::now() + shared::URGENT_POLL;
     let pending = &running.pending;
+    let is_shared = running.shared.is_some();
     loop {
         tokio::select! {
-            () = pending.urgent_arrived.notified() => {
-                let counts = Counts {
-                    urgent_reports: pending.urgent.swap(0, Ordering::SeqCst),
-                    ..Counts::default()
-                };
-                if let Some(alert) = content::compose(lang, Kind::Urgent, counts) {
-                    running.dispatch(alert).await;
-                }
+            () = pending.urgent_arrived.notified() => running.urgent(lang).await,
+            () = pending.counted.notified(), if is_shared => {
+                running.flush().await;
+            }
+            () = tokio::time::sleep_until(next_poll), if is_shared => {
+                running.poll_urgent(lang).await;
+                next_poll = tokio::time::Instant::now() + shared::URGENT_POLL;
             }
             () = tokio::time::sleep_until(next_digest) => {
-                let counts = Counts {
-                    new_reports: pending.new_reports.swap(0, Ordering::SeqCst),
-                    reporter_messages: pending.reporter_messages.swap(0, Ordering::SeqCst),
-                    ..Counts::default()
-                };
-                if let Some(alert) = content::compose(lang, Kind::Digest, counts) {
-                    running.dispatch(alert).await;
-                }
-                next_digest = tokio::time::Instant::now() + until_next_multiple(unix_now(), period, 0);
+                running.digest(lang, digest_slot).await;
+                (next_digest, digest_at, digest_slot) = next_time(period, 0, digest_at);
             }
             () = tokio::time::sleep_until(next_deadlines) => {
-                let store = running.store.clone();
-                let counted = tokio::task::spawn_blocking(move || deadline_counts(&*store)).await;
-                match counted {
-                    Ok(Ok(counts)) => {
-                        if let Some(alert) = content::compose(lang, Kind::Deadlines, counts) {
-                            running.dispatch(alert).await;
-                        }
-                    }
-                    _ => tracing::error!("alerts: the deadline digest could not read the cases"),
-                }
-                next_deadlines = tokio::time::Instant::now()
-                    + until_next_multiple(unix_now(), 86_400, deadline_offset);
+                running.deadlines(lang, deadline_slot).await;
+                (next_deadlines, deadlines_at, deadline_slot) =
+                    next_time(86_400, deadline_offset, deadlines_at);
             }
         }
     }
@@ -442,6 +516,20 @@ mod tests {
         for kind in [Kind::Digest, Kind::Deadlines] {
             assert_eq!(own_addresses(&store, kind).unwrap(), ["both@unit.example"]);
         }
+    }
+
+    /// Each scheduled time comes after the one before, even if the timer woke a little
+    /// early, and its slot number is its time over the period: the same on every
+    /// instance, one more each time.
+    #[test]
+    fn each_scheduled_time_has_the_next_slot() {
+        let (_, at, slot) = next_time(3600, 0, 0);
+        assert_eq!(at % 3600, 0);
+        assert_eq!(slot, at / 3600);
+        let (_, again, next) = next_time(3600, 0, at);
+        assert_eq!((again, next), (at + 3600, slot + 1));
+        let (_, day, _) = next_time(86_400, 7 * 3600, 0);
+        assert_eq!(day % 86_400, 7 * 3600);
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             }
             let token_key = token_check_key(&store)?;
             check_investigators(&store, &config)?;
-            let alerts = Alerts::start(alert_settings(&config)?, store.clone());
+            let alerts = Alerts::start(alert_settings(&config)?, store.clone(), shared.alerts);
 
             let health = Arc::new(Health::new(store.clone(), clock.clone()));
             let UpkeepServices {
@@ -53,14 +53,19 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 retention,
                 rewrites,
             } = upkeep_services(&config, &store, &clock)?;
+            let mut accounts = Accounts::new(
+                store.clone(),
+                KdfParams::default(),
+                config.investigator_sessions(),
+                clock.clone(),
+            )?
+            .with_sessions(shared.investigator_sessions);
+            if let Some(failures) = shared.login_failures {
+                let key = crate::service::throttle::NameKey::derive(&token_key);
+                accounts = accounts.with_shared_throttle(failures, key);
+            }
             let services = Services {
-                accounts: Accounts::new(
-                    store.clone(),
-                    KdfParams::default(),
-                    config.investigator_sessions(),
-                    clock.clone(),
-                )?
-                .with_sessions(shared.investigator_sessions),
+                accounts,
                 cases: Cases::new(store.clone(), clock.clone()),
                 reporting: Reporting::new(
                     store,
@@ -125,15 +130,19 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Where investigator and reporter sessions and form nonces live: in the database on PostgreSQL,
-/// shared by the instances; in this process's memory on sled, which keeps them off disk
-/// (SECURITY.md).
+/// Where investigator and reporter sessions, form nonces, login throttle counts and alert
+/// counts live: in the database on PostgreSQL, shared by the instances; in this process's
+/// memory on sled, which keeps them off disk (SECURITY.md).
 struct Shared {
     investigator_sessions: Box<dyn InvestigatorSessions>,
     /// `None`: in memory.
     form_nonces: Option<Box<dyn crate::http::SharedNonces>>,
     /// `None`: in memory.
     reporter_sessions: Option<Box<dyn crate::service::sessions::SharedReporterSessions>>,
+    /// `None`: in memory.
+    login_failures: Option<Box<dyn crate::service::throttle::SharedLoginFailures>>,
+    /// `None`: in memory.
+    alerts: Option<Arc<dyn crate::alerts::SharedAlertCounts>>,
 }
 
 /// Opens the store `serve` runs on: PostgreSQL with a database URL (migrated under an
@@ -170,6 +179,8 @@ async fn open_serve_store(
             investigator_sessions: Box::new(store.investigator_sessions()),
             form_nonces: Some(Box::new(store.form_nonces())),
             reporter_sessions: Some(Box::new(store.reporter_sessions())),
+            login_failures: Some(Box::new(store.login_failures())),
+            alerts: Some(Arc::new(store.alert_counts())),
         };
         return Ok((Arc::new(store), shared));
     }
@@ -191,6 +202,8 @@ async fn open_serve_store(
         investigator_sessions: Box::new(MemorySessions::default()),
         form_nonces: None,
         reporter_sessions: None,
+        login_failures: None,
+        alerts: None,
     };
     Ok((Arc::new(store), local))
 }

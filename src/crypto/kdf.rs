@@ -63,6 +63,10 @@ pub enum KdfError {
 /// after each one and when dropped. Reused and wiped, a derivation is still a little
 /// faster than with fresh memory (`cargo bench --bench reporter`: median 15.8 ms against
 /// 17.5 ms at the defaults).
+///
+/// A long-running process should not free one either: the first 19 MiB block freed raises
+/// glibc's mmap threshold past its size, and later ones freed may then stay in the heap
+/// for the life of the process (README, Figures: `flood`).
 pub struct KdfMemory(Vec<Block>);
 
 impl KdfMemory {

@@ -181,8 +181,12 @@ async fn login(
     let (session, who) = match result {
         Ok(logged_in) => logged_in,
         Err(e) => {
-            // Guessing is slowed here, without holding a thread or a KDF worker.
-            let delay = state.accounts.failure_delay(&name);
+            // Guessing is slowed here, without holding a thread or a KDF worker. The
+            // delay is read off the async workers (the counts may be in the database).
+            let accounts = state.accounts.clone();
+            let delay = blocking::run(move || accounts.failure_delay(&name))
+                .await
+                .unwrap_or(0);
             tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
             return Err(e.into());
         }

@@ -106,6 +106,18 @@ impl Accounts {
         })
     }
 
+    /// The same service with its login throttle counting in `failures` (the database's,
+    /// when several instances share one) under the deployment's `key`, so that failures
+    /// made on any instance count on all.
+    pub fn with_shared_throttle(
+        mut self,
+        failures: Box<dyn super::throttle::SharedLoginFailures>,
+        key: super::throttle::NameKey,
+    ) -> Self {
+        self.throttle = Throttle::shared(failures, key);
+        self
+    }
+
     /// The same service with its sessions kept in `sessions` (the database's, when
     /// several instances share one) instead of this process's memory.
     pub fn with_sessions(mut self, sessions: Box<dyn InvestigatorSessions>) -> Self {
@@ -323,7 +335,7 @@ impl Accounts {
     }
 
     /// Seconds to hold back the answer to a failed login in `name`, so that guessing is
-    /// slow. The caller waits without holding a thread.
+    /// slow. The caller waits without holding a thread. Blocks (the database's counts).
     pub fn failure_delay(&self, name: &str) -> u64 {
         self.throttle.failure_delay(name, self.clock.now())
     }

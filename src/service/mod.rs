@@ -6,7 +6,7 @@
 //! - [`sessions`]: reporter sessions, in memory only;
 //! - [`evidence`]: clean, seal and store evidence files as they stream in;
 //! - [`accounts`]: investigator accounts, enrolment, login and sessions;
-//! - [`throttle`]: the login throttle;
+//! - [`throttle`]: the investigator login throttle, in memory or in the database;
 //! - [`cases`]: the investigator's view of cases and their actions on them;
 //! - [`stats`]: content-free figures;
 //! - [`backups`]: encrypted snapshots, on a schedule and on demand;
@@ -30,7 +30,7 @@ pub mod reporter;
 pub mod retention;
 pub mod sessions;
 pub mod stats;
-mod throttle;
+pub mod throttle;
 
 /// Evidence files are named by blob ids in requests that carry them.
 pub use crate::store::BlobId;

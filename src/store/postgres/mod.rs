@@ -34,7 +34,8 @@
 //! (the high-water mark),
 //! `records.rs` (the `Store` methods), `upkeep.rs` (clock check, retention),
 //! `blobs.rs` (evidence in 1 MiB rows), `sessions.rs`, `reporter_sessions.rs` and
-//! `nonces.rs` (investigator and reporter sessions, form nonces: shared by the instances).
+//! `nonces.rs` (investigator and reporter sessions, form nonces: shared by the instances),
+//! `shared_state.rs` (the login throttle's counts, the alerts' counters and claims).
 
 mod blobs;
 mod mark;
@@ -44,6 +45,7 @@ mod records;
 mod reporter_sessions;
 mod schema;
 mod sessions;
+mod shared_state;
 mod upkeep;
 
 use serde::Serialize;
@@ -56,6 +58,7 @@ pub use nonces::PgFormNonces;
 pub use pool::Pool;
 pub use reporter_sessions::PgReporterSessions;
 pub use sessions::PgInvestigatorSessions;
+pub use shared_state::{PgAlertCounts, PgLoginFailures};
 
 /// Rows of evidence are this large: big enough that a 500 MiB file is 500 inserts, small
 /// enough that a reader or writer holds one at a time in memory.
@@ -167,6 +170,20 @@ impl PgStore {
     /// The reporter forms' single-use nonces kept in this database.
     pub fn form_nonces(&self) -> PgFormNonces {
         PgFormNonces {
+            pool: self.pool.clone(),
+        }
+    }
+
+    /// The investigator login throttle's counts kept in this database.
+    pub fn login_failures(&self) -> PgLoginFailures {
+        PgLoginFailures {
+            pool: self.pool.clone(),
+        }
+    }
+
+    /// The alerts' counters and claims kept in this database.
+    pub fn alert_counts(&self) -> PgAlertCounts {
+        PgAlertCounts {
             pool: self.pool.clone(),
         }
     }

@@ -118,6 +118,28 @@ const MIGRATIONS: &[(i32, &str)] = &[
          );
          CREATE INDEX reporter_sessions_token ON reporter_sessions (token_lookup);",
     ),
+    (
+        6,
+        // What the instances share beyond records (`shared_state.rs`): the investigator
+        // login throttle, by a keyed digest of the typed name (never the name), with its
+        // failures and the second of the latest; the alert counters, one row per kind
+        // and nothing else (no case, no time); and the claims that let one instance
+        // alone send each scheduled alert, by kind and slot number.
+        "CREATE TABLE login_failures (
+             digest bytea PRIMARY KEY,
+             failures integer NOT NULL,
+             last bigint NOT NULL
+         );
+         CREATE INDEX login_failures_last ON login_failures (last);
+         CREATE TABLE alert_counts (kind text PRIMARY KEY, n bigint NOT NULL);
+         INSERT INTO alert_counts (kind, n)
+             VALUES ('urgent', 0), ('new_reports', 0), ('reporter_messages', 0);
+         CREATE TABLE alert_claims (
+             kind text NOT NULL,
+             slot bigint NOT NULL,
+             PRIMARY KEY (kind, slot)
+         );",
+    ),
 ];
 
 /// Applies the migrations this database lacks; returns the schema version in force.
