@@ -30,9 +30,8 @@
 //! ... FOR UPDATE`) for the read-modify-write; audit appends take a transaction-scoped
 //! advisory lock, so two instances never fork the chain.
 //!
-//! Files: `pool.rs` (connections and their timeouts), `schema.rs` (migrations), `mark.rs`
-//! (the high-water mark),
-//! `records.rs` (the `Store` methods), `upkeep.rs` (clock check, retention),
+//! Files: `pool.rs` (connections and their timeouts), `schema.rs` (migrations),
+//! `mark.rs` (the high-water mark), `records.rs` (the `Store` methods), `upkeep.rs` (clock check, retention),
 //! `blobs.rs` (evidence in 1 MiB rows), `sessions.rs`, `reporter_sessions.rs` and
 //! `nonces.rs` (investigator and reporter sessions, form nonces: shared by the instances),
 //! `shared_state.rs` (the login throttle's counts, the alerts' counters and claims).

@@ -113,18 +113,22 @@ fn set_newest_day(tx: &mut Transaction<'_>, day: Day) -> StoreResult<()> {
     Ok(())
 }
 
-/// Adds `purged` to the `purged` row of `meta`, under its row lock (purges on two
-/// instances add up).
+/// Adds `purged` to the `purged` row of `meta`, under its row lock, so that purges on
+/// two instances add up. The row is made first if missing (an insert that waits for a
+/// concurrent one), so that there is always a row to lock.
 fn count_purged(tx: &mut Transaction<'_>, purged: Counts) -> StoreResult<()> {
-    let before: Counts = tx
-        .query_opt(
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        &[&PURGED_KEY, &encode(&Counts::default())?],
+    )
+    .map_err(failed)?;
+    let row = tx
+        .query_one(
             "SELECT value FROM meta WHERE key = $1 FOR UPDATE",
             &[&PURGED_KEY],
         )
-        .map_err(failed)?
-        .map(|r| decode(r.get(0)))
-        .transpose()?
-        .unwrap_or_default();
+        .map_err(failed)?;
+    let before: Counts = decode(row.get(0))?;
     let after = Counts {
         cases: before.cases + purged.cases,
         entries: before.entries + purged.entries,
@@ -132,8 +136,7 @@ fn count_purged(tx: &mut Transaction<'_>, purged: Counts) -> StoreResult<()> {
         audit: 0,
     };
     tx.execute(
-        "INSERT INTO meta (key, value) VALUES ($1, $2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        "UPDATE meta SET value = $2 WHERE key = $1",
         &[&PURGED_KEY, &encode(&after)?],
     )
     .map_err(failed)?;
