@@ -106,6 +106,63 @@ fn a_session_the_database_cannot_store_is_503_never_a_broken_200() {
     server.stop();
 }
 
+/// Posts the report page's form with the nonce `once`; status, Retry-After and page.
+fn post_report_page(server: &Server, once: &str, body: &str) -> (u16, Option<String>, String) {
+    let response = agent().post(&server.url("/report")).send_form(&[
+        ("once", once),
+        ("body", body),
+        ("category", "coercion_or_threat"),
+    ]);
+    let response = match response {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("request failed: {e}"),
+    };
+    let status = response.status();
+    let retry_after = response.header("Retry-After").map(str::to_owned);
+    (status, retry_after, response.into_string().unwrap())
+}
+
+/// The form nonce of a page.
+fn nonce_in(page: &str) -> String {
+    page.split("name=\"once\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no form nonce: {page}"))
+        .to_owned()
+}
+
+/// A report sent from the page while the database was away was answered "this report was
+/// already sent" (409): the reporter would believe it stored. It must come back with its
+/// text and 503, and the form it came back with must be accepted once the database is.
+#[test]
+fn a_report_page_posted_while_the_database_is_away_comes_back_never_already_sent() {
+    let Some(cluster) = cluster_or_skip() else {
+        return;
+    };
+    let deployment = Deployment::on_database(&cluster.fresh_database());
+    let server = deployment.start(&[]);
+    let once = server.form_nonce("/report");
+
+    cluster.stop();
+    let written = "the shipment on the 14th is waved through";
+    let (status, retry_after, page) = post_report_page(&server, &once, written);
+    assert_eq!(status, 503, "{page}");
+    assert!(retry_after.is_some(), "503 without Retry-After");
+    assert!(page.contains(written), "the text did not come back: {page}");
+
+    cluster.restart();
+    wait_healthy(&server);
+    let (status, _, page) = post_report_page(&server, &nonce_in(&page), written);
+    assert_eq!(status, 201, "{page}");
+    // The form sent during the outage stored nothing, so its nonce is still good once:
+    // the reporter's Back and resend after the outage is taken, then refused.
+    let (status, _, page) = post_report_page(&server, &once, written);
+    assert_eq!(status, 201, "{page}");
+    let (status, _, page) = post_report_page(&server, &once, written);
+    assert_eq!(status, 409, "{page}");
+    server.stop();
+}
+
 /// The server binaries' directory (psql, pg_dump), as `common/postgres.rs` finds them.
 fn pg_tool(name: &str) -> std::path::PathBuf {
     ["17", "16", "15"]

@@ -30,8 +30,8 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let (store, shared) = open_serve_store(&config, &*clock).await?;
     // The store's calls block (the PostgreSQL client runs its own small runtime, which
     // must not start on an async worker): the set-up below leaves the async workers.
-    let (services, backups, retention, rewrites, alerts, health) = tokio::task::block_in_place(
-        || {
+    let (services, backups, retention, rewrites, alerts, health, nonce_key) =
+        tokio::task::block_in_place(|| {
             let proposed = KdfSettings {
                 salt: DeploymentSalt::generate(),
                 params: config.kdf_params(),
@@ -44,6 +44,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 );
             }
             let token_key = token_check_key(&store)?;
+            let nonce_key = crate::http::NonceKey::derive(&token_key);
             check_investigators(&store, &config)?;
             let alerts = Alerts::start(alert_settings(&config)?, store.clone(), shared.alerts);
 
@@ -79,12 +80,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 backups: backups.clone(),
                 alerts: alerts.clone(),
             };
-            Ok::<_, anyhow::Error>((services, backups, retention, rewrites, alerts, health))
-        },
-    )?;
+            Ok::<_, anyhow::Error>((
+                services, backups, retention, rewrites, alerts, health, nonce_key,
+            ))
+        })?;
     let mut state = AppState::new(services, &config);
     if let Some(nonces) = shared.form_nonces {
-        state = state.with_shared_form_nonces(nonces);
+        state = state.with_shared_form_nonces(nonces, nonce_key);
     }
     if let Some(sessions) = shared.reporter_sessions {
         state = state.with_shared_reporter_sessions(sessions);

@@ -27,6 +27,7 @@ pub use keys::{
 pub use password::{MIN_PASSWORD_CHARS, PasswordHash};
 pub use session::{SessionDigest, SessionId};
 pub use token::{CaseToken, TOKEN_BITS, TokenError};
+pub(crate) use token_check::prf;
 pub use token_check::{
     FingerprintKey, TOKEN_CHECK_KEY_BYTES, TokenCheckKey, TokenClass, TokenFingerprint,
 };

@@ -65,6 +65,12 @@ impl TokenCheckKey {
     }
 
     /// Whether tokens without a check may exist in this deployment.
+    /// A key for another purpose that every instance of the deployment derives alike
+    /// (tagging form nonces, digesting typed names), separated by `purpose`.
+    pub fn derive_key(&self, purpose: &[u8]) -> Zeroizing<[u8; 32]> {
+        prf(self.key.as_ref(), purpose, b"quietline derived key")
+    }
+
     pub fn legacy_tokens(&self) -> bool {
         self.legacy_tokens
     }
@@ -167,7 +173,9 @@ impl FingerprintKey {
     }
 }
 
-fn prf(key: &[u8], input: &[u8], label: &[u8]) -> Zeroizing<[u8; 32]> {
+/// HKDF-SHA256 with `key` as salt (its extract step is HMAC-SHA256 under `key`): a
+/// 32-byte pseudo-random function of `input`, separated by `label`.
+pub(crate) fn prf(key: &[u8], input: &[u8], label: &[u8]) -> Zeroizing<[u8; 32]> {
     let mut out = Zeroizing::new([0u8; 32]);
     Hkdf::<Sha256>::new(Some(key), input)
         .expand(label, out.as_mut())

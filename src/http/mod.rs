@@ -30,7 +30,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 pub use error::Error;
-pub use form_nonces::SharedNonces;
+pub use form_nonces::{NonceKey, SharedNonces, Spent};
 
 use crate::config::{ServeConfig, UploadLimits};
 use crate::service::health::State;
@@ -100,10 +100,11 @@ impl AppState {
 }
 
 impl AppState {
-    /// The same state with the reporter forms' single-use nonces kept in `shared` (the
-    /// database the instances share), so that a form rendered by one is posted to another.
-    pub fn with_shared_form_nonces(mut self, shared: Box<dyn SharedNonces>) -> Self {
-        self.form_nonces = form_nonces::FormNonces::shared(shared);
+    /// The same state with the reporter forms' nonces tagged with `key` and spent in
+    /// `shared` (the database the instances share), so that a form rendered by one is
+    /// posted to another, once.
+    pub fn with_shared_form_nonces(mut self, shared: Box<dyn SharedNonces>, key: NonceKey) -> Self {
+        self.form_nonces = form_nonces::FormNonces::shared(shared, key);
         self
     }
 

@@ -16,8 +16,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use hkdf::Hkdf;
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::crypto::TokenCheckKey;
@@ -84,22 +82,13 @@ pub struct NameKey(Zeroizing<[u8; 32]>);
 
 impl NameKey {
     pub fn derive(deployment: &TokenCheckKey) -> Self {
-        NameKey(prf(&deployment.to_bytes()[..32], b"login throttle key"))
+        NameKey(deployment.derive_key(b"login throttle key"))
     }
 
     /// HKDF-SHA256 of the typed name under this key.
     fn digest(&self, name: &str) -> [u8; 32] {
-        *prf(self.0.as_ref(), name.as_bytes())
+        *crate::crypto::prf(self.0.as_ref(), name.as_bytes(), NAME_LABEL)
     }
-}
-
-fn prf(key: &[u8], input: &[u8]) -> Zeroizing<[u8; 32]> {
-    let mut out = Zeroizing::new([0u8; 32]);
-    Hkdf::<Sha256>::new(Some(key), input)
-        .expand(NAME_LABEL, out.as_mut())
-        // Infallible: 32 bytes is far below HKDF-SHA256's 8160-byte limit.
-        .expect("32 bytes is a valid HKDF-SHA256 output length");
-    out
 }
 
 /// Seconds a name with `failures` must still wait at `now`, if any.

@@ -49,8 +49,10 @@ pub(super) async fn login(
         Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
     };
     // A login resent from history (Back, then Reload) never opens the case again.
-    if !state.form_nonces.spend(Some(&form.once)) {
-        return form_used(&state, lang);
+    match state.form_nonces.spend(Some(&form.once)) {
+        Spent::Fresh => {}
+        Spent::Used => return form_used(&state, lang),
+        Spent::Unavailable => return busy_login(&state, lang, &form.draft),
     }
     match open_case(&state, &form.token).await {
         Ok((session, case)) => {
@@ -100,6 +102,21 @@ pub(super) fn replayed_case_form(state: &AppState, lang: Lang, session: &str) ->
     form_used(state, lang)
 }
 
+/// The login page when the database could not check a form's nonce: 503 with
+/// Retry-After, keeping any unsent text.
+fn busy_login(state: &AppState, lang: Lang, draft: &str) -> Response {
+    let error = nonce_unavailable();
+    let mut page = render_login(
+        state,
+        lang,
+        error.status(),
+        Some(error.message_key()),
+        draft,
+    );
+    error.decorate(&mut page);
+    page
+}
+
 /// The login page after a session ended, keeping any unsent text.
 pub(super) fn session_ended(state: &AppState, lang: Lang, form: &SessionForm) -> Response {
     render_login(
@@ -120,8 +137,10 @@ pub(super) async fn view(
         Ok(Form(form)) => form,
         Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
     };
-    if !state.form_nonces.spend(Some(&form.once)) {
-        return replayed_case_form(&state, lang, &form.session);
+    match state.form_nonces.spend(Some(&form.once)) {
+        Spent::Fresh => {}
+        Spent::Used => return replayed_case_form(&state, lang, &form.session),
+        Spent::Unavailable => return nonce_unavailable_page(&state, lang),
     }
     match session_of(&state, Some(&form.session)) {
         Some((id, case)) => render_case(&state, lang, &id, case, None, "", false).await,
@@ -139,9 +158,12 @@ pub(super) async fn follow_up(
     // is looked up once, then kept for the rest of the request.
     // The nonce is spent the same way, before the first file is stored.
     let mut looked_up: Option<Option<(SessionId, Arc<OpenCase>)>> = None;
-    let mut fresh: Option<bool> = None;
+    let mut fresh: Option<Spent> = None;
     let (submission, read) = read_page_form(&state, request, FormKind::FollowUp, |fields| {
-        if !*fresh.get_or_insert_with(|| spend(&state, fields)) {
+        if !fresh
+            .get_or_insert_with(|| spend(&state, fields))
+            .is_fresh()
+        {
             return Err(Error::NoSession);
         }
         let found = looked_up.get_or_insert_with(|| session_of(&state, fields.field("session")));
@@ -158,8 +180,11 @@ pub(super) async fn follow_up(
     };
     // Kept ticked when the form comes back with a problem, as the report form does.
     let keep_names = submission.field(uploads::KEEP_NAMES_FIELD).is_some();
-    if replayed(&state, fresh, &read, &submission) {
-        return replayed_case_form(&state, lang, &form.session);
+    match replayed(&state, fresh, &read, &submission) {
+        Spent::Fresh => {}
+        Spent::Used => return replayed_case_form(&state, lang, &form.session),
+        // The text comes back on the login page, as after an ended session.
+        Spent::Unavailable => return busy_login(&state, lang, &form.body),
     }
     let found = match looked_up {
         Some(found) => found,

@@ -31,7 +31,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::blocking;
 use super::error::Error;
-use super::form_nonces;
+use super::form_nonces::{self, Spent};
 use super::render::{Lang, STYLESHEET};
 use super::reporter::{Report, add_follow_up, open_case, submit_report};
 use super::uploads::{self, FormKind, Submission};
@@ -124,28 +124,41 @@ pub async fn method_not_allowed(State(state): State<Arc<AppState>>, lang: Lang) 
     )
 }
 
-/// Spends the nonce a page form brought back: false for a form resent from history.
-fn spend(state: &AppState, submission: &Submission) -> bool {
+/// Spends the nonce a page form brought back: [`Spent::Used`] for a form resent from
+/// history.
+fn spend(state: &AppState, submission: &Submission) -> Spent {
     state
         .form_nonces
         .spend(submission.field(form_nonces::FIELD))
 }
 
-/// Whether a page form with files is resent from history. `fresh` is what spending the
-/// nonce said when a file arrived, if one did. A form that could not be read (too large,
-/// broken) before its nonce arrived is answered with its own error, and stores nothing.
+/// The error a form gets when the database that records spent nonces cannot be asked:
+/// 503 with Retry-After, nothing stored, and never "already used".
+fn nonce_unavailable() -> Error {
+    Error::Service(crate::service::Error::StoreStopped)
+}
+
+/// The answer to a form whose nonce could not be checked: the error page, 503.
+fn nonce_unavailable_page(state: &AppState, lang: Lang) -> Response {
+    state.pages.error(lang, nonce_unavailable(), context! {})
+}
+
+/// What the nonce of a page form with files says: [`Spent::Used`] if it is resent from
+/// history. `fresh` is what spending the nonce said when a file arrived, if one did. A
+/// form that could not be read (too large, broken) before its nonce arrived is answered
+/// with its own error, and stores nothing.
 fn replayed(
     state: &AppState,
-    fresh: Option<bool>,
+    fresh: Option<Spent>,
     read: &Result<(), Error>,
     submission: &Submission,
-) -> bool {
+) -> Spent {
     match fresh {
-        Some(fresh) => !fresh,
+        Some(spent) => spent,
         None if read.is_ok() || submission.field(form_nonces::FIELD).is_some() => {
-            !spend(state, submission)
+            spend(state, submission)
         }
-        None => false,
+        None => Spent::Fresh,
     }
 }
 

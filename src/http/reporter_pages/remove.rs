@@ -68,8 +68,10 @@ pub(super) async fn remove_after_sending(
         Ok(Form(form)) => form,
         Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
     };
-    if !state.form_nonces.spend(Some(&form.once)) {
-        return report_already_sent(&state, lang);
+    match state.form_nonces.spend(Some(&form.once)) {
+        Spent::Fresh => {}
+        Spent::Used => return report_already_sent(&state, lang),
+        Spent::Unavailable => return nonce_unavailable_page(&state, lang),
     }
     let token = match CaseToken::parse(&form.token) {
         Ok(token) => token,
@@ -142,8 +144,10 @@ pub(super) async fn remove_from_case(
         Ok(Form(form)) => form,
         Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
     };
-    if !state.form_nonces.spend(Some(&form.once)) {
-        return replayed_case_form(&state, lang, &form.session);
+    match state.form_nonces.spend(Some(&form.once)) {
+        Spent::Fresh => {}
+        Spent::Used => return replayed_case_form(&state, lang, &form.session),
+        Spent::Unavailable => return nonce_unavailable_page(&state, lang),
     }
     let Some((id, case)) = session_of(&state, Some(&form.session)) else {
         return render_login(

@@ -64,13 +64,17 @@ pub(super) async fn report_submit(
     let recipient = key.recipient();
     // The form's nonce is spent before its first file is stored (the field comes first),
     // or else once the form is read: a report resent from history stores nothing.
-    let mut fresh: Option<bool> = None;
+    let mut fresh: Option<Spent> = None;
     let (submission, read) = read_page_form(&state, request, FormKind::Report, |fields| {
         let spent = *fresh.get_or_insert_with(|| spend(&state, fields));
-        spent.then(|| recipient.clone()).ok_or(Error::NoSession)
+        spent
+            .is_fresh()
+            .then(|| recipient.clone())
+            .ok_or(Error::NoSession)
     })
     .await;
-    if replayed(&state, fresh, &read, &submission) {
+    let nonce = replayed(&state, fresh, &read, &submission);
+    if nonce == Spent::Used {
         return report_already_sent(&state, lang);
     }
     let form = ReportForm {
@@ -90,6 +94,10 @@ pub(super) async fn report_submit(
         e.decorate(&mut page);
         page
     };
+    // The form comes back with what was written, and 503: nothing was stored.
+    if nonce == Spent::Unavailable {
+        return problem_page(nonce_unavailable());
+    }
     if let Err(e) = read {
         return problem_page(e);
     }
@@ -178,8 +186,10 @@ pub(super) async fn confirm_token(
         Ok(Form(form)) => form,
         Err(rejection) => return state.pages.error(lang, rejection.into(), context! {}),
     };
-    if !state.form_nonces.spend(Some(&form.once)) {
-        return report_already_sent(&state, lang);
+    match state.form_nonces.spend(Some(&form.once)) {
+        Spent::Fresh => {}
+        Spent::Used => return report_already_sent(&state, lang),
+        Spent::Unavailable => return nonce_unavailable_page(&state, lang),
     }
     let token = match CaseToken::parse(&form.token) {
         Ok(token) => token,
