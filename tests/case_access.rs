@@ -323,6 +323,8 @@ fn drop_newest_audit_entries(deployment: &Deployment, count: i64) {
             )
             .unwrap();
         assert_eq!(deleted, count as u64);
+        // The instance's own high-water mark, which would refuse the smaller database.
+        std::fs::remove_file(deployment.data_dir().join("database.mark")).unwrap();
         return;
     }
     std::fs::remove_file(deployment.data_dir().join("store.mark")).unwrap();

@@ -199,10 +199,13 @@ fn restore(cluster: &common::postgres::Cluster, name: &str, dump: &[u8]) {
 /// Starts `serve` on `deployment` (its own data directory, the shared database), which
 /// may refuse to start.
 fn try_start(deployment: &Deployment, extra: &[&str]) -> Start {
-    let mut args = deployment.database_args();
-    args.extend(extra.iter().map(|a| a.to_string()));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    common::store::try_start(deployment.data_dir(), deployment.logs.path(), &[], &args)
+    common::store::try_start_on(
+        deployment.data_dir(),
+        deployment.database.as_deref(),
+        deployment.logs.path(),
+        &[],
+        extra,
+    )
 }
 
 /// A database restored from an older dump was served as if nothing happened, and the

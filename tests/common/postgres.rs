@@ -97,7 +97,8 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Starts a cluster, or says why it cannot (PostgreSQL not installed).
+    /// Starts a cluster, or says why it cannot (PostgreSQL not installed). Panics if
+    /// PostgreSQL is installed but the cluster does not start.
     pub fn start() -> Result<Cluster, String> {
         let bin = VERSIONS
             .iter()
@@ -117,37 +118,53 @@ impl Cluster {
             as_postgres,
             made: Mutex::new(HashSet::new()),
         };
-        cluster.run(
-            "initdb",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "--no-sync",
-            ],
-        )?;
-        cluster.port = free_port();
-        let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=200",
-            cluster.port,
-            cluster.dir.path().display()
-        );
-        cluster.run(
-            "pg_ctl",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-o",
-                &options,
-                "-l",
-                cluster.dir.path().join("log").to_str().unwrap(),
-                "-w",
-                "start",
-            ],
-        )?;
+        // PostgreSQL is installed from here on: a cluster that does not start is a failure
+        // of the test, never a reason to skip it.
+        cluster
+            .run(
+                "initdb",
+                &[
+                    "-D",
+                    data.to_str().unwrap(),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "--no-sync",
+                ],
+            )
+            .unwrap_or_else(|e| panic!("initdb failed: {e}"));
+        // Another process may take the free port before the server binds it: try another.
+        for attempt in 1..=3 {
+            cluster.port = free_port();
+            let options = format!(
+                "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=200",
+                cluster.port,
+                cluster.dir.path().display()
+            );
+            let log = cluster.dir.path().join("log");
+            let started = cluster.run(
+                "pg_ctl",
+                &[
+                    "-D",
+                    data.to_str().unwrap(),
+                    "-o",
+                    &options,
+                    "-l",
+                    log.to_str().unwrap(),
+                    "-w",
+                    "start",
+                ],
+            );
+            match started {
+                Ok(()) => break,
+                Err(e) if attempt == 3 => panic!(
+                    "PostgreSQL did not start: {e}\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                ),
+                Err(_) => continue,
+            }
+        }
         Ok(cluster)
     }
 

@@ -43,8 +43,21 @@ impl Start {
 }
 
 /// Starts `quietline serve` (optionally under `wrapper`, such as strace) and waits, for
-/// at most 30 seconds, until it either listens or exits.
+/// at most 30 seconds, until it either listens or exits. Its store is the suite's for
+/// `data_dir` (see `postgres.rs`).
 pub fn try_start(data_dir: &Path, log_dir: &Path, wrapper: &[&str], extra: &[&str]) -> Start {
+    let database = super::postgres::database_for(data_dir);
+    try_start_on(data_dir, database.as_deref(), log_dir, wrapper, extra)
+}
+
+/// [`try_start`] with its store in `database` if given, else sled in `data_dir`.
+pub fn try_start_on(
+    data_dir: &Path,
+    database: Option<&str>,
+    log_dir: &Path,
+    wrapper: &[&str],
+    extra: &[&str],
+) -> Start {
     let n = std::fs::read_dir(log_dir).map(|d| d.count()).unwrap_or(0);
     let stdout = log_dir.join(format!("serve-{n}.stdout"));
     let stderr = log_dir.join(format!("serve-{n}.stderr"));
@@ -62,7 +75,12 @@ pub fn try_start(data_dir: &Path, log_dir: &Path, wrapper: &[&str], extra: &[&st
         .arg("127.0.0.1:0")
         .arg("--data-dir")
         .arg(data_dir)
-        .args(super::database_args(data_dir))
+        .args(
+            database
+                .map(|url| ["--database-url", url])
+                .into_iter()
+                .flatten(),
+        )
         .args(FAST_KDF)
         .args(extra)
         .env("QUIETLINE_LOG", "info")
