@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::accounts::{Account, register};
-use common::{BOUNDARY, Deployment, Server, agent, files_under, json, read};
+use common::{BOUNDARY, Deployment, Server, agent, contains, files_under, json, read};
 use quietline::crypto::{CaseKey, Wrap};
 use quietline::evidence::{self, Format};
 
@@ -56,10 +56,6 @@ fn blob_files(deployment: &Deployment) -> Vec<(String, Vec<u8>)> {
             (name, std::fs::read(&path).unwrap_or_default())
         })
         .collect()
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[test]

@@ -486,6 +486,11 @@ pub fn multipart(fields: &[(&str, &str)], files: &[Evidence]) -> Vec<u8> {
     body
 }
 
+/// Whether `needle` occurs in `haystack` (a page, a stored file, a download).
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 /// Every regular file under `dir`, recursively.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
