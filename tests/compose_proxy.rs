@@ -12,11 +12,23 @@ use std::time::{Duration, Instant};
 use common::postgres::cluster_or_skip;
 use common::{Deployment, Server, agent, json, read};
 
-/// nginx running one configuration in the foreground; killed when dropped.
+/// nginx running one configuration in the foreground; stopped when dropped.
 struct Nginx(Child);
 
 impl Drop for Nginx {
     fn drop(&mut self) {
+        // SIGTERM, so that the master stops its workers: SIGKILL would leave them running.
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
