@@ -73,16 +73,8 @@ fn proxy_config(dir: &Path, listen: &str, a: &str, b: &str) -> String {
     config
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn start_proxy(nginx: &str, dir: &Path, a: &Server, b: &Server) -> (Nginx, String) {
-    let listen = format!("127.0.0.1:{}", free_port());
+    let listen = format!("127.0.0.1:{}", common::postgres::free_port());
     let host = |s: &Server| s.base.trim_start_matches("http://").to_owned();
     let conf = dir.join("nginx.conf");
     std::fs::write(&conf, proxy_config(dir, &listen, &host(a), &host(b))).unwrap();

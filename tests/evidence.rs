@@ -4,12 +4,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::accounts::{Account, register};
+use common::accounts::{Account, download, register};
 use common::{BOUNDARY, Deployment, Server, agent, contains, files_under, json, read};
 use quietline::crypto::{CaseKey, Wrap};
 use quietline::evidence::{self, Format};
@@ -148,18 +148,7 @@ fn a_photo_loses_its_gps_and_is_stored_encrypted_under_a_random_name() {
         .as_str()
         .unwrap()
         .to_owned();
-    let response = agent()
-        .get(&server.url(&format!(
-            "/api/v1/investigator/cases/{id}/attachments/{blob}"
-        )))
-        .set("Authorization", &format!("Bearer {inv}"))
-        .call()
-        .unwrap();
-    let mut downloaded = Vec::new();
-    key.open_stream(response.into_reader())
-        .unwrap()
-        .read_to_end(&mut downloaded)
-        .unwrap();
+    let downloaded = download(&server, &inv, &key, &id, &blob);
     let mut expected = Vec::new();
     evidence::clean(Format::Jpeg, PHOTO, &mut expected).unwrap();
     assert_eq!(downloaded, expected);
@@ -498,18 +487,7 @@ fn a_pdf_loses_its_author_and_a_video_its_place_and_investigators_get_neither() 
         .enumerate()
     {
         let blob = attachment["blob"].as_str().unwrap();
-        let response = agent()
-            .get(&server.url(&format!(
-                "/api/v1/investigator/cases/{id}/attachments/{blob}"
-            )))
-            .set("Authorization", &format!("Bearer {inv}"))
-            .call()
-            .unwrap();
-        let mut copy = Vec::new();
-        key.open_stream(response.into_reader())
-            .unwrap()
-            .read_to_end(&mut copy)
-            .unwrap();
+        let copy = download(&server, &inv, &key, &id, blob);
         for secret in secrets {
             assert!(!contains(&copy, secret), "file {i} still holds {secret:?}");
         }

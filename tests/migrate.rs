@@ -6,39 +6,21 @@
 
 mod common;
 
-use std::io::Read;
 use std::process::{Command, Output};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::accounts::{Account, decrypt, open_case, register};
+use common::accounts::{Account, decrypt, download, open_case, register};
 use common::postgres::{cluster_or_skip, skip_sled_only};
-use common::{BIN, Deployment, Evidence, Server, agent, json, read};
+use common::{BIN, Deployment, Server};
 use quietline::case::Day;
 use quietline::crypto::Wrap;
 use quietline::store::{CaseId, DatabaseUrl, Holder, PgStore, SledStore, Store, Upkeep};
 
 fn report_with_file(server: &Server, body: &str, file: &[u8]) -> String {
-    let form = common::multipart(
-        &[
-            ("body", body),
-            ("category", "coercion_or_threat"),
-            ("urgent", "false"),
-        ],
-        &[Evidence {
-            name: "ledger.bin",
-            content_type: "application/octet-stream",
-            bytes: file,
-        }],
-    );
-    let (status, text) = read(
-        agent()
-            .post(&server.url("/api/v1/reports"))
-            .set("Content-Type", &common::multipart_type())
-            .send_bytes(&form),
-    );
-    assert_eq!(status, 201, "{text}");
-    json(&text)["token"].as_str().unwrap().to_owned()
+    let (status, reply) = common::post_report_with_file(server, body, file);
+    assert_eq!(status, 201, "{reply}");
+    reply["token"].as_str().unwrap().to_owned()
 }
 
 /// The evidence file of a case's first message, downloaded and decrypted.
@@ -49,19 +31,7 @@ fn first_file(server: &Server, session: &str, account: &Account, id: &str) -> Ve
         .as_str()
         .unwrap()
         .to_owned();
-    let response = agent()
-        .get(&server.url(&format!(
-            "/api/v1/investigator/cases/{id}/attachments/{blob}"
-        )))
-        .set("Authorization", &format!("Bearer {session}"))
-        .call()
-        .unwrap();
-    let mut bytes = Vec::new();
-    key.open_stream(response.into_reader())
-        .unwrap()
-        .read_to_end(&mut bytes)
-        .unwrap();
-    bytes
+    download(server, session, &key, id, &blob)
 }
 
 fn random_file(len: usize) -> Vec<u8> {

@@ -5,37 +5,14 @@
 
 mod common;
 
-use std::io::Read;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::accounts::{Account, decrypt, open_case, register};
+use common::accounts::{Account, decrypt, download, open_case, register};
 use common::postgres::cluster_or_skip;
-use common::{BIN, Deployment, Evidence, Server, agent, json, read};
-
-fn post_report_with_file(server: &Server, body: &str, file: &[u8]) -> (u16, serde_json::Value) {
-    let form = common::multipart(
-        &[
-            ("body", body),
-            ("category", "coercion_or_threat"),
-            ("urgent", "false"),
-        ],
-        &[Evidence {
-            name: "ledger.bin",
-            content_type: "application/octet-stream",
-            bytes: file,
-        }],
-    );
-    let (status, text) = read(
-        agent()
-            .post(&server.url("/api/v1/reports"))
-            .set("Content-Type", &common::multipart_type())
-            .send_bytes(&form),
-    );
-    (status, json(&text))
-}
+use common::{BIN, Deployment, agent, read};
 
 /// Bytes that do not compress or repeat, over three 1 MiB database rows.
 fn random_file(len: usize) -> Vec<u8> {
@@ -59,7 +36,7 @@ fn two_instances_share_cases_investigators_and_evidence() {
 
     // A report with a file over three database rows, made on A...
     let file = random_file(2 * 1024 * 1024 + 12_345);
-    let (status, reply) = post_report_with_file(&server_a, "the ledger they keep", &file);
+    let (status, reply) = common::post_report_with_file(&server_a, "the ledger they keep", &file);
     assert_eq!(status, 201, "{reply}");
     let token = reply["token"].as_str().unwrap().to_owned();
 
@@ -86,18 +63,7 @@ fn two_instances_share_cases_investigators_and_evidence() {
         .as_str()
         .unwrap()
         .to_owned();
-    let response = agent()
-        .get(&server_b.url(&format!(
-            "/api/v1/investigator/cases/{id}/attachments/{blob}"
-        )))
-        .set("Authorization", &format!("Bearer {hana_on_b}"))
-        .call()
-        .unwrap();
-    let mut downloaded = Vec::new();
-    key.open_stream(response.into_reader())
-        .unwrap()
-        .read_to_end(&mut downloaded)
-        .unwrap();
+    let downloaded = download(&server_b, &hana_on_b, &key, &id, &blob);
     assert!(downloaded == file, "the file came back different");
 
     // The command line administers the deployment while both instances serve (sled

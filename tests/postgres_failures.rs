@@ -9,40 +9,30 @@ use std::time::{Duration, Instant};
 
 use common::postgres::cluster_or_skip;
 use common::store::Start;
-use common::{Deployment, Server, agent, json, read};
+use common::{Deployment, Server, agent, form_nonce_in, json, read, read_with_retry_after};
 use quietline::case::{Author, CaseRecord, Category, Day, DeadlinePolicy};
 use quietline::crypto::{CaseToken, DeploymentSalt, KdfParams, KdfSettings, Wrap};
 use quietline::store::{CaseId, DatabaseUrl, Holder, NewCase, PgStore, Store, ThreadEntry, Upkeep};
 
 /// Posts a token login; its status, its Retry-After header and its body.
 fn login(server: &Server, token: &str) -> (u16, Option<String>, serde_json::Value) {
-    let response = agent()
-        .post(&server.url("/api/v1/case/session"))
-        .send_json(serde_json::json!({ "token": token }));
-    let response = match response {
-        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("request failed: {e}"),
-    };
-    let status = response.status();
-    let retry_after = response.header("Retry-After").map(str::to_owned);
-    let body = response.into_string().unwrap();
+    let (status, retry_after, body) = read_with_retry_after(
+        agent()
+            .post(&server.url("/api/v1/case/session"))
+            .send_json(serde_json::json!({ "token": token })),
+    );
     (status, retry_after, json(&body))
 }
 
 /// The case page of the API with `session`: its status and Retry-After header.
 fn case_status(server: &Server, session: &str) -> (u16, Option<String>) {
-    let response = agent()
-        .get(&server.url("/api/v1/case"))
-        .set("Authorization", &format!("Bearer {session}"))
-        .call();
-    let response = match response {
-        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("request failed: {e}"),
-    };
-    (
-        response.status(),
-        response.header("Retry-After").map(str::to_owned),
-    )
+    let (status, retry_after, _) = read_with_retry_after(
+        agent()
+            .get(&server.url("/api/v1/case"))
+            .set("Authorization", &format!("Bearer {session}"))
+            .call(),
+    );
+    (status, retry_after)
 }
 
 fn wait_healthy(server: &Server) {
@@ -108,27 +98,11 @@ fn a_session_the_database_cannot_store_is_503_never_a_broken_200() {
 
 /// Posts the report page's form with the nonce `once`; status, Retry-After and page.
 fn post_report_page(server: &Server, once: &str, body: &str) -> (u16, Option<String>, String) {
-    let response = agent().post(&server.url("/report")).send_form(&[
+    read_with_retry_after(agent().post(&server.url("/report")).send_form(&[
         ("once", once),
         ("body", body),
         ("category", "coercion_or_threat"),
-    ]);
-    let response = match response {
-        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("request failed: {e}"),
-    };
-    let status = response.status();
-    let retry_after = response.header("Retry-After").map(str::to_owned);
-    (status, retry_after, response.into_string().unwrap())
-}
-
-/// The form nonce of a page.
-fn nonce_in(page: &str) -> String {
-    page.split("name=\"once\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or_else(|| panic!("no form nonce: {page}"))
-        .to_owned()
+    ]))
 }
 
 /// A report sent from the page while the database was away was answered "this report was
@@ -152,7 +126,7 @@ fn a_report_page_posted_while_the_database_is_away_comes_back_never_already_sent
 
     cluster.restart();
     wait_healthy(&server);
-    let (status, _, page) = post_report_page(&server, &nonce_in(&page), written);
+    let (status, _, page) = post_report_page(&server, &form_nonce_in(&page), written);
     assert_eq!(status, 201, "{page}");
     // The form sent during the outage stored nothing, so its nonce is still good once:
     // the reporter's Back and resend after the outage is taken, then refused.

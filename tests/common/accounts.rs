@@ -250,3 +250,28 @@ pub fn decrypt(key: &quietline::crypto::CaseKey, entry: &Value) -> Value {
         .unwrap();
     serde_json::from_slice(&key.open(&sealed).unwrap()).unwrap()
 }
+
+/// Evidence file `blob` of case `id`, downloaded from the investigator API with `session`
+/// and decrypted with the case key.
+pub fn download(
+    server: &Server,
+    session: &str,
+    key: &quietline::crypto::CaseKey,
+    id: &str,
+    blob: &str,
+) -> Vec<u8> {
+    use std::io::Read;
+    let response = agent()
+        .get(&server.url(&format!(
+            "/api/v1/investigator/cases/{id}/attachments/{blob}"
+        )))
+        .set("Authorization", &format!("Bearer {session}"))
+        .call()
+        .unwrap();
+    let mut bytes = Vec::new();
+    key.open_stream(response.into_reader())
+        .unwrap()
+        .read_to_end(&mut bytes)
+        .unwrap();
+    bytes
+}

@@ -368,12 +368,33 @@ pub fn agent() -> ureq::Agent {
 
 /// Status and body of a response, whatever the status.
 pub fn read(result: Result<ureq::Response, ureq::Error>) -> (u16, String) {
+    let (status, _, body) = read_with_retry_after(result);
+    (status, body)
+}
+
+/// Status, Retry-After header and body of a response, whatever the status.
+pub fn read_with_retry_after(
+    result: Result<ureq::Response, ureq::Error>,
+) -> (u16, Option<String>, String) {
     let response = match result {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
         Err(e) => panic!("request failed: {e}"),
     };
-    (response.status(), response.into_string().unwrap())
+    let retry_after = response.header("Retry-After").map(str::to_owned);
+    (
+        response.status(),
+        retry_after,
+        response.into_string().unwrap(),
+    )
+}
+
+/// The single-use nonce of the reporter form on `page`.
+pub fn form_nonce_in(page: &str) -> String {
+    page.split("name=\"once\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no form nonce: {page}"))
+        .to_owned()
 }
 
 pub fn json(body: &str) -> Value {
@@ -426,11 +447,7 @@ impl Server {
     pub fn form_nonce(&self, path: &str) -> String {
         let (status, page) = read(agent().get(&self.url(path)).call());
         assert_eq!(status, 200, "{page}");
-        page.split("name=\"once\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap_or_else(|| panic!("no form nonce on {path}: {page}"))
-            .to_owned()
+        form_nonce_in(&page)
     }
 
     pub fn follow_up(&self, session: &str, body: &str) -> u16 {
@@ -442,6 +459,30 @@ impl Server {
         )
         .0
     }
+}
+
+/// Posts a report through the API with one evidence file (`ledger.bin`); its status and
+/// answer.
+pub fn post_report_with_file(server: &Server, body: &str, file: &[u8]) -> (u16, Value) {
+    let form = multipart(
+        &[
+            ("body", body),
+            ("category", "coercion_or_threat"),
+            ("urgent", "false"),
+        ],
+        &[Evidence {
+            name: "ledger.bin",
+            content_type: "application/octet-stream",
+            bytes: file,
+        }],
+    );
+    let (status, text) = read(
+        agent()
+            .post(&server.url("/api/v1/reports"))
+            .set("Content-Type", &multipart_type())
+            .send_bytes(&form),
+    );
+    (status, json(&text))
 }
 
 /// One evidence file of a form: its name, the content type a browser would declare, its

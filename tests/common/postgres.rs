@@ -137,30 +137,11 @@ impl Cluster {
         // Another process may take the free port before the server binds it: try another.
         for attempt in 1..=3 {
             cluster.port = free_port();
-            let options = format!(
-                "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=200",
-                cluster.port,
-                cluster.dir.path().display()
-            );
-            let log = cluster.dir.path().join("log");
-            let started = cluster.run(
-                "pg_ctl",
-                &[
-                    "-D",
-                    data.to_str().unwrap(),
-                    "-o",
-                    &options,
-                    "-l",
-                    log.to_str().unwrap(),
-                    "-w",
-                    "start",
-                ],
-            );
-            match started {
+            match cluster.start_server() {
                 Ok(()) => break,
                 Err(e) if attempt == 3 => panic!(
                     "PostgreSQL did not start: {e}\n{}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
+                    std::fs::read_to_string(cluster.dir.path().join("log")).unwrap_or_default()
                 ),
                 Err(_) => continue,
             }
@@ -200,6 +181,11 @@ impl Cluster {
 
     /// Starts it again on the same port.
     pub fn restart(&self) {
+        self.start_server().unwrap();
+    }
+
+    /// Starts the server on `self.port`, and waits until it accepts connections.
+    fn start_server(&self) -> Result<(), String> {
         let data = self.dir.path().join("pgdata");
         let options = format!(
             "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=200",
@@ -219,7 +205,6 @@ impl Cluster {
                 "start",
             ],
         )
-        .unwrap();
     }
 
     fn run(&self, tool: &str, args: &[&str]) -> Result<(), String> {
@@ -268,7 +253,8 @@ fn chown_postgres(dir: &Path) {
     assert!(status.success(), "chown postgres failed");
 }
 
-fn free_port() -> u16 {
+/// A port on 127.0.0.1 that nothing listens on now.
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
