@@ -64,13 +64,13 @@ impl TokenCheckKey {
         TokenCheckKey { key, legacy_tokens }
     }
 
-    /// Whether tokens without a check may exist in this deployment.
     /// A key for another purpose that every instance of the deployment derives alike
     /// (tagging form nonces, digesting typed names), separated by `purpose`.
     pub fn derive_key(&self, purpose: &[u8]) -> Zeroizing<[u8; 32]> {
         prf(self.key.as_ref(), purpose, b"quietline derived key")
     }
 
+    /// Whether tokens without a check may exist in this deployment.
     pub fn legacy_tokens(&self) -> bool {
         self.legacy_tokens
     }

@@ -180,7 +180,7 @@ pub(super) async fn follow_up(
     };
     // Kept ticked when the form comes back with a problem, as the report form does.
     let keep_names = submission.field(uploads::KEEP_NAMES_FIELD).is_some();
-    match replayed(&state, fresh, &read, &submission) {
+    match spent_nonce(&state, fresh, &read, &submission) {
         Spent::Fresh => {}
         Spent::Used => return replayed_case_form(&state, lang, &form.session),
         // The text comes back on the login page, as after an ended session.

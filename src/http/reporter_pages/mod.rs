@@ -147,7 +147,7 @@ fn nonce_unavailable_page(state: &AppState, lang: Lang) -> Response {
 /// history. `fresh` is what spending the nonce said when a file arrived, if one did. A
 /// form that could not be read (too large, broken) before its nonce arrived is answered
 /// with its own error, and stores nothing.
-fn replayed(
+fn spent_nonce(
     state: &AppState,
     fresh: Option<Spent>,
     read: &Result<(), Error>,

@@ -73,7 +73,7 @@ pub(super) async fn report_submit(
             .ok_or(Error::NoSession)
     })
     .await;
-    let nonce = replayed(&state, fresh, &read, &submission);
+    let nonce = spent_nonce(&state, fresh, &read, &submission);
     if nonce == Spent::Used {
         return report_already_sent(&state, lang);
     }
